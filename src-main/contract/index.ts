@@ -1,0 +1,236 @@
+// The one typed contract between the renderer (or any client) and the main-side services.
+// No Node or Electron imports here: preload and renderer import this file through the
+// `@contract` alias. Every request, response and event is a zod schema; the IPC handlers and the
+// WebSocket server validate payloads against it on the main side.
+import { z } from 'zod';
+
+export const BackendName = z.enum(['node-gpu', 'node', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendName>;
+
+export const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const BackendProbe = z.object({
+  name: BackendName,
+  available: z.boolean(),
+  /** Why it was skipped or failed, or why it was chosen. */
+  reason: z.string(),
+});
+export type BackendProbe = z.infer<typeof BackendProbe>;
+
+export const DoctorReport = z.object({
+  appVersion: z.string(),
+  nodeVersion: z.string(),
+  platform: z.string(),
+  backend: BackendName,
+  backends: z.array(BackendProbe),
+  electronBinary: z.object({ present: z.boolean(), path: z.string().nullable(), detail: z.string() }),
+  sqliteVersion: z.string(),
+  storePath: z.string(),
+  schemaVersion: z.number().int(),
+  freeMemoryBytes: z.number(),
+  totalMemoryBytes: z.number(),
+  cpus: z.number().int(),
+});
+export type DoctorReport = z.infer<typeof DoctorReport>;
+
+export const ModelRecord = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  path: z.string(),
+  architecture: z.string().nullable(),
+  builtin: z.boolean(),
+  /** inspect summary (architecture-specific), null until inspected */
+  summary: z.record(z.string(), z.unknown()).nullable(),
+  addedAt: z.string(),
+});
+export type ModelRecord = z.infer<typeof ModelRecord>;
+
+export const DatasetRecord = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  path: z.string(),
+  format: z.enum(['text', 'jsonl', 'parquet', 'builtin']),
+  builtin: z.boolean(),
+  addedAt: z.string(),
+});
+export type DatasetRecord = z.infer<typeof DatasetRecord>;
+
+export const PipelineRecord = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  config: z.unknown(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type PipelineRecord = z.infer<typeof PipelineRecord>;
+
+export const MetricRecord = z.object({
+  name: z.string(),
+  value: z.number(),
+  dataset: z.string().nullable(),
+  unit: z.string().nullable(),
+});
+export type MetricRecord = z.infer<typeof MetricRecord>;
+
+export const ArtifactRecord = z.object({
+  id: z.number().int(),
+  path: z.string(),
+  kind: z.string(),
+  bytes: z.number(),
+  sha256: z.string(),
+});
+export type ArtifactRecord = z.infer<typeof ArtifactRecord>;
+
+export const LayerRecord = z.object({
+  layer: z.number().int(),
+  /** Free-form per-layer statistics: ranks, errors, per-expert arrays, timings. */
+  stats: z.record(z.string(), z.unknown()),
+  seconds: z.number().nullable(),
+});
+export type LayerRecord = z.infer<typeof LayerRecord>;
+
+export const RunSummary = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  status: RunStatus,
+  modelId: z.number().int().nullable(),
+  modelName: z.string().nullable(),
+  pipelineName: z.string().nullable(),
+  seed: z.number().int().nullable(),
+  backend: z.string().nullable(),
+  appVersion: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  seconds: z.number().nullable(),
+  error: z.string().nullable(),
+  /** Headline metrics for list views: ppl, tokensPerSecond, peakRssBytes, targetRatio, achievedRatio. */
+  headline: z.record(z.string(), z.number()),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunDetail = RunSummary.extend({
+  config: z.unknown(),
+  metrics: z.array(MetricRecord),
+  layers: z.array(LayerRecord),
+  artifacts: z.array(ArtifactRecord),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+
+export const JobKind = z.string().min(1);
+export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobState = z.infer<typeof JobState>;
+
+export const JobInfo = z.object({
+  jobId: z.string(),
+  kind: z.string(),
+  state: JobState,
+  runId: z.number().int().nullable(),
+  startedAt: z.string(),
+  error: z.string().nullable(),
+});
+export type JobInfo = z.infer<typeof JobInfo>;
+
+export const JobProgress = z.object({
+  jobId: z.string(),
+  runId: z.number().int().nullable(),
+  step: z.string(),
+  layer: z.number().int().nullable(),
+  layers: z.number().int().nullable(),
+  fraction: z.number().min(0).max(1),
+  etaSeconds: z.number().nullable(),
+  message: z.string().optional(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const JobFinished = z.object({
+  jobId: z.string(),
+  runId: z.number().int().nullable(),
+  state: JobState,
+  error: z.string().nullable(),
+  result: z.unknown().optional(),
+});
+export type JobFinished = z.infer<typeof JobFinished>;
+
+const Empty = z.object({}).strict();
+const ById = z.object({ id: z.number().int().positive() }).strict();
+
+/**
+ * Every request: method name -> params schema and result schema. Adding a capability means one
+ * entry here, one service method, and the transports pick it up.
+ */
+export const requests = {
+  'app.info': {
+    params: Empty,
+    result: z.object({ appVersion: z.string(), backend: BackendName, storePath: z.string(), mode: z.enum(['electron', 'browser']) }),
+  },
+  doctor: { params: Empty, result: DoctorReport },
+  'models.list': { params: Empty, result: z.array(ModelRecord) },
+  'models.add': { params: z.object({ path: z.string().min(1), name: z.string().optional() }).strict(), result: ModelRecord },
+  'models.remove': { params: ById, result: z.object({ removed: z.boolean() }) },
+  'datasets.list': { params: Empty, result: z.array(DatasetRecord) },
+  'pipelines.list': { params: Empty, result: z.array(PipelineRecord) },
+  'pipelines.save': {
+    params: z.object({ id: z.number().int().positive().optional(), name: z.string().min(1), config: z.unknown() }).strict(),
+    result: PipelineRecord,
+  },
+  'runs.list': {
+    params: z
+      .object({
+        status: RunStatus.optional(),
+        limit: z.number().int().positive().max(10_000).optional(),
+        offset: z.number().int().nonnegative().optional(),
+      })
+      .strict(),
+    result: z.array(RunSummary),
+  },
+  'runs.get': { params: ById, result: RunDetail },
+  'runs.delete': { params: ById, result: z.object({ deleted: z.boolean() }) },
+  'jobs.start': {
+    params: z.object({ kind: JobKind, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    result: JobInfo,
+  },
+  'jobs.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  'jobs.list': { params: Empty, result: z.array(JobInfo) },
+} as const;
+
+export type RequestMap = typeof requests;
+export type Method = keyof RequestMap;
+export type Params<M extends Method> = z.input<RequestMap[M]['params']>;
+export type Result<M extends Method> = z.infer<RequestMap[M]['result']>;
+
+export const events = {
+  'job.progress': JobProgress,
+  'job.finished': JobFinished,
+  'runs.changed': z.object({ runId: z.number().int() }),
+} as const;
+export type EventMap = typeof events;
+export type EventName = keyof EventMap;
+export type EventData<E extends EventName> = z.infer<EventMap[E]>;
+
+export const ErrorCode = z.enum([
+  'bad_json',
+  'bad_request',
+  'unknown_method',
+  'not_found',
+  'unauthorized',
+  'conflict',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ApiErrorBody = z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() });
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+/** Wire frames (WebSocket; IPC carries the same objects). */
+export const RequestFrame = z.object({ id: z.union([z.string(), z.number()]), method: z.string(), params: z.unknown().optional() });
+export type RequestFrame = z.infer<typeof RequestFrame>;
+export type ResponseFrame =
+  | { id: string | number; ok: true; result: unknown }
+  | { id: string | number | null; ok: false; error: ApiErrorBody };
+export type EventFrame = { event: EventName; data: unknown };
+
+export function isMethod(name: string): name is Method {
+  return Object.hasOwn(requests, name);
+}
