@@ -204,6 +204,8 @@ export const events = {
   'job.progress': JobProgress,
   'job.finished': JobFinished,
   'runs.changed': z.object({ runId: z.number().int() }),
+  /** A model was added or removed (by any client, or the desktop menu): lists should reload. */
+  'models.changed': z.object({ modelId: z.number().int() }),
 } as const;
 export type EventMap = typeof events;
 export type EventName = keyof EventMap;

@@ -1,0 +1,91 @@
+// The composition root shared by Electron main, `moe-bench serve` and the CLI: opens the store,
+// starts the engine host (workers are spawned per job, nothing heavy runs here) and exposes the
+// contract's handlers plus an event stream.
+import type { EventData, EventName, JobFinished } from '../contract/index';
+import { EngineHost, type BackendReport } from '../host/engine-host';
+import type { JobRegistry } from '../engine/jobs/registry';
+import { openStore, resolveHome, storePathIn, type Store } from '../store/index';
+import { appVersion } from './app-version';
+import { guardHandlers } from './handler-guard';
+import type { App, AppOptions, EventListener } from './services';
+import type { ServiceContext } from './services/context';
+import { datasetHandlers } from './services/datasets';
+import { infoHandlers } from './services/info';
+import { jobHandlers } from './services/jobs';
+import { modelHandlers } from './services/models';
+import { pipelineHandlers } from './services/pipelines';
+import { runHandlers } from './services/runs';
+
+/** Test and embedding hooks; the product uses the defaults. */
+export interface EngineOptions {
+  registry?: JobRegistry;
+  workerScript?: URL | string;
+  concurrency?: number;
+  cancelGraceMs?: number;
+}
+
+export interface WorkbenchApp extends App {
+  readonly home: string;
+  readonly storePath: string;
+  /** Resolves when the job reaches a final state. */
+  waitForJob(jobId: string): Promise<JobFinished>;
+}
+
+export async function createApp(opts: AppOptions, engine: EngineOptions = {}): Promise<WorkbenchApp> {
+  const home = resolveHome(opts.home);
+  const store: Store = openStore(storePathIn(home));
+  const listeners = new Set<EventListener>();
+  const emit = <E extends EventName>(event: E, data: EventData<E>) => {
+    for (const l of listeners) {
+      try {
+        l(event, data);
+      } catch {
+        // a faulty listener must not break the host or the other listeners
+      }
+    }
+  };
+  const version = appVersion();
+  const host = new EngineHost({ store, appVersion: version, emit, backend: opts.backend, ...engine });
+  let backend: Promise<BackendReport> | null = null;
+  const ctx: ServiceContext = {
+    store,
+    host,
+    options: opts,
+    home,
+    appVersion: version,
+    backend: () => {
+      backend ??= host.probeBackend().catch((e) => {
+        backend = null;
+        throw e;
+      });
+      return backend;
+    },
+  };
+  const handlers = guardHandlers({
+    ...infoHandlers(ctx),
+    ...modelHandlers(ctx),
+    ...datasetHandlers(ctx),
+    ...pipelineHandlers(ctx),
+    ...runHandlers(ctx),
+    ...jobHandlers(ctx),
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    handlers,
+    home,
+    storePath: store.path,
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    waitForJob: (jobId) => host.wait(jobId),
+    close() {
+      closing ??= (async () => {
+        await host.close();
+        store.close();
+        listeners.clear();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// The one request path shared by Electron IPC and the WebSocket server: name check, params
+// validation against the contract, the handler call, result validation, and error mapping. A
+// transport only frames what this returns.
+import { type ApiErrorBody, ErrorCode, isMethod, requests } from '../contract/index';
+import type { App } from './services';
+
+export type DispatchOutcome = { ok: true; result: unknown } | { ok: false; error: ApiErrorBody };
+
+/** Errors that carry a contract error code (ApiError, or anything shaped like it) keep their code. */
+function errorCodeOf(err: unknown): ErrorCode | null {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return null;
+  const parsed = ErrorCode.safeParse((err as { code: unknown }).code);
+  return parsed.success ? parsed.data : null;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === 'string' ? err : 'unexpected error';
+}
+
+export function toErrorBody(err: unknown): ApiErrorBody {
+  const code = errorCodeOf(err);
+  const details = code && typeof err === 'object' && err !== null ? (err as { details?: unknown }).details : undefined;
+  // Only the message crosses the wire; stacks stay in the main process.
+  return details === undefined
+    ? { code: code ?? 'internal', message: messageOf(err) }
+    : { code: code ?? 'internal', message: messageOf(err), details };
+}
+
+export async function dispatch(app: App, method: string, rawParams: unknown): Promise<DispatchOutcome> {
+  if (!isMethod(method)) {
+    return { ok: false, error: { code: 'unknown_method', message: `unknown method '${method}'` } };
+  }
+  const spec = requests[method];
+  const params = spec.params.safeParse(rawParams ?? {});
+  if (!params.success) {
+    return {
+      ok: false,
+      error: { code: 'bad_request', message: `invalid params for '${method}'`, details: params.error.issues },
+    };
+  }
+  let raw: unknown;
+  try {
+    // The method/params pairing is guaranteed by the lookup above; TS cannot correlate the union.
+    const handler = app.handlers[method] as (p: unknown) => Promise<unknown>;
+    raw = await handler(params.data);
+  } catch (err) {
+    return { ok: false, error: toErrorBody(err) };
+  }
+  const result = spec.result.safeParse(raw);
+  if (!result.success) {
+    // A handler broke the contract: a bug on our side, not the caller's.
+    console.error(`[dispatch] '${method}' returned a result that does not match the contract`, result.error.issues);
+    return { ok: false, error: { code: 'internal', message: `'${method}' produced an invalid result` } };
+  }
+  return { ok: true, result: result.data };
+}

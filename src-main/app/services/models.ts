@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../api-error';
+import type { Handlers } from '../services';
+import type { ServiceContext } from './context';
+
+/** A model folder must exist and hold a readable config.json; deeper inspection is the engine's. */
+function readModelConfig(dir: string): Record<string, unknown> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw new ApiError('bad_request', `model folder '${dir}' does not exist`);
+  }
+  if (!stat.isDirectory()) throw new ApiError('bad_request', `model path '${dir}' is not a folder`);
+  const file = path.join(dir, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ApiError('bad_request', `model folder '${dir}' has no config.json`);
+  }
+  try {
+    const cfg = JSON.parse(text) as unknown;
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new Error('expected a JSON object');
+    return cfg as Record<string, unknown>;
+  } catch (e) {
+    throw new ApiError('bad_request', `${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function modelHandlers(ctx: ServiceContext): Pick<Handlers, 'models.list' | 'models.add' | 'models.remove'> {
+  const models = ctx.store.models;
+  return {
+    'models.list': async () => models.list(),
+    'models.add': async ({ path: given, name }) => {
+      const dir = path.resolve(given);
+      const cfg = readModelConfig(dir);
+      if (models.findByPath(dir)) throw new ApiError('conflict', `model folder '${dir}' is already in the store`);
+      const architecture = typeof cfg.model_type === 'string' ? cfg.model_type : null;
+      return models.add({ name: name ?? path.basename(dir), path: dir, architecture });
+    },
+    'models.remove': async ({ id }) => ({ removed: models.remove(id) }),
+  };
+}

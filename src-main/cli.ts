@@ -1,0 +1,75 @@
+// `moe-bench`: the automation interface over the same services as the app. Exit codes: 0 success,
+// 1 runtime failure, 2 usage error. Errors are one line plus a hint; stacks only with --verbose.
+import { CommanderError } from 'commander';
+import { ApiError } from './app/api-error';
+import { createApp, type WorkbenchApp } from './app/create-app';
+import { CliError } from './cli/cli-error';
+import { type CliContext, type CliIo, type GlobalOptions, readJsonFile } from './cli/context';
+import { buildProgram } from './cli/program';
+import { EngineError } from './engine/errors';
+import { StoreError } from './store/index';
+
+const processIo: CliIo = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+};
+
+function describe(err: unknown): { code: number; message: string; hint?: string | undefined } {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
+      return { code: 0, message: '' };
+    }
+    const message = err.message.replace(/^error: /, '');
+    return { code: 2, message, hint: "run 'moe-bench --help' (or 'moe-bench COMMAND --help') for usage" };
+  }
+  if (err instanceof CliError) return { code: err.exitCode, message: err.message, hint: err.hint };
+  if (err instanceof StoreError || err instanceof EngineError) return { code: 1, message: err.message, hint: err.hint };
+  if (err instanceof ApiError) return { code: 1, message: err.message };
+  return { code: 1, message: err instanceof Error ? err.message : String(err) };
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let app = null as Promise<WorkbenchApp> | null;
+  let program: ReturnType<typeof buildProgram> | null = null;
+  const globals = (): GlobalOptions => {
+    const o = program?.opts() ?? {};
+    return { home: o.home, backend: o.backend, json: Boolean(o.json), verbose: Boolean(o.verbose) };
+  };
+  const ctx: CliContext = {
+    io,
+    globals,
+    app: () => {
+      const g = globals();
+      app ??= createApp({ mode: 'cli', home: g.home, backend: g.backend });
+      return app;
+    },
+    output(data, human) {
+      io.stdout(globals().json ? `${JSON.stringify(data, null, 2)}\n` : `${human(data)}\n`);
+    },
+    progress: (line) => io.stderr(`${line}\n`),
+    readJsonFile,
+  };
+  let code = 0;
+  try {
+    program = buildProgram(ctx, io);
+    await program.parseAsync(argv);
+  } catch (err) {
+    const d = describe(err);
+    code = d.code;
+    if (d.message) {
+      io.stderr(`moe-bench: ${d.message.split('\n')[0]}\n`);
+      if (d.hint) io.stderr(`hint: ${d.hint}\n`);
+      const verbose = globals().verbose || argv.includes('--verbose');
+      if (verbose && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    }
+  } finally {
+    if (app) {
+      try {
+        await (await app).close();
+      } catch {
+        // the app never opened (e.g. unwritable store): the error above already says why
+      }
+    }
+  }
+  return code;
+}

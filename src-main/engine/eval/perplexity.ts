@@ -1,0 +1,116 @@
+// Perplexity per METHODS §8.1: non-overlapping windows of seqLen tokens (tail dropped), each scored
+// independently; NLL of tokens 1..L-1 from the logits of 0..L-2, log-softmax in f32 on device,
+// summed in f64 on the host; ppl = exp(total NLL / predicted tokens).
+import { EngineError } from '../errors';
+import { type ExecutorOptions, StreamingExecutor } from '../model/executor';
+import type { LoadedModel } from '../model/model';
+import { activeBackend, tf } from '../tensor/backend';
+
+export interface PerplexityOptions extends Omit<ExecutorOptions, 'onLayerDone'> {
+  seqLen?: number;
+  maxWindows?: number;
+  /** Windows per batch pushed through each layer together. Default: all windows (≤ 8). */
+  batch?: number;
+  onProgress?(e: { windowsDone: number; windows: number; layer: number; layers: number }): void;
+}
+
+export interface PerplexityResult {
+  ppl: number;
+  /** Total NLL (nats) over all predicted tokens; nll / tokens = ln(ppl). */
+  nll: number;
+  tokens: number;
+  windows: number;
+  seconds: number;
+  tokensPerSecond: number;
+  peakRssBytes: number;
+  backend: string;
+}
+
+/** Peak RSS of this process so far (maxRSS is in KiB). */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** NLL of targets given one block of logits rows: Σ (logsumexp(z) - z[target]). */
+export function blockNll(logits: tf.Tensor2D, targets: Int32Array): number {
+  const [n, V] = logits.shape;
+  const lse = tf.tidy(() => tf.logSumExp(logits, 1));
+  const flatIdx = tf.tensor1d(Int32Array.from(targets, (t, i) => i * V + t), 'int32');
+  const picked = tf.tidy(() => tf.gather(tf.reshape(logits, [n * V]), flatIdx));
+  const a = lse.dataSync();
+  const b = picked.dataSync();
+  tf.dispose([lse, flatIdx, picked]);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[i]! - b[i]!;
+  return s;
+}
+
+export async function perplexity(model: LoadedModel, tokens: ArrayLike<number>, opts: PerplexityOptions = {}): Promise<PerplexityResult> {
+  const seqLen = opts.seqLen ?? 2048;
+  if (!Number.isInteger(seqLen) || seqLen < 2) {
+    throw new EngineError(`sequence length must be an integer ≥ 2, got ${seqLen}`, { field: 'seqLen' });
+  }
+  if (tokens.length < seqLen) {
+    throw new EngineError(`only ${tokens.length} tokens, fewer than one window of ${seqLen}`, {
+      field: 'seqLen',
+      hint: `use --seq-len ${Math.max(2, tokens.length)} or less, or more text`,
+    });
+  }
+  let windows = Math.floor(tokens.length / seqLen);
+  if (opts.maxWindows !== undefined) windows = Math.min(windows, Math.max(1, opts.maxWindows));
+  const batch = Math.max(1, Math.min(opts.batch ?? Math.min(windows, 8), windows));
+  const layers = model.spec.layers;
+  let done = 0;
+  const exec = new StreamingExecutor(model, {
+    ...opts,
+    onLayerDone: (layer) => opts.onProgress?.({ windowsDone: done, windows, layer, layers }),
+  });
+  const t0 = performance.now();
+  let nll = 0;
+  let predicted = 0;
+  try {
+    for (let w0 = 0; w0 < windows; w0 += batch) {
+      const nb = Math.min(batch, windows - w0);
+      const seqs = Array.from({ length: nb }, (_, i) => Array.prototype.slice.call(tokens, (w0 + i) * seqLen, (w0 + i + 1) * seqLen) as number[]);
+      const x = await exec.forward(exec.embed(seqs));
+      try {
+        await exec.logitsChunks(x.hidden, (r0, logits) => {
+          // Row r = b·T + t predicts token t+1 of sequence b; the last position of each window has no target.
+          const n = logits.shape[0];
+          const keep: number[] = [];
+          const targets: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const r = r0 + i;
+            const b = Math.floor(r / seqLen);
+            const t = r % seqLen;
+            if (t === seqLen - 1) continue;
+            keep.push(i);
+            targets.push(seqs[b]![t + 1]!);
+          }
+          if (keep.length === 0) return;
+          const sub =
+            keep.length === n ? logits : tf.tidy(() => tf.gather(logits, tf.tensor1d(keep, 'int32')) as tf.Tensor2D);
+          nll += blockNll(sub, Int32Array.from(targets));
+          if (sub !== logits) sub.dispose();
+          predicted += keep.length;
+        });
+      } finally {
+        x.hidden.dispose();
+      }
+      done += nb;
+    }
+  } finally {
+    exec.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    ppl: Math.exp(nll / predicted),
+    nll,
+    tokens: predicted,
+    windows,
+    seconds,
+    tokensPerSecond: (windows * seqLen) / seconds,
+    peakRssBytes: peakRssBytes(),
+    backend: activeBackend()?.active ?? tf.getBackend(),
+  };
+}

@@ -1,0 +1,65 @@
+// Seeded PRNG: xoshiro128** (Blackman & Vigna), state seeded from a 32-bit integer with SplitMix32.
+// Same seed → same stream on every platform (pure 32-bit integer arithmetic).
+export interface Prng {
+  /** uniform in [0, 1) with 32 random bits */
+  next(): number;
+  /** uniform integer in [0, n) (n ≤ 2^32), rejection-sampled so it is unbiased */
+  int(n: number): number;
+  /** standard normal (Box–Muller) */
+  gaussian(): number;
+}
+
+export function xoshiro128ss(seed: number): Prng {
+  let x = seed >>> 0;
+  const split = () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = split();
+  let b = split();
+  let c = split();
+  let d = split();
+  const u32 = () => {
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = rotl(d, 11);
+    return r;
+  };
+  let spare: number | null = null;
+  const next = () => u32() / 4294967296;
+  return {
+    next,
+    int(n: number): number {
+      const limit = 4294967296 - (4294967296 % n);
+      for (;;) {
+        const v = u32();
+        if (v < limit) return v % n;
+      }
+    },
+    gaussian(): number {
+      if (spare !== null) {
+        const s = spare;
+        spare = null;
+        return s;
+      }
+      let u = 0;
+      while (u === 0) u = next();
+      const v = next();
+      const r = Math.sqrt(-2 * Math.log(u));
+      spare = r * Math.sin(2 * Math.PI * v);
+      return r * Math.cos(2 * Math.PI * v);
+    },
+  };
+}
+
+function rotl(v: number, k: number): number {
+  return ((v << k) | (v >>> (32 - k))) >>> 0;
+}

@@ -1,0 +1,106 @@
+// Causal self-attention with GQA (query head h reads kv head floor(h / groups), as HF repeat_kv),
+// optional q/k/v biases, q/k RMSNorm variants, clip_qkv, RoPE and a sliding window. Scores are
+// computed per sequence and per query chunk so activation memory stays bounded for long windows.
+import { tf } from '../../tensor/backend';
+import type { AttentionSpec, Tensor1D, Tensor2D } from '../types';
+import { causalMask, firstVisibleKey } from './causal-mask';
+import { applyRope, type RopeTables } from './rope';
+import { rmsNorm } from './rms-norm';
+
+export interface AttentionWeights {
+  /** Pre-transposed projections [in, out]. */
+  qT: Tensor2D;
+  kT: Tensor2D;
+  vT: Tensor2D;
+  oT: Tensor2D;
+  qBias?: Tensor1D;
+  kBias?: Tensor1D;
+  vBias?: Tensor1D;
+  oBias?: Tensor1D;
+  qNorm?: Tensor1D;
+  kNorm?: Tensor1D;
+}
+
+export interface AttentionShape {
+  batch: number;
+  seqLen: number;
+  window: number | null;
+  normEps: number;
+  /** Bytes allowed for one block of scores [H, qChunk, keys]. */
+  scoreBudgetBytes: number;
+}
+
+/** Kv head index of each query head. */
+export function gqaHeadMap(heads: number, kvHeads: number): Int32Array {
+  const groups = heads / kvHeads;
+  return Int32Array.from({ length: heads }, (_, h) => Math.floor(h / groups));
+}
+
+function project(x: Tensor2D, wT: Tensor2D, bias: Tensor1D | undefined): Tensor2D {
+  const y: Tensor2D = tf.matMul(x, wT);
+  return bias ? (tf.add(y, bias) as Tensor2D) : y;
+}
+
+/** x: normed hidden states [B·T, h] -> attention output after o_proj [B·T, h]. */
+export function attention(x: Tensor2D, w: AttentionWeights, spec: AttentionSpec, rope: RopeTables, s: AttentionShape): Tensor2D {
+  const { heads: H, kvHeads: KV, headDim: D } = spec;
+  const { batch: B, seqLen: T } = s;
+  const [q4, k4, v4] = tf.tidy(() => {
+    let q = project(x, w.qT, w.qBias);
+    let k = project(x, w.kT, w.kBias);
+    let v = project(x, w.vT, w.vBias);
+    if (spec.qkNorm === 'full') {
+      q = rmsNorm(q, w.qNorm!, s.normEps);
+      k = rmsNorm(k, w.kNorm!, s.normEps);
+    }
+    if (spec.clipQkv !== null) {
+      const c = spec.clipQkv;
+      q = tf.clipByValue(q, -c, c);
+      k = tf.clipByValue(k, -c, c);
+      v = tf.clipByValue(v, -c, c);
+    }
+    let qh = tf.reshape(q, [B, T, H, D]) as tf.Tensor4D;
+    let kh = tf.reshape(k, [B, T, KV, D]) as tf.Tensor4D;
+    if (spec.qkNorm === 'per-head') {
+      qh = rmsNorm(qh, w.qNorm!, s.normEps);
+      kh = rmsNorm(kh, w.kNorm!, s.normEps);
+    }
+    return [applyRope(qh, rope), applyRope(kh, rope), tf.reshape(v, [B, T, KV, D]) as tf.Tensor4D];
+  });
+  const headMap = tf.tensor1d(gqaHeadMap(H, KV), 'int32');
+  const scale = 1 / Math.sqrt(D);
+  const perSeq: Tensor2D[] = [];
+  const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * H * T))));
+  for (let b = 0; b < B; b++) {
+    const [qb, kbT, vb] = tf.tidy(() => {
+      const pick = (t: tf.Tensor4D, n: number) => tf.reshape(tf.slice(t, [b, 0, 0, 0], [1, T, n, D]), [T, n, D]);
+      const qb = tf.transpose(pick(q4, H), [1, 0, 2]) as tf.Tensor3D; // [H, T, D]
+      const kb = tf.gather(tf.transpose(pick(k4, KV), [1, 2, 0]), headMap) as tf.Tensor3D; // [H, D, T]
+      const vb = tf.gather(tf.transpose(pick(v4, KV), [1, 0, 2]), headMap) as tf.Tensor3D; // [H, T, D]
+      return [qb, kb, vb];
+    });
+    const chunks: Tensor2D[] = [];
+    for (let q0 = 0; q0 < T; q0 += qChunk) {
+      const q1 = Math.min(T, q0 + qChunk);
+      const k0 = firstVisibleKey(q0, s.window);
+      chunks.push(
+        tf.tidy(() => {
+          const qc = tf.slice(qb, [0, q0, 0], [H, q1 - q0, D]);
+          const kc = tf.slice(kbT, [0, 0, k0], [H, D, q1 - k0]);
+          const vc = tf.slice(vb, [0, k0, 0], [H, q1 - k0, D]);
+          const scores = tf.add(tf.mul(tf.matMul(qc, kc), scale), causalMask(q0, q1, k0, q1, s.window));
+          const o = tf.matMul(tf.softmax(scores), vc); // [H, n, D]
+          return tf.reshape(tf.transpose(o, [1, 0, 2]), [q1 - q0, H * D]);
+        }),
+      );
+    }
+    perSeq.push(chunks.length === 1 ? chunks[0]! : tf.concat(chunks, 0));
+    if (chunks.length > 1) tf.dispose(chunks);
+    tf.dispose([qb, kbT, vb]);
+  }
+  tf.dispose([q4, k4, v4, headMap]);
+  const joined = perSeq.length === 1 ? perSeq[0]! : tf.concat(perSeq, 0);
+  const out = tf.tidy(() => project(joined, w.oT, w.oBias));
+  tf.dispose(perSeq.length === 1 ? joined : [joined, ...perSeq]);
+  return out;
+}

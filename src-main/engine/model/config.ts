@@ -1,0 +1,113 @@
+// config.json parsing shared by the adapters: zod validation with errors that name config.json and
+// the key, plus the checks common to every architecture.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { EngineError } from '../errors';
+
+export const posInt = z.number().int().positive();
+export const nonNegInt = z.number().int().nonnegative();
+export const posNum = z.number().positive();
+
+/** Fields every supported architecture shares, with caller-supplied HF defaults. */
+export function commonFields(d: {
+  vocab: number;
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  kvHeads: number | null;
+  eps: number;
+  theta: number;
+}) {
+  return {
+    model_type: z.string(),
+    vocab_size: posInt.default(d.vocab),
+    hidden_size: posInt.default(d.hidden),
+    intermediate_size: posInt.default(d.intermediate),
+    num_hidden_layers: posInt.default(d.layers),
+    num_attention_heads: posInt.default(d.heads),
+    num_key_value_heads: posInt.nullable().default(d.kvHeads),
+    hidden_act: z.string().default('silu'),
+    rms_norm_eps: posNum.default(d.eps),
+    rope_theta: posNum.default(d.theta),
+    rope_scaling: z.record(z.string(), z.unknown()).nullable().default(null),
+    tie_word_embeddings: z.boolean().default(false),
+  };
+}
+
+export function readConfigJson(modelDir: string): { raw: Record<string, unknown>; file: string } {
+  const file = path.join(modelDir, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new EngineError('cannot read config.json', {
+      file,
+      hint: 'MODEL_DIR must be a Hugging Face model folder holding config.json and *.safetensors',
+      cause: e,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new EngineError(`invalid JSON (${(e as Error).message})`, { file, cause: e });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new EngineError('expected a JSON object', { file });
+  }
+  return { raw: raw as Record<string, unknown>, file };
+}
+
+/** Validate with zod; the first issue becomes an EngineError naming the key and the expectation. */
+export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, file: string): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.join('.') || '(root)';
+  throw new EngineError(`invalid value: ${issue.message}`, { file, field });
+}
+
+export function requireSilu(act: string, file: string): void {
+  if (act !== 'silu') {
+    throw new EngineError(`hidden_act '${act}' is not implemented; only 'silu' is supported`, {
+      file,
+      field: 'hidden_act',
+    });
+  }
+}
+
+/** Only unscaled RoPE is implemented in the generic path; anything else must fail loudly. */
+export function requireNoRopeScaling(scaling: Record<string, unknown> | null, file: string): void {
+  if (scaling === null) return;
+  const kind = String(scaling.rope_type ?? scaling.type ?? 'unknown');
+  if (kind === 'default') return;
+  throw new EngineError(`rope_scaling type '${kind}' is not implemented for this architecture`, {
+    file,
+    field: 'rope_scaling',
+    hint: 'remove rope_scaling (context extension) or use a checkpoint without it; results would be silently wrong',
+  });
+}
+
+export function headDivisible(hidden: number, heads: number, kvHeads: number, file: string): number {
+  if (hidden % heads !== 0) {
+    throw new EngineError(`hidden_size ${hidden} is not divisible by num_attention_heads ${heads}`, {
+      file,
+      field: 'num_attention_heads',
+    });
+  }
+  if (heads % kvHeads !== 0) {
+    throw new EngineError(`num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`, {
+      file,
+      field: 'num_key_value_heads',
+    });
+  }
+  return hidden / heads;
+}
+
+export function requireTopK(topK: number, experts: number, file: string, field: string): void {
+  if (topK > experts) {
+    throw new EngineError(`top-k ${topK} exceeds the number of experts ${experts}`, { file, field });
+  }
+}

@@ -1,0 +1,213 @@
+// Layer-streaming executor: keeps the hidden states of one batch of equal-length sequences as a
+// flattened [B·T, h] tensor, loads one decoder layer at a time (bf16/f16 decoded by the checkpoint
+// reader, projections transposed once on read), runs it in bounded chunks and frees it.
+import { CancelledError, EngineError } from '../errors';
+import { tf } from '../tensor/backend';
+import { attention } from './blocks/attention';
+import { gatedMlp } from './blocks/gated-mlp';
+import { layerNorm } from './blocks/layer-norm';
+import { moeBlock } from './blocks/moe-block';
+import { rmsNorm } from './blocks/rms-norm';
+import { type RopeTables, ropeTables } from './blocks/rope';
+import { disposeExecLayer, type ExecLayer, loadExecLayer, type NormWeights } from './layer-weights';
+import type { LoadedModel } from './model';
+import type { LayerObserver, LayerOverride, Tensor2D } from './types';
+
+export interface ExecutorOptions {
+  /** Replacement weights per layer (compression runner); consulted every time a layer is loaded. */
+  overrides?: ReadonlyMap<number, LayerOverride>;
+  /** Default observer for every layer (runLayer can pass its own). */
+  observer?: LayerObserver;
+  /** Rows per MoE / MLP chunk (bounds expert activations). Default 1024. */
+  tokenChunk?: number;
+  /** Bytes for one block of attention scores [heads, queries, keys]. Default 64 MiB. */
+  scoreBudgetBytes?: number;
+  /** Bytes for one block of logits [rows, vocab]. Default 64 MiB. */
+  logitsBudgetBytes?: number;
+  signal?: AbortSignal;
+  onLayerDone?(layer: number, layers: number): void;
+}
+
+/** Hidden states of B sequences of T tokens each, row b·T + t. */
+export interface HiddenBatch {
+  hidden: Tensor2D;
+  batch: number;
+  seqLen: number;
+}
+
+export class StreamingExecutor {
+  readonly model: LoadedModel;
+  private readonly opts: ExecutorOptions;
+  private readonly ropeCache = new Map<number, RopeTables>();
+
+  constructor(model: LoadedModel, opts: ExecutorOptions = {}) {
+    this.model = model;
+    this.opts = opts;
+  }
+
+  /** Embedding lookup for B equal-length id sequences (ids checked against the vocabulary). */
+  embed(seqs: ArrayLike<number>[]): HiddenBatch {
+    const { spec, checkpoint } = this.model;
+    const T = seqs[0]?.length ?? 0;
+    if (seqs.length === 0 || T === 0) throw new EngineError('no tokens to run', { field: 'token ids' });
+    if (seqs.some((s) => s.length !== T)) throw new EngineError('all sequences of a batch must have the same length', { field: 'token ids' });
+    const h = spec.hidden;
+    const table = checkpoint.readF32(spec.names.embed);
+    const out = new Float32Array(seqs.length * T * h);
+    seqs.forEach((s, b) => {
+      for (let t = 0; t < T; t++) {
+        const id = s[t]!;
+        if (!Number.isInteger(id) || id < 0 || id >= spec.vocab) {
+          throw new EngineError(`token id ${id} at position ${t} is outside the vocabulary 0..${spec.vocab - 1}`, {
+            field: 'token ids',
+          });
+        }
+        out.set(table.subarray(id * h, (id + 1) * h), (b * T + t) * h);
+      }
+    });
+    return { hidden: tf.tensor2d(out, [seqs.length * T, h]), batch: seqs.length, seqLen: T };
+  }
+
+  private rope(T: number): RopeTables {
+    let r = this.ropeCache.get(T);
+    if (!r) {
+      r = ropeTables(this.model.spec.rope, T);
+      this.ropeCache.set(T, r);
+    }
+    return r;
+  }
+
+  private norm(x: Tensor2D, w: NormWeights): Tensor2D {
+    const { kind, eps } = this.model.spec.norm;
+    return kind === 'rms' ? rmsNorm(x, w.weight, eps) : layerNorm(x, w.weight, w.bias, eps);
+  }
+
+  private checkCancelled(): void {
+    if (this.opts.signal?.aborted) throw new CancelledError();
+  }
+
+  /** Run decoder layer l on x (not consumed); returns the new hidden states (caller owns them). */
+  async runLayer(l: number, x: HiddenBatch, observer: LayerObserver | undefined = this.opts.observer): Promise<Tensor2D> {
+    this.checkCancelled();
+    const override = this.opts.overrides?.get(l);
+    if (override?.skipBlock) return tf.clone(x.hidden);
+    const w = loadExecLayer(this.model, l, override);
+    try {
+      return await this.runLoadedLayer(l, w, x, observer);
+    } finally {
+      disposeExecLayer(w);
+    }
+  }
+
+  private async runLoadedLayer(l: number, w: ExecLayer, x: HiddenBatch, obs: LayerObserver | undefined): Promise<Tensor2D> {
+    const { spec } = this.model;
+    await obs?.onLayerInput?.({ layer: l, hidden: x.hidden, batch: x.batch, seqLen: x.seqLen });
+    const xn = this.norm(x.hidden, w.inputNorm);
+    const a = attention(xn, w.attn, spec.attention, this.rope(x.seqLen), {
+      batch: x.batch,
+      seqLen: x.seqLen,
+      window: spec.slidingWindow[l] ?? null,
+      normEps: spec.norm.eps,
+      scoreBudgetBytes: this.opts.scoreBudgetBytes ?? 64 * 2 ** 20,
+    });
+    xn.dispose();
+    try {
+      await obs?.onAttentionOutput?.({ layer: l, output: a });
+    } catch (e) {
+      a.dispose();
+      throw e;
+    }
+    const h1 = tf.add(x.hidden, a) as Tensor2D;
+    a.dispose();
+    if (w.ffn.kind === 'none') {
+      await obs?.onLayerOutput?.({ layer: l, hidden: h1 });
+      return h1;
+    }
+    const rows = h1.shape[0];
+    const chunk = this.opts.tokenChunk ?? 1024;
+    const parts: Tensor2D[] = [];
+    try {
+      for (let r0 = 0; r0 < rows; r0 += chunk) {
+        this.checkCancelled();
+        const n = Math.min(chunk, rows - r0);
+        const hc = rows <= chunk ? h1 : (tf.slice(h1, [r0, 0], [n, spec.hidden]) as Tensor2D);
+        const hn = this.norm(hc, w.postNorm);
+        const y = w.ffn.kind === 'dense' ? gatedMlp(hn, w.ffn.mlp, false).out : await moeBlock(hn, w.ffn.moe, l, r0, obs);
+        parts.push(tf.add(hc, y) as Tensor2D);
+        tf.dispose(hc === h1 ? [hn, y] : [hc, hn, y]);
+      }
+    } catch (e) {
+      tf.dispose([h1, ...parts]);
+      throw e;
+    }
+    h1.dispose();
+    const out = parts.length === 1 ? parts[0]! : (tf.concat(parts, 0) as Tensor2D);
+    if (parts.length > 1) tf.dispose(parts);
+    await obs?.onLayerOutput?.({ layer: l, hidden: out });
+    return out;
+  }
+
+  /** All decoder layers; the input batch is consumed. */
+  async forward(x: HiddenBatch): Promise<HiddenBatch> {
+    let cur = x;
+    for (let l = 0; l < this.model.spec.layers; l++) {
+      let next: Tensor2D;
+      try {
+        next = await this.runLayer(l, cur);
+      } catch (e) {
+        cur.hidden.dispose();
+        throw e;
+      }
+      cur.hidden.dispose();
+      cur = { ...cur, hidden: next };
+      this.opts.onLayerDone?.(l, this.model.spec.layers);
+    }
+    return cur;
+  }
+
+  /**
+   * Final norm + lm_head in row chunks sized so one [rows, V] logits block fits the budget; the
+   * callback gets each block (disposed after it returns). Full logits never exist at once.
+   */
+  async logitsChunks(hidden: Tensor2D, cb: (rowStart: number, logits: Tensor2D) => void | Promise<void>): Promise<void> {
+    const { spec, checkpoint: ck } = this.model;
+    const n = spec.names;
+    const owned: tf.Tensor[] = [];
+    try {
+      const normW: NormWeights = { weight: ck.readTensor(`${n.finalNorm}.weight`) as tf.Tensor1D };
+      owned.push(normW.weight);
+      if (spec.norm.kind === 'layer') {
+        normW.bias = ck.readTensor(`${n.finalNorm}.bias`) as tf.Tensor1D;
+        owned.push(normW.bias);
+      }
+      const headT = ck.readTensor(spec.tieEmbeddings ? n.embed : `${n.lmHead}.weight`, { transpose: true }) as Tensor2D;
+      owned.push(headT);
+      const bias = spec.lmHeadBias ? (ck.readTensor(`${n.lmHead}.bias`) as tf.Tensor1D) : undefined;
+      if (bias) owned.push(bias);
+      const rows = hidden.shape[0];
+      const chunk = Math.max(1, Math.floor((this.opts.logitsBudgetBytes ?? 64 * 2 ** 20) / (4 * spec.vocab)));
+      for (let r0 = 0; r0 < rows; r0 += chunk) {
+        this.checkCancelled();
+        const m = Math.min(chunk, rows - r0);
+        const logits = tf.tidy(() => {
+          const hn = this.norm(tf.slice(hidden, [r0, 0], [m, spec.hidden]) as Tensor2D, normW);
+          const z = tf.matMul(hn, headT);
+          return (bias ? tf.add(z, bias) : z) as Tensor2D;
+        });
+        try {
+          await cb(r0, logits);
+        } finally {
+          logits.dispose();
+        }
+      }
+    } finally {
+      tf.dispose(owned);
+    }
+  }
+
+  /** Free cached RoPE tables. */
+  dispose(): void {
+    for (const r of this.ropeCache.values()) tf.dispose([r.cos, r.sin]);
+    this.ropeCache.clear();
+  }
+}

@@ -1,0 +1,169 @@
+// Loading one decoder layer: executable (pre-transposed) weights for the executor, and the HF-layout
+// MoE view for compression methods. Both are owned by the caller and freed with the dispose helpers.
+import { tf } from '../tensor/backend';
+import type { AttentionWeights } from './blocks/attention';
+import type { ExecExpert } from './blocks/gated-mlp';
+import { type ExecLinear, execLinearTensors, toExecLinear } from './blocks/linear';
+import type { ExecMoe } from './blocks/moe-block';
+import type { LoadedModel } from './model';
+import type { ExpertWeights, LayerOverride, Linear, MoeLayerView, Tensor1D, Tensor2D } from './types';
+
+export interface NormWeights {
+  weight: Tensor1D;
+  bias?: Tensor1D;
+}
+
+export interface ExecLayer {
+  inputNorm: NormWeights;
+  postNorm: NormWeights;
+  attn: AttentionWeights;
+  ffn: { kind: 'dense'; mlp: ExecExpert } | { kind: 'moe'; moe: ExecMoe } | { kind: 'none' };
+  /** Every tensor this layer owns (freed by disposeExecLayer). */
+  owned: tf.Tensor[];
+}
+
+const STD = { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' } as const;
+
+function reader(model: LoadedModel, owned: tf.Tensor[]) {
+  const ck = model.checkpoint;
+  const take = <T extends tf.Tensor>(t: tf.Tensor) => {
+    owned.push(t);
+    return t as T;
+  };
+  return {
+    vec: (name: string) => take<Tensor1D>(ck.readTensor(name)),
+    optVec: (name: string) => (ck.has(name) ? take<Tensor1D>(ck.readTensor(name)) : undefined),
+    /** HF [out, in] read as [in, out]. */
+    wT: (name: string) => take<Tensor2D>(ck.readTensor(name, { transpose: true })),
+  };
+}
+
+function norm(r: ReturnType<typeof reader>, prefix: string, withBias: boolean): NormWeights {
+  const weight = r.vec(`${prefix}.weight`);
+  return withBias ? { weight, bias: r.vec(`${prefix}.bias`) } : { weight };
+}
+
+function execMlp(r: ReturnType<typeof reader>, prefix: string, proj: { gate: string; up: string; down: string }): ExecExpert {
+  const lin = (p: string): ExecLinear => ({ kind: 'dense', wT: r.wT(`${prefix}.${p}.weight`) });
+  return { gate: lin(proj.gate), up: lin(proj.up), down: lin(proj.down) };
+}
+
+export function loadExecLayer(model: LoadedModel, l: number, override?: LayerOverride): ExecLayer {
+  const { spec } = model;
+  const n = spec.names;
+  const owned: tf.Tensor[] = [];
+  const r = reader(model, owned);
+  const base = n.layer(l);
+  const p = `${base}.self_attn`;
+  const withBias = spec.norm.kind === 'layer';
+  const attn: AttentionWeights = {
+    qT: r.wT(`${p}.q_proj.weight`),
+    kT: r.wT(`${p}.k_proj.weight`),
+    vT: r.wT(`${p}.v_proj.weight`),
+    oT: r.wT(`${p}.o_proj.weight`),
+  };
+  if (spec.attention.qkvBias) {
+    attn.qBias = r.vec(`${p}.q_proj.bias`);
+    attn.kBias = r.vec(`${p}.k_proj.bias`);
+    attn.vBias = r.vec(`${p}.v_proj.bias`);
+  }
+  if (spec.attention.oBias) attn.oBias = r.vec(`${p}.o_proj.bias`);
+  if (spec.attention.qkNorm !== 'none') {
+    attn.qNorm = r.vec(`${p}.q_norm.weight`);
+    attn.kNorm = r.vec(`${p}.k_norm.weight`);
+  }
+  const layer: ExecLayer = {
+    inputNorm: norm(r, `${base}.input_layernorm`, withBias),
+    postNorm: norm(r, `${base}.post_attention_layernorm`, withBias),
+    attn,
+    ffn: { kind: 'none' },
+    owned,
+  };
+  if (override?.skipFfn) return layer;
+  if (override?.moe) {
+    const moe = moeViewToExec(override.moe);
+    owned.push(...moe.owned);
+    layer.ffn = { kind: 'moe', moe: moe.exec };
+  } else if (spec.layerKinds[l] === 'dense') {
+    layer.ffn = { kind: 'dense', mlp: execMlp(r, n.denseMlp(l), STD) };
+  } else {
+    const m = n.moe(l);
+    const experts = Array.from({ length: spec.experts }, (_, e) => execMlp(r, `${m}.experts.${e}`, n.expertProj));
+    const moe: ExecMoe = { routerT: r.wT(`${m}.${n.router}.weight`), experts, routing: spec.routing };
+    if (spec.sharedIntermediate > 0 && n.sharedExpert) {
+      const sh = execMlp(r, `${m}.${n.sharedExpert}`, STD);
+      moe.shared = spec.sharedGate && n.sharedExpertGate ? { ...sh, gateT: r.wT(`${m}.${n.sharedExpertGate}.weight`) } : sh;
+    }
+    layer.ffn = { kind: 'moe', moe };
+  }
+  return layer;
+}
+
+export function disposeExecLayer(layer: ExecLayer): void {
+  tf.dispose(layer.owned);
+  layer.owned.length = 0;
+}
+
+/** Executable form of a view; `owned` are the transposes made here (the view's tensors stay the caller's). */
+export function moeViewToExec(view: MoeLayerView): { exec: ExecMoe; owned: tf.Tensor[] } {
+  const memo = new Map<tf.Tensor, Tensor2D>();
+  const ex = (w: ExpertWeights): ExecExpert => ({
+    gate: toExecLinear(w.gate, memo),
+    up: toExecLinear(w.up, memo),
+    down: toExecLinear(w.down, memo),
+  });
+  const exec: ExecMoe = { routerT: tf.transpose(view.router) as Tensor2D, experts: view.experts.map(ex), routing: view.routing };
+  if (view.routerBias) exec.routerBias = view.routerBias;
+  if (view.shared) {
+    const s = ex(view.shared);
+    exec.shared = view.shared.gateWeight ? { ...s, gateT: tf.transpose(view.shared.gateWeight) as Tensor2D } : s;
+  }
+  const owned: tf.Tensor[] = [exec.routerT, ...memo.values()];
+  if (exec.shared?.gateT) owned.push(exec.shared.gateT);
+  return { exec, owned };
+}
+
+/** The HF-layout MoE view of layer l as stored in the checkpoint (caller disposes with disposeMoeView). */
+export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
+  const { spec, checkpoint: ck } = model;
+  if (spec.layerKinds[l] !== 'moe') throw new RangeError(`layer ${l} is a dense layer, not MoE`);
+  const n = spec.names;
+  const m = n.moe(l);
+  const mat = (name: string) => ck.readTensor(name) as Tensor2D;
+  const lin = (name: string): Linear => ({ kind: 'dense', w: mat(`${name}.weight`) });
+  const mlp = (prefix: string, proj: { gate: string; up: string; down: string }): ExpertWeights => ({
+    gate: lin(`${prefix}.${proj.gate}`),
+    up: lin(`${prefix}.${proj.up}`),
+    down: lin(`${prefix}.${proj.down}`),
+  });
+  const view: MoeLayerView = {
+    layer: l,
+    router: mat(`${m}.${n.router}.weight`),
+    experts: Array.from({ length: spec.experts }, (_, e) => mlp(`${m}.experts.${e}`, n.expertProj)),
+    routing: spec.routing,
+  };
+  if (spec.sharedIntermediate > 0 && n.sharedExpert) {
+    const s = mlp(`${m}.${n.sharedExpert}`, STD);
+    view.shared = spec.sharedGate && n.sharedExpertGate ? { ...s, gateWeight: mat(`${m}.${n.sharedExpertGate}.weight`) } : s;
+  }
+  return view;
+}
+
+function linearTensors(L: Linear): tf.Tensor[] {
+  const t: tf.Tensor[] = L.kind === 'dense' ? [L.w] : L.kind === 'factored' ? [L.A, L.B] : [L.base, L.A, L.B];
+  if ('bias' in L && L.bias) t.push(L.bias);
+  return t;
+}
+
+/** Dispose every tensor of a view once (shared factors are freed once). */
+export function disposeMoeView(view: MoeLayerView): void {
+  const all = new Set<tf.Tensor>([view.router]);
+  if (view.routerBias) all.add(view.routerBias);
+  for (const e of [...view.experts, ...(view.shared ? [view.shared] : [])]) {
+    for (const L of [e.gate, e.up, e.down]) for (const t of linearTensors(L)) all.add(t);
+  }
+  if (view.shared?.gateWeight) all.add(view.shared.gateWeight);
+  tf.dispose([...all]);
+}
+
+export { execLinearTensors };

@@ -1,0 +1,175 @@
+// Shared engine types: the normalised model spec every adapter produces, the uniform "MoE layer"
+// view compression methods work on, and the executor's observer interface.
+import type { tf } from '../tensor/backend';
+
+export type Tensor1D = tf.Tensor1D;
+export type Tensor2D = tf.Tensor2D;
+
+/**
+ * A linear map y = W x (+ b) in HF layout. Dense: `w` is [out, in]. Factored: W ≈ A·B with
+ * A [out, r] and B [r, in]. Experts that share one B (MoE-SVD V-sharing, D²-MoE shared V) hold the
+ * *same tensor object*; the executor detects that and applies B once per token per layer.
+ */
+export type Linear =
+  | { kind: 'dense'; w: Tensor2D; bias?: Tensor1D }
+  | { kind: 'factored'; A: Tensor2D; B: Tensor2D; bias?: Tensor1D }
+  /** W = base + A·B: a shared base weight plus a per-expert low-rank delta (D²-MoE). */
+  | { kind: 'delta'; base: Tensor2D; A: Tensor2D; B: Tensor2D };
+
+/** One gated MLP: down(silu(gate(x)) * up(x)). */
+export interface ExpertWeights {
+  gate: Linear;
+  up: Linear;
+  down: Linear;
+}
+
+export type RoutingSpec =
+  /** softmax over all router logits (f32), top-k; optionally renormalise the k weights. */
+  | { kind: 'softmax-topk'; topK: number; normTopK: boolean; normEps: number }
+  /** Phi-3.5-MoE sparsemixer, inference mode (top-2, no jitter noise). */
+  | { kind: 'sparsemixer'; topK: 2; jitterEps: number };
+
+export interface SharedExpertView extends ExpertWeights {
+  /** Qwen2-MoE: output scaled by sigmoid(x · gateWeight^T); gateWeight is [1, h]. */
+  gateWeight?: Tensor2D;
+}
+
+/**
+ * The uniform MoE layer view compression methods read and write. All tensors are HF layout.
+ * `experts[e] === null` marks a dropped expert (its router row must be removed too, or the
+ * router must be sliced consistently — methods usually rebuild `router` with fewer rows).
+ */
+export interface MoeLayerView {
+  layer: number;
+  /** [N, h] router weight; row e scores experts[e]. */
+  router: Tensor2D;
+  routerBias?: Tensor1D;
+  experts: ExpertWeights[];
+  shared?: SharedExpertView;
+  routing: RoutingSpec;
+}
+
+/** Per-layer replacement the compression runner installs; the executor uses it instead of the checkpoint. */
+export interface LayerOverride {
+  /** Replacement MoE block (routed experts, router, shared expert). Owned by the caller. */
+  moe?: MoeLayerView;
+  /** Drop the MoE/MLP sub-layer entirely (residual passes through): Unified "Layer Drop". */
+  skipFfn?: boolean;
+  /** Drop the whole decoder block: Unified "Block Drop". */
+  skipBlock?: boolean;
+}
+
+export type NormKind = 'rms' | 'layer';
+
+export interface RopeSpec {
+  theta: number;
+  /** Rotated dims (head_dim × partial_rotary_factor), rotate_half layout. */
+  rotaryDim: number;
+  /** Phi-3 "longrope": per-frequency divisors and output scale, chosen by sequence length. */
+  longrope?: {
+    shortFactor: number[];
+    longFactor: number[];
+    originalMaxPositions: number;
+    shortMscale: number;
+    longMscale: number;
+  };
+}
+
+export interface AttentionSpec {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  qkvBias: boolean;
+  oBias: boolean;
+  /** 'per-head': RMSNorm(head_dim) per head (Qwen3); 'full': RMSNorm over the projected width (OLMoE). */
+  qkNorm: 'none' | 'per-head' | 'full';
+  clipQkv: number | null;
+}
+
+/** Tensor names of one architecture (HF checkpoint layout). */
+export interface TensorNames {
+  embed: string;
+  finalNorm: string;
+  lmHead: string;
+  layer(l: number): string;
+  /** Prefix of the MoE block, e.g. `model.layers.3.block_sparse_moe`. */
+  moe(l: number): string;
+  /** Prefix of a dense MLP layer, e.g. `model.layers.0.mlp`. */
+  denseMlp(l: number): string;
+  expertProj: { gate: string; up: string; down: string };
+  router: string;
+  sharedExpert?: string;
+  sharedExpertGate?: string;
+}
+
+export interface ModelSpec {
+  architecture: string;
+  modelType: string;
+  hidden: number;
+  layers: number;
+  vocab: number;
+  norm: { kind: NormKind; eps: number };
+  rope: RopeSpec;
+  attention: AttentionSpec;
+  /** Sliding window per layer (null = full causal). */
+  slidingWindow: (number | null)[];
+  /** 'moe' or 'dense' per layer. */
+  layerKinds: ('moe' | 'dense')[];
+  intermediate: number;
+  moeIntermediate: number;
+  experts: number;
+  routing: RoutingSpec;
+  sharedIntermediate: number;
+  sharedGate: boolean;
+  tieEmbeddings: boolean;
+  lmHeadBias: boolean;
+  names: TensorNames;
+}
+
+// ---- observer hooks --------------------------------------------------------------------------
+
+/**
+ * Observer of one forward pass. Every method is optional; work needed only for a hook (expert
+ * intermediates kept alive, router probabilities read back) is done only when that hook exists.
+ * Tensors passed to a hook are owned by the executor and disposed right after the callback
+ * returns (or its promise resolves): keep a tensor with `tf.keep`/`clone` or copy with `dataSync`.
+ * Row indices refer to the flattened [B·T, h] hidden states of the current batch (row = b·T + t).
+ */
+export interface LayerObserver {
+  onLayerInput?(e: { layer: number; hidden: Tensor2D; batch: number; seqLen: number }): void | Promise<void>;
+  onAttentionOutput?(e: { layer: number; output: Tensor2D }): void | Promise<void>;
+  /** Per token chunk: router logits/probabilities [n, N] and each token's chosen experts [n·k]. */
+  onRouter?(e: RouterEvent): void | Promise<void>;
+  /** Per token chunk and expert with at least one routed token. */
+  onExpert?(e: ExpertEvent): void | Promise<void>;
+  onSharedExpert?(e: { layer: number; rowStart: number; input: Tensor2D; output: Tensor2D }): void | Promise<void>;
+  onLayerOutput?(e: { layer: number; hidden: Tensor2D }): void | Promise<void>;
+}
+
+export interface RouterEvent {
+  layer: number;
+  /** First row of this chunk in the batch's flattened hidden states. */
+  rowStart: number;
+  logits: Tensor2D;
+  probs: Tensor2D;
+  topK: number;
+  /** [n·k] expert indices, token-major. */
+  experts: Int32Array;
+  /** [n·k] routing weights matching `experts`. */
+  weights: Float32Array;
+}
+
+export interface ExpertEvent {
+  layer: number;
+  expert: number;
+  /** Absolute rows (in the batch's flattened hidden states) routed to this expert. */
+  rows: Int32Array;
+  /** Routing weight of each row. */
+  weights: Float32Array;
+  /** [m, h] expert inputs (post-attention-norm hidden states). */
+  input: Tensor2D;
+  /** [m, I] silu(gate(x)) · up(x). */
+  intermediate: Tensor2D;
+  /** [m, h] expert output before the routing weight is applied. */
+  output: Tensor2D;
+}

@@ -1,0 +1,304 @@
+// The engine host: owns the engine worker threads, queues jobs, relays progress, writes what
+// workers record to the store as it arrives, and turns cancels, crashes and odd exits into final
+// job and run states without taking the app down.
+import { Worker } from 'node:worker_threads';
+import type { BackendName, BackendProbe, EventData, EventName, JobFinished, JobInfo, JobState } from '../contract/index';
+import { EngineError } from '../engine/errors';
+import { JOBS, type JobDefinition, type JobRegistry } from '../engine/jobs/registry';
+import type { Store } from '../store/index';
+import { estimateEta } from './eta';
+import type { WorkerInput, WorkerToHost } from './protocol';
+import { resolveWorkerScript } from './worker-script';
+
+export interface EngineHostOptions {
+  store: Store;
+  appVersion: string;
+  emit: <E extends EventName>(event: E, data: EventData<E>) => void;
+  registry?: JobRegistry;
+  workerScript?: URL | string;
+  /** jobs running at once (default 1: compute jobs fight for the same cores and memory) */
+  concurrency?: number;
+  /** how long a cancelled worker may take to stop on its own before it is terminated */
+  cancelGraceMs?: number;
+  backend?: BackendName | undefined;
+}
+
+export interface BackendReport {
+  active: BackendName;
+  probes: BackendProbe[];
+}
+
+interface Job {
+  info: JobInfo;
+  def: JobDefinition;
+  params: unknown;
+  cancelFlag: Int32Array;
+  worker: Worker | null;
+  runningSince: number | null;
+  cancelRequested: boolean;
+  graceTimer: NodeJS.Timeout | null;
+  settled: boolean;
+  done: Promise<JobFinished>;
+  resolve: (f: JobFinished) => void;
+}
+
+/** Worker console output goes to stderr: stdout belongs to the CLI's --json output. */
+function spawnWorker(script: URL | string, workerData: WorkerInput): Worker {
+  const w = new Worker(script, { workerData, stdout: true, stderr: true });
+  w.stdout.pipe(process.stderr, { end: false });
+  w.stderr.pipe(process.stderr, { end: false });
+  return w;
+}
+
+const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+export class EngineHost {
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue: Job[] = [];
+  private readonly registry: JobRegistry;
+  private readonly script: URL | string;
+  private readonly concurrency: number;
+  private readonly graceMs: number;
+  private nextId = 1;
+  private running = 0;
+  private closed = false;
+
+  constructor(private readonly opts: EngineHostOptions) {
+    this.registry = opts.registry ?? JOBS;
+    this.script = opts.workerScript ?? resolveWorkerScript();
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.graceMs = opts.cancelGraceMs ?? 5000;
+  }
+
+  kinds(): string[] {
+    return [...this.registry.keys()];
+  }
+
+  /** Validate params and queue a job; throws EngineError for an unknown kind or bad params. */
+  start(kind: string, rawParams: unknown): JobInfo {
+    if (this.closed) throw new EngineError('the engine host is shut down');
+    const def = this.registry.get(kind);
+    if (!def) {
+      throw new EngineError(`unknown job kind '${kind}'`, { field: 'kind', hint: `known kinds: ${this.kinds().join(', ')}` });
+    }
+    const parsed = def.params.safeParse(rawParams ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new EngineError(`${issue.message}`, { field: `params.${issue.path.join('.') || '(root)'}` });
+    }
+    const runId = def.createsRun
+      ? this.opts.store.runs.create({ kind, config: parsed.data, appVersion: this.opts.appVersion, backend: this.opts.backend ?? null }).id
+      : null;
+    let resolve!: (f: JobFinished) => void;
+    const done = new Promise<JobFinished>((r) => {
+      resolve = r;
+    });
+    const job: Job = {
+      info: { jobId: `job-${this.nextId++}`, kind, state: 'queued', runId, startedAt: new Date().toISOString(), error: null },
+      def,
+      params: parsed.data,
+      cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
+      worker: null,
+      runningSince: null,
+      cancelRequested: false,
+      graceTimer: null,
+      settled: false,
+      done,
+      resolve,
+    };
+    this.jobs.set(job.info.jobId, job);
+    this.queue.push(job);
+    if (runId !== null) this.opts.emit('runs.changed', { runId });
+    this.pump();
+    return { ...job.info };
+  }
+
+  list(): JobInfo[] {
+    return [...this.jobs.values()].map((j) => ({ ...j.info }));
+  }
+
+  get(jobId: string): JobInfo | null {
+    const j = this.jobs.get(jobId);
+    return j ? { ...j.info } : null;
+  }
+
+  /** Resolves when the job reaches a final state. */
+  wait(jobId: string): Promise<JobFinished> {
+    const j = this.jobs.get(jobId);
+    if (!j) return Promise.reject(new EngineError(`unknown job '${jobId}'`));
+    return j.done;
+  }
+
+  /** Cooperative cancel first; a worker still busy after the grace period is terminated. */
+  cancel(jobId: string): boolean {
+    const job = this.jobs.get(jobId);
+    if (!job || job.settled) return false;
+    if (job.info.state === 'queued') {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      this.settle(job, 'cancelled', null);
+      return true;
+    }
+    if (job.cancelRequested) return true;
+    job.cancelRequested = true;
+    Atomics.store(job.cancelFlag, 0, 1);
+    job.worker?.postMessage({ type: 'cancel' });
+    job.graceTimer = setTimeout(() => void job.worker?.terminate(), this.graceMs);
+    return true;
+  }
+
+  /** Which backend engine workers get, asked of a short-lived worker (no tfjs on the main thread). */
+  probeBackend(): Promise<BackendReport> {
+    const input: WorkerInput = { mode: 'probe', backend: this.opts.backend };
+    return new Promise((resolve, reject) => {
+      const w = spawnWorker(this.script, input);
+      let answered = false;
+      w.on('message', (m: WorkerToHost) => {
+        if (m.type === 'backend') {
+          answered = true;
+          resolve({ active: m.active, probes: m.probes });
+        } else if (m.type === 'failed') {
+          answered = true;
+          reject(new EngineError(m.error));
+        }
+        void w.terminate();
+      });
+      w.on('error', (e) => {
+        if (!answered) reject(e);
+        answered = true;
+      });
+      w.on('exit', (code) => {
+        if (!answered) reject(new EngineError(`backend probe worker exited with code ${code}`));
+      });
+    });
+  }
+
+  /** Cancel queued jobs, stop running workers now, record them as cancelled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) this.settle(job, 'cancelled', 'app closed');
+    const stopping: Promise<unknown>[] = [];
+    for (const job of this.jobs.values()) {
+      if (job.settled || !job.worker) continue;
+      const w = job.worker;
+      this.settle(job, 'cancelled', 'app closed before the job finished');
+      stopping.push(w.terminate());
+    }
+    await Promise.all(stopping);
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running < this.concurrency && this.queue.length) this.launch(this.queue.shift()!);
+  }
+
+  private launch(job: Job): void {
+    this.running++;
+    job.info.state = 'running';
+    job.info.startedAt = new Date().toISOString();
+    job.runningSince = performance.now();
+    const runId = job.info.runId;
+    if (runId !== null) {
+      this.opts.store.runs.markRunning(runId);
+      this.opts.emit('runs.changed', { runId });
+    }
+    const input: WorkerInput = {
+      mode: 'job',
+      jobId: job.info.jobId,
+      kind: job.info.kind,
+      module: job.def.module,
+      params: job.params,
+      runId,
+      resumeFrom: runId === null ? null : this.opts.store.runs.lastFinishedLayer(runId),
+      backend: this.opts.backend,
+      cancelFlag: job.cancelFlag.buffer as SharedArrayBuffer,
+    };
+    let worker: Worker;
+    try {
+      worker = spawnWorker(this.script, input);
+    } catch (e) {
+      this.settle(job, 'failed', `could not start an engine worker: ${oneLine(e)}`);
+      return;
+    }
+    job.worker = worker;
+    worker.on('message', (m: WorkerToHost) => this.onMessage(job, m));
+    worker.on('error', (e) => this.settle(job, job.cancelRequested ? 'cancelled' : 'failed', `engine worker crashed: ${oneLine(e)}`));
+    worker.on('exit', (code) => {
+      if (job.cancelRequested) this.settle(job, 'cancelled', null);
+      else if (code !== 0) this.settle(job, 'failed', `engine worker exited with code ${code}`);
+      else this.settle(job, 'failed', 'engine worker exited without reporting a result');
+    });
+  }
+
+  private onMessage(job: Job, m: WorkerToHost): void {
+    if (job.settled) return;
+    const runId = job.info.runId;
+    const runs = this.opts.store.runs;
+    try {
+      switch (m.type) {
+        case 'backend':
+          if (runId !== null) runs.setBackend(runId, m.active);
+          break;
+        case 'progress': {
+          const elapsed = job.runningSince === null ? 0 : (performance.now() - job.runningSince) / 1000;
+          this.opts.emit('job.progress', {
+            jobId: job.info.jobId,
+            runId,
+            step: m.step,
+            layer: m.layer ?? null,
+            layers: m.layers ?? null,
+            fraction: m.fraction,
+            etaSeconds: estimateEta(elapsed, m.fraction),
+            ...(m.message === undefined ? {} : { message: m.message }),
+          });
+          break;
+        }
+        case 'layer':
+          if (runId !== null) runs.recordLayer(runId, m.layer, m.stats, m.seconds);
+          break;
+        case 'metric':
+          if (runId !== null) runs.recordMetric(runId, { name: m.name, value: m.value, dataset: m.dataset, unit: m.unit });
+          break;
+        case 'artifact':
+          if (runId !== null) runs.recordArtifact(runId, { path: m.path, kind: m.kind, bytes: m.bytes, sha256: m.sha256 });
+          break;
+        case 'done':
+          this.settle(job, 'succeeded', null, m.result);
+          break;
+        case 'failed':
+          this.settle(job, 'failed', m.error);
+          break;
+        case 'cancelled':
+          this.settle(job, 'cancelled', null);
+          break;
+      }
+    } catch (e) {
+      this.settle(job, 'failed', `could not record to the store: ${oneLine(e)}`);
+    }
+  }
+
+  private settle(job: Job, state: JobState, error: string | null, result?: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.graceTimer) clearTimeout(job.graceTimer);
+    const wasRunning = job.info.state === 'running';
+    job.info.state = state;
+    job.info.error = error;
+    const runId = job.info.runId;
+    if (runId !== null) {
+      try {
+        this.opts.store.runs.finish(runId, state, error);
+      } catch {
+        // store already closed (app shutting down): the next open marks the run interrupted
+      }
+    }
+    if (job.worker) {
+      void job.worker.terminate();
+      job.worker = null;
+    }
+    if (wasRunning) this.running--;
+    if (runId !== null) this.opts.emit('runs.changed', { runId });
+    const finished: JobFinished = { jobId: job.info.jobId, runId, state, error, ...(result === undefined ? {} : { result }) };
+    this.opts.emit('job.finished', finished);
+    job.resolve(finished);
+    this.pump();
+  }
+}

@@ -1,0 +1,93 @@
+// The WebSocket side of browser mode: request frames in, response frames out (through the shared
+// dispatch), and every App event broadcast as an event frame. A bad frame gets a typed error and
+// the connection stays open.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { type EventFrame, RequestFrame, type ResponseFrame } from '../contract/index';
+import { dispatch } from '../app/dispatch';
+import type { App } from '../app/services';
+import { tokenMatches } from './access-token';
+
+export const API_PATH = '/api';
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+function send(ws: WebSocket, frame: ResponseFrame | EventFrame): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** A browser page from another origin must not drive the API even if it guessed the port. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+async function answer(app: App, text: string): Promise<ResponseFrame> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { id: null, ok: false, error: { code: 'bad_json', message: 'message is not valid JSON' } };
+  }
+  const frame = RequestFrame.safeParse(json);
+  if (!frame.success) {
+    const rawId = (json as { id?: unknown } | null)?.id;
+    const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : null;
+    return {
+      id,
+      ok: false,
+      error: { code: 'bad_request', message: 'not a request frame {id, method, params}', details: frame.error.issues },
+    };
+  }
+  const outcome = await dispatch(app, frame.data.method, frame.data.params);
+  return { id: frame.data.id, ...outcome };
+}
+
+export interface WsApi {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+export function createWsApi(app: App, token: string): WsApi {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const clients = new Set<WebSocket>();
+  const unsubscribe = app.on((event, data) => {
+    const frame: EventFrame = { event, data };
+    for (const ws of clients) send(ws, frame);
+  });
+
+  wss.on('connection', (ws) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+    ws.on('error', () => clients.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      void answer(app, text).then((frame) => send(ws, frame));
+    });
+  });
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== API_PATH) return refuse(socket, 404, 'Not Found');
+      if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(socket, 401, 'Unauthorized');
+      if (!sameOrigin(req)) return refuse(socket, 403, 'Forbidden');
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    close() {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      clients.clear();
+      return new Promise((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

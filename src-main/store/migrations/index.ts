@@ -1,0 +1,13 @@
+// The ordered migration registry. Migration N takes the store from user_version N-1 to N; a new
+// schema change is one new file plus one line here. Never edit a migration that has shipped.
+import { initial } from './001-initial';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

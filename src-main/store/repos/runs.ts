@@ -1,0 +1,211 @@
+// Runs and what they record: per-layer statistics, metrics and artifacts. A run's rows are written
+// as they arrive, so a failed, cancelled or interrupted run keeps everything recorded before it ended.
+import type {
+  ArtifactRecord,
+  LayerRecord,
+  MetricRecord,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+} from '../../contract/index';
+import type { Db } from '../open-database';
+import { fromJson, nowIso, toJson } from './json-column';
+
+/** Metric names shown in list views (the contract's RunSummary.headline). */
+export const HEADLINE_METRICS = ['ppl', 'tokensPerSecond', 'peakRssBytes', 'targetRatio', 'achievedRatio'] as const;
+
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+
+interface RunRow {
+  id: number;
+  kind: string;
+  status: RunStatus;
+  model_id: number | null;
+  model_name: string | null;
+  pipeline_id: number | null;
+  pipeline_name: string | null;
+  config_json: string;
+  seed: number | null;
+  backend: string | null;
+  app_version: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  seconds: number | null;
+  error: string | null;
+  last_finished_layer: number | null;
+}
+
+export interface NewRun {
+  kind: string;
+  config: unknown;
+  appVersion: string;
+  modelId?: number | null;
+  pipelineId?: number | null;
+  seed?: number | null;
+  backend?: string | null;
+  ownerPid?: number;
+}
+
+export interface ListRunsFilter {
+  status?: RunStatus | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+const SELECT_RUN = `
+  SELECT r.*, m.name AS model_name, p.name AS pipeline_name
+  FROM runs r
+  LEFT JOIN models m ON m.id = r.model_id
+  LEFT JOIN pipelines p ON p.id = r.pipeline_id`;
+
+function summaryOf(r: RunRow, headline: Record<string, number>): RunSummary {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    modelId: r.model_id,
+    modelName: r.model_name,
+    pipelineName: r.pipeline_name,
+    seed: r.seed,
+    backend: r.backend,
+    appVersion: r.app_version,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    seconds: r.seconds,
+    error: r.error,
+    headline,
+  };
+}
+
+export function runsRepo(db: Db) {
+  const headlineStmt = db.prepare(
+    `SELECT run_id, name, value FROM metrics WHERE name IN (${HEADLINE_METRICS.map(() => '?').join(',')}) AND run_id = ? ORDER BY id`,
+  );
+  const headlineOf = (runId: number): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const m of headlineStmt.all(...HEADLINE_METRICS, runId) as { name: string; value: number }[]) {
+      // first recorded value wins (a run may evaluate ppl on several datasets; the first is the primary)
+      if (!(m.name in out)) out[m.name] = m.value;
+    }
+    return out;
+  };
+  const getRow = (id: number) => db.prepare(`${SELECT_RUN} WHERE r.id = ?`).get(id) as RunRow | undefined;
+
+  return {
+    create(run: NewRun): RunSummary {
+      const info = db
+        .prepare(
+          `INSERT INTO runs (kind, status, model_id, pipeline_id, config_json, seed, backend, app_version, created_at, owner_pid)
+           VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          run.kind,
+          run.modelId ?? null,
+          run.pipelineId ?? null,
+          toJson(run.config ?? {}),
+          run.seed ?? null,
+          run.backend ?? null,
+          run.appVersion,
+          nowIso(),
+          run.ownerPid ?? process.pid,
+        );
+      return this.get(Number(info.lastInsertRowid))!;
+    },
+
+    get(id: number): RunSummary | null {
+      const r = getRow(id);
+      return r ? summaryOf(r, headlineOf(r.id)) : null;
+    },
+
+    list(filter: ListRunsFilter = {}): RunSummary[] {
+      const where = filter.status ? 'WHERE r.status = ?' : '';
+      const args: unknown[] = filter.status ? [filter.status] : [];
+      const rows = db
+        .prepare(`${SELECT_RUN} ${where} ORDER BY r.id DESC LIMIT ? OFFSET ?`)
+        .all(...args, filter.limit ?? -1, filter.offset ?? 0) as RunRow[];
+      return rows.map((r) => summaryOf(r, headlineOf(r.id)));
+    },
+
+    detail(id: number): RunDetail | null {
+      const r = getRow(id);
+      if (!r) return null;
+      const metrics = db
+        .prepare('SELECT name, value, dataset, unit FROM metrics WHERE run_id = ? ORDER BY id')
+        .all(id) as MetricRecord[];
+      const layers = (
+        db.prepare('SELECT layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY layer').all(id) as {
+          layer: number;
+          stats_json: string;
+          seconds: number | null;
+        }[]
+      ).map((l): LayerRecord => ({ layer: l.layer, stats: fromJson(l.stats_json, {}), seconds: l.seconds }));
+      const artifacts = db
+        .prepare('SELECT id, path, kind, bytes, sha256 FROM artifacts WHERE run_id = ? ORDER BY id')
+        .all(id) as ArtifactRecord[];
+      return { ...summaryOf(r, headlineOf(id)), config: fromJson(r.config_json, null), metrics, layers, artifacts };
+    },
+
+    lastFinishedLayer(id: number): number | null {
+      return getRow(id)?.last_finished_layer ?? null;
+    },
+
+    markRunning(id: number): void {
+      db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(nowIso(), id);
+    },
+
+    setBackend(id: number, backend: string): void {
+      db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(backend, id);
+    },
+
+    /** Final status; `seconds` is the wall time since started_at (null if it never started). */
+    finish(id: number, status: RunStatus, error: string | null = null): void {
+      const now = new Date();
+      const row = getRow(id);
+      if (!row || FINAL_STATUSES.includes(row.status)) return;
+      const seconds = row.started_at ? (now.getTime() - Date.parse(row.started_at)) / 1000 : null;
+      db.prepare('UPDATE runs SET status = ?, finished_at = ?, seconds = ?, error = ? WHERE id = ?').run(
+        status,
+        now.toISOString(),
+        seconds,
+        error,
+        id,
+      );
+    },
+
+    recordLayer(id: number, layer: number, stats: Record<string, unknown>, seconds: number | null): void {
+      db.transaction(() => {
+        db.prepare(
+          `INSERT INTO run_layers (run_id, layer, stats_json, seconds) VALUES (?, ?, ?, ?)
+           ON CONFLICT (run_id, layer) DO UPDATE SET stats_json = excluded.stats_json, seconds = excluded.seconds`,
+        ).run(id, layer, toJson(stats), seconds);
+        db.prepare(
+          'UPDATE runs SET last_finished_layer = MAX(COALESCE(last_finished_layer, -1), ?) WHERE id = ?',
+        ).run(layer, id);
+      })();
+    },
+
+    recordMetric(id: number, m: MetricRecord): void {
+      db.prepare('INSERT INTO metrics (run_id, name, value, dataset, unit) VALUES (?, ?, ?, ?, ?)').run(
+        id,
+        m.name,
+        m.value,
+        m.dataset,
+        m.unit,
+      );
+    },
+
+    recordArtifact(id: number, a: Omit<ArtifactRecord, 'id'>): number {
+      const info = db
+        .prepare('INSERT INTO artifacts (run_id, path, kind, bytes, sha256) VALUES (?, ?, ?, ?, ?)')
+        .run(id, a.path, a.kind, a.bytes, a.sha256);
+      return Number(info.lastInsertRowid);
+    },
+
+    remove(id: number): boolean {
+      return db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
+    },
+  };
+}
+export type RunsRepo = ReturnType<typeof runsRepo>;

@@ -1,0 +1,28 @@
+// Sandboxed preload: exposes `window.moeApi` with two named functions over a single IPC channel
+// pair. Payload validation happens in main; this file only forwards.
+import { contextBridge, ipcRenderer } from 'electron';
+import { type BridgeOutcome, CALL_CHANNEL, EVENT_CHANNEL, type MoeBridge } from './bridge';
+
+type Listener = (data: unknown) => void;
+const listeners = new Map<string, Set<Listener>>();
+
+ipcRenderer.on(EVENT_CHANNEL, (_e, frame: { event?: unknown; data?: unknown }) => {
+  if (typeof frame?.event !== 'string') return;
+  for (const l of listeners.get(frame.event) ?? []) l(frame.data);
+});
+
+const bridge: MoeBridge = {
+  call: (method, params) => ipcRenderer.invoke(CALL_CHANNEL, String(method), params) as Promise<BridgeOutcome>,
+  on(event, listener) {
+    if (typeof listener !== 'function') throw new TypeError('moeApi.on: listener must be a function');
+    const name = String(event);
+    let set = listeners.get(name);
+    if (!set) listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('moeApi', bridge);

@@ -1,0 +1,57 @@
+import { type FormEvent, useId, useState } from 'react';
+import { useApi } from '../api/api-context';
+import { InlineError } from './InlineError';
+
+/** Registers a local model folder (Hugging Face layout: config.json + *.safetensors). */
+export function AddModelForm({ onAdded }: { onAdded: () => void }) {
+  const api = useApi();
+  const pathId = useId();
+  const errorId = useId();
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const trimmed = path.trim();
+    if (!trimmed) {
+      setError(new Error('Enter the path of a model folder.'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await api.call('models.add', { path: trimmed });
+      setPath('');
+      onAdded();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="inline-form" onSubmit={submit} noValidate>
+      <label htmlFor={pathId}>Model folder path</label>
+      <div className="field-row">
+        <input
+          id={pathId}
+          className="input mono"
+          type="text"
+          value={path}
+          placeholder="/models/OLMoE-1B-7B-0924"
+          spellCheck={false}
+          autoComplete="off"
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? errorId : undefined}
+          onChange={(e) => setPath(e.target.value)}
+        />
+        <button type="submit" className="button" disabled={busy}>
+          {busy ? 'Adding…' : 'Add model'}
+        </button>
+      </div>
+      <InlineError error={error} id={errorId} />
+    </form>
+  );
+}
