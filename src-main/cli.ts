@@ -19,11 +19,14 @@ function describe(err: unknown): { code: number; message: string; hint?: string 
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
       return { code: 0, message: '' };
     }
+    // no command given: commander has already printed the help to stderr
+    if (err.code === 'commander.help') return { code: 2, message: '' };
     const message = err.message.replace(/^error: /, '');
     return { code: 2, message, hint: "run 'moe-bench --help' (or 'moe-bench COMMAND --help') for usage" };
   }
   if (err instanceof CliError) return { code: err.exitCode, message: err.message, hint: err.hint };
-  if (err instanceof StoreError || err instanceof EngineError) return { code: 1, message: err.message, hint: err.hint };
+  if (err instanceof StoreError || err instanceof EngineError)
+    return { code: 1, message: err.message, hint: err.hint };
   if (err instanceof ApiError) return { code: 1, message: err.message };
   return { code: 1, message: err instanceof Error ? err.message : String(err) };
 }

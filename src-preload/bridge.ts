@@ -9,7 +9,3 @@ export interface MoeBridge {
   /** Subscribe to one event name; returns an unsubscribe. */
   on(event: string, listener: (data: unknown) => void): () => void;
 }
-
-/** IPC channel names, one for requests and one for events. */
-export const CALL_CHANNEL = 'moe:call';
-export const EVENT_CHANNEL = 'moe:event';

@@ -1,12 +1,13 @@
 // Sandboxed preload: exposes `window.moeApi` with two named functions over a single IPC channel
 // pair. Payload validation happens in main; this file only forwards.
 import { contextBridge, ipcRenderer } from 'electron';
-import { type BridgeOutcome, CALL_CHANNEL, EVENT_CHANNEL, type MoeBridge } from './bridge';
+import { CALL_CHANNEL, EVENT_CHANNEL } from '../src-main/ipc/channels';
+import type { BridgeOutcome, MoeBridge } from './bridge';
 
 type Listener = (data: unknown) => void;
 const listeners = new Map<string, Set<Listener>>();
 
-ipcRenderer.on(EVENT_CHANNEL, (_e, frame: { event?: unknown; data?: unknown }) => {
+ipcRenderer.on(EVENT_CHANNEL, (_e: unknown, frame: { event?: unknown; data?: unknown }) => {
   if (typeof frame?.event !== 'string') return;
   for (const l of listeners.get(frame.event) ?? []) l(frame.data);
 });

@@ -13,4 +13,5 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: number | string) => new ApiError('not_found', `${what} ${id} not found`);
+export const notFound = (what: string, id: number | string) =>
+  new ApiError('not_found', `${what} ${id} not found`);

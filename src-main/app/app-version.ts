@@ -7,7 +7,9 @@ let cached: string | null = null;
 export function appVersion(): string {
   if (cached === null) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version?: string;
+      };
       cached = pkg.version ?? '0.0.0';
     } catch {
       cached = '0.0.0';

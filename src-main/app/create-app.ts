@@ -2,9 +2,9 @@
 // starts the engine host (workers are spawned per job, nothing heavy runs here) and exposes the
 // contract's handlers plus an event stream.
 import type { EventData, EventName, JobFinished } from '../contract/index';
-import { EngineHost, type BackendReport } from '../host/engine-host';
 import type { JobRegistry } from '../engine/jobs/registry';
-import { openStore, resolveHome, storePathIn, type Store } from '../store/index';
+import { type BackendReport, EngineHost } from '../host/engine-host';
+import { openStore, resolveHome, type Store, storePathIn } from '../store/index';
 import { appVersion } from './app-version';
 import { guardHandlers } from './handler-guard';
 import type { App, AppOptions, EventListener } from './services';

@@ -16,11 +16,19 @@ export function findElectronBinary(): ElectronBinary {
   try {
     pkgDir = path.dirname(require.resolve('electron'));
   } catch {
-    return { present: false, path: null, detail: 'electron package not installed (optional; its binary download needs internet)' };
+    return {
+      present: false,
+      path: null,
+      detail: 'electron package not installed (optional; its binary download needs internet)',
+    };
   }
   const pathTxt = path.join(pkgDir, 'path.txt');
   if (!fs.existsSync(pathTxt)) {
-    return { present: false, path: null, detail: `electron package at ${pkgDir} has no downloaded binary (path.txt missing)` };
+    return {
+      present: false,
+      path: null,
+      detail: `electron package at ${pkgDir} has no downloaded binary (path.txt missing)`,
+    };
   }
   const binary = path.join(pkgDir, 'dist', fs.readFileSync(pathTxt, 'utf8').trim());
   return fs.existsSync(binary)

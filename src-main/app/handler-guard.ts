@@ -12,9 +12,11 @@ function toApiError(e: unknown): unknown {
     const issue = e.issues[0]!;
     return new ApiError('bad_request', `${issue.path.join('.') || 'params'}: ${issue.message}`, e.issues);
   }
-  if (e instanceof EngineError) return new ApiError('bad_request', e.hint ? `${e.message} (${e.hint})` : e.message);
+  if (e instanceof EngineError)
+    return new ApiError('bad_request', e.hint ? `${e.message} (${e.hint})` : e.message);
   const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) return new ApiError('conflict', (e as Error).message);
+  if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'))
+    return new ApiError('conflict', (e as Error).message);
   return e;
 }
 

@@ -19,7 +19,9 @@ export function positiveNumber(value: string): number {
 export function intList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.some((p) => !/^\d+$/.test(p))) {
-    throw new InvalidArgumentError(`expected comma-separated positive integers such as 256,512, got '${value}'`);
+    throw new InvalidArgumentError(
+      `expected comma-separated positive integers such as 256,512, got '${value}'`,
+    );
   }
   return parts.map(Number);
 }

@@ -2,8 +2,8 @@
 // the App opened lazily (commands that need no store never open one).
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import type { BackendName } from '../contract/index';
 import type { WorkbenchApp } from '../app/create-app';
+import type { BackendName } from '../contract/index';
 import { EngineError } from '../engine/errors';
 
 export interface GlobalOptions {

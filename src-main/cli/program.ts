@@ -1,8 +1,8 @@
 // Builds the commander program: global options shared by every command, usage errors turned into
 // exceptions (exitOverride) so main() picks the exit code, and the registered commands.
 import { Command, Option } from 'commander';
-import { BackendName } from '../contract/index';
 import { appVersion } from '../app/app-version';
+import { BackendName } from '../contract/index';
 import { COMMANDS } from './commands/index';
 import type { CliContext, CliIo } from './context';
 

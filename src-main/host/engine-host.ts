@@ -2,7 +2,15 @@
 // workers record to the store as it arrives, and turns cancels, crashes and odd exits into final
 // job and run states without taking the app down.
 import { Worker } from 'node:worker_threads';
-import type { BackendName, BackendProbe, EventData, EventName, JobFinished, JobInfo, JobState } from '../contract/index';
+import type {
+  BackendName,
+  BackendProbe,
+  EventData,
+  EventName,
+  JobFinished,
+  JobInfo,
+  JobState,
+} from '../contract/index';
 import { EngineError } from '../engine/errors';
 import { JOBS, type JobDefinition, type JobRegistry } from '../engine/jobs/registry';
 import type { Store } from '../store/index';
@@ -79,7 +87,10 @@ export class EngineHost {
     if (this.closed) throw new EngineError('the engine host is shut down');
     const def = this.registry.get(kind);
     if (!def) {
-      throw new EngineError(`unknown job kind '${kind}'`, { field: 'kind', hint: `known kinds: ${this.kinds().join(', ')}` });
+      throw new EngineError(`unknown job kind '${kind}'`, {
+        field: 'kind',
+        hint: `known kinds: ${this.kinds().join(', ')}`,
+      });
     }
     const parsed = def.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
@@ -87,14 +98,26 @@ export class EngineHost {
       throw new EngineError(`${issue.message}`, { field: `params.${issue.path.join('.') || '(root)'}` });
     }
     const runId = def.createsRun
-      ? this.opts.store.runs.create({ kind, config: parsed.data, appVersion: this.opts.appVersion, backend: this.opts.backend ?? null }).id
+      ? this.opts.store.runs.create({
+          kind,
+          config: parsed.data,
+          appVersion: this.opts.appVersion,
+          backend: this.opts.backend ?? null,
+        }).id
       : null;
     let resolve!: (f: JobFinished) => void;
     const done = new Promise<JobFinished>((r) => {
       resolve = r;
     });
     const job: Job = {
-      info: { jobId: `job-${this.nextId++}`, kind, state: 'queued', runId, startedAt: new Date().toISOString(), error: null },
+      info: {
+        jobId: `job-${this.nextId++}`,
+        kind,
+        state: 'queued',
+        runId,
+        startedAt: new Date().toISOString(),
+        error: null,
+      },
       def,
       params: parsed.data,
       cancelFlag: new Int32Array(new SharedArrayBuffer(4)),
@@ -187,7 +210,8 @@ export class EngineHost {
   }
 
   private pump(): void {
-    while (!this.closed && this.running < this.concurrency && this.queue.length) this.launch(this.queue.shift()!);
+    while (!this.closed && this.running < this.concurrency && this.queue.length)
+      this.launch(this.queue.shift()!);
   }
 
   private launch(job: Job): void {
@@ -220,7 +244,9 @@ export class EngineHost {
     }
     job.worker = worker;
     worker.on('message', (m: WorkerToHost) => this.onMessage(job, m));
-    worker.on('error', (e) => this.settle(job, job.cancelRequested ? 'cancelled' : 'failed', `engine worker crashed: ${oneLine(e)}`));
+    worker.on('error', (e) =>
+      this.settle(job, job.cancelRequested ? 'cancelled' : 'failed', `engine worker crashed: ${oneLine(e)}`),
+    );
     worker.on('exit', (code) => {
       if (job.cancelRequested) this.settle(job, 'cancelled', null);
       else if (code !== 0) this.settle(job, 'failed', `engine worker exited with code ${code}`);
@@ -255,10 +281,12 @@ export class EngineHost {
           if (runId !== null) runs.recordLayer(runId, m.layer, m.stats, m.seconds);
           break;
         case 'metric':
-          if (runId !== null) runs.recordMetric(runId, { name: m.name, value: m.value, dataset: m.dataset, unit: m.unit });
+          if (runId !== null)
+            runs.recordMetric(runId, { name: m.name, value: m.value, dataset: m.dataset, unit: m.unit });
           break;
         case 'artifact':
-          if (runId !== null) runs.recordArtifact(runId, { path: m.path, kind: m.kind, bytes: m.bytes, sha256: m.sha256 });
+          if (runId !== null)
+            runs.recordArtifact(runId, { path: m.path, kind: m.kind, bytes: m.bytes, sha256: m.sha256 });
           break;
         case 'done':
           this.settle(job, 'succeeded', null, m.result);
@@ -296,7 +324,13 @@ export class EngineHost {
     }
     if (wasRunning) this.running--;
     if (runId !== null) this.opts.emit('runs.changed', { runId });
-    const finished: JobFinished = { jobId: job.info.jobId, runId, state, error, ...(result === undefined ? {} : { result }) };
+    const finished: JobFinished = {
+      jobId: job.info.jobId,
+      runId,
+      state,
+      error,
+      ...(result === undefined ? {} : { result }),
+    };
     this.opts.emit('job.finished', finished);
     job.resolve(finished);
     this.pump();

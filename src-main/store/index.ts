@@ -1,15 +1,21 @@
 // The experiment store: one SQLite file, opened once per process, with small repositories on top.
 // Never imports tfjs.
-import { type Db, LATEST_SCHEMA_VERSION, type OpenOptions, openDatabase, schemaVersionOf } from './open-database';
+import {
+  type Db,
+  LATEST_SCHEMA_VERSION,
+  type OpenOptions,
+  openDatabase,
+  schemaVersionOf,
+} from './open-database';
 import { datasetsRepo } from './repos/datasets';
 import { modelsRepo } from './repos/models';
 import { pipelinesRepo } from './repos/pipelines';
 import { runsRepo } from './repos/runs';
 
-export { StoreError } from './store-error';
-export { defaultHome, resolveHome, storePathIn, STORE_FILE_NAME } from './paths';
-export { LATEST_SCHEMA_VERSION };
+export { defaultHome, resolveHome, STORE_FILE_NAME, storePathIn } from './paths';
 export { HEADLINE_METRICS } from './repos/runs';
+export { StoreError } from './store-error';
+export { LATEST_SCHEMA_VERSION };
 
 export interface Store {
   readonly path: string;

@@ -66,7 +66,9 @@ function markOrphansInterrupted(db: Db, selfPid: number): number {
     id: number;
     owner_pid: number | null;
   }[];
-  const orphaned = open.filter((r) => r.owner_pid === null || r.owner_pid === selfPid || !pidAlive(r.owner_pid));
+  const orphaned = open.filter(
+    (r) => r.owner_pid === null || r.owner_pid === selfPid || !pidAlive(r.owner_pid),
+  );
   const mark = db.prepare(
     `UPDATE runs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, 'the process running it ended before it finished') WHERE id = ?`,
   );

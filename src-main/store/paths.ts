@@ -13,7 +13,8 @@ export interface HomeEnv {
 const systemEnv = (): HomeEnv => ({ platform: process.platform, env: process.env, homedir: os.homedir() });
 
 export function defaultHome(sys: HomeEnv = systemEnv()): string {
-  if (sys.platform === 'darwin') return path.join(sys.homedir, 'Library', 'Application Support', 'MoE Workbench');
+  if (sys.platform === 'darwin')
+    return path.join(sys.homedir, 'Library', 'Application Support', 'MoE Workbench');
   if (sys.platform === 'win32') {
     const appData = sys.env.APPDATA || path.join(sys.homedir, 'AppData', 'Roaming');
     return path.join(appData, 'MoE Workbench');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-main/app/api-error';
-import { type WorkbenchApp, createApp } from '../../src-main/app/create-app';
+import { createApp, type WorkbenchApp } from '../../src-main/app/create-app';
 import { dispatch } from '../../src-main/app/dispatch';
 import type { EventName } from '../../src-main/contract/index';
 import { TEST_JOBS } from '../fixtures/jobs/index';
@@ -47,7 +47,9 @@ describe('createApp handlers', () => {
     const dir = path.join(home, 'olmoe-tiny');
     expect((await apiError(app.handlers['models.add']({ path: dir }))).message).toMatch(/does not exist/);
     fs.mkdirSync(dir);
-    expect((await apiError(app.handlers['models.add']({ path: dir }))).message).toMatch(/has no config\.json/);
+    expect((await apiError(app.handlers['models.add']({ path: dir }))).message).toMatch(
+      /has no config\.json/,
+    );
     fs.writeFileSync(path.join(dir, 'config.json'), '{"model_type": "olmoe",');
     const bad = await apiError(app.handlers['models.add']({ path: dir }));
     expect(bad.code).toBe('bad_request');
@@ -65,8 +67,12 @@ describe('createApp handlers', () => {
     const q = await app.handlers['pipelines.save']({ id: p.id, name: 'a', config: { steps: [1] } });
     expect(q).toMatchObject({ id: p.id, config: { steps: [1] } });
     await app.handlers['pipelines.save']({ name: 'b', config: {} });
-    expect((await apiError(app.handlers['pipelines.save']({ id: p.id, name: 'b', config: {} }))).code).toBe('conflict');
-    expect((await apiError(app.handlers['pipelines.save']({ id: 99, name: 'z', config: {} }))).code).toBe('not_found');
+    expect((await apiError(app.handlers['pipelines.save']({ id: p.id, name: 'b', config: {} }))).code).toBe(
+      'conflict',
+    );
+    expect((await apiError(app.handlers['pipelines.save']({ id: 99, name: 'z', config: {} }))).code).toBe(
+      'not_found',
+    );
     expect((await app.handlers['pipelines.list']({})).map((x) => x.name)).toEqual(['a', 'b']);
   });
 
@@ -86,12 +92,19 @@ describe('createApp handlers', () => {
     const fin = await app.waitForJob(job.jobId);
     expect(fin.state).toBe('cancelled');
     expect(events.map((e) => e.event)).toContain('job.finished');
-    expect(events.filter((e) => e.event === 'runs.changed').every((e) => (e.data as { runId: number }).runId === job.runId)).toBe(true);
+    expect(
+      events
+        .filter((e) => e.event === 'runs.changed')
+        .every((e) => (e.data as { runId: number }).runId === job.runId),
+    ).toBe(true);
     expect(await app.handlers['runs.delete']({ id: job.runId! })).toEqual({ deleted: true });
     expect((await apiError(app.handlers['runs.get']({ id: job.runId! }))).code).toBe('not_found');
   });
 
   it('dispatch() maps ApiError codes onto the wire', async () => {
-    expect(await dispatch(app, 'runs.get', { id: 5 })).toEqual({ ok: false, error: { code: 'not_found', message: 'run 5 not found' } });
+    expect(await dispatch(app, 'runs.get', { id: 5 })).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'run 5 not found' },
+    });
   });
 });

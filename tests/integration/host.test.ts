@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventData, EventName, JobProgress } from '../../src-main/contract/index';
 import { EngineHost } from '../../src-main/host/engine-host';
 import { estimateEta } from '../../src-main/host/eta';
-import { type Store, openStore } from '../../src-main/store/index';
+import { openStore, type Store } from '../../src-main/store/index';
 import { TEST_JOBS } from '../fixtures/jobs/index';
 
 let dir: string;
@@ -71,7 +71,12 @@ describe('engine host', () => {
     expect(progress.every((p) => p.etaSeconds !== null && p.etaSeconds >= 0)).toBe(true);
     expect(progress[3]!.etaSeconds).toBe(0);
     const run = store.runs.detail(fin.runId!)!;
-    expect(run).toMatchObject({ kind: 'test.steps', status: 'succeeded', backend: 'wasm', headline: { ppl: 12.5 } });
+    expect(run).toMatchObject({
+      kind: 'test.steps',
+      status: 'succeeded',
+      backend: 'wasm',
+      headline: { ppl: 12.5 },
+    });
     expect(run.layers.map((l) => l.stats)).toEqual([0, 1, 2, 3].map((l) => ({ l, square: l * l })));
     expect(run.artifacts).toHaveLength(1);
     expect(store.runs.lastFinishedLayer(fin.runId!)).toBe(3);
@@ -144,8 +149,24 @@ describe('engine host', () => {
   it('reports a thrown error as failed with its message (job without a run)', async () => {
     const job = host.start('test.throw', {});
     expect(job.runId).toBeNull();
-    expect(await host.wait(job.jobId)).toMatchObject({ state: 'failed', error: 'boom: tensor shapes disagree', runId: null });
+    expect(await host.wait(job.jobId)).toMatchObject({
+      state: 'failed',
+      error: 'boom: tensor shapes disagree',
+      runId: null,
+    });
     expect(host.list().map((j) => j.state)).toEqual(['failed']);
+  });
+
+  it('turns an uncaught worker exception into a failed run with its message', async () => {
+    const job = host.start('test.uncaught', {});
+    expect(await host.wait(job.jobId)).toMatchObject({
+      state: 'failed',
+      error: 'engine worker crashed: async boom',
+    });
+    expect(store.runs.get(job.runId!)).toMatchObject({
+      status: 'failed',
+      error: 'engine worker crashed: async boom',
+    });
   });
 
   it('fails a job cleanly when the worker script cannot start', async () => {
@@ -167,7 +188,10 @@ describe('engine host', () => {
     const job = host.start('test.spin', {});
     await firstProgress(job.jobId);
     await host.close();
-    expect(store.runs.get(job.runId!)).toMatchObject({ status: 'cancelled', error: 'app closed before the job finished' });
+    expect(store.runs.get(job.runId!)).toMatchObject({
+      status: 'cancelled',
+      error: 'app closed before the job finished',
+    });
   });
 });
 

@@ -15,10 +15,16 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
 it('survives kill -9 during bench gemm', async () => {
-  const child = spawn(process.execPath, [bin, 'bench', 'gemm', '--home', home, '--seconds', '20', '--sizes', '256,512'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const child = spawn(
+    process.execPath,
+    [bin, 'bench', 'gemm', '--home', home, '--seconds', '20', '--sizes', '256,512'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
   // event-driven: wait for the first progress line, which the worker only sends once the run is running
   const runId = await new Promise<number>((resolve, reject) => {
     let buf = '';
@@ -32,7 +38,9 @@ it('survives kill -9 during bench gemm', async () => {
   });
   const file = path.join(home, 'workbench.sqlite');
   const before = new Database(file, { readonly: true });
-  expect((before.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status).toBe('running');
+  expect(
+    (before.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status,
+  ).toBe('running');
   before.close();
 
   child.kill('SIGKILL');
@@ -40,10 +48,14 @@ it('survives kill -9 during bench gemm', async () => {
 
   const db = new Database(file);
   expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-  expect((db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status).toBe('running');
+  expect((db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status).toBe(
+    'running',
+  );
   db.close();
 
-  const list = spawnSync(process.execPath, [bin, 'runs', 'list', '--json', '--home', home], { encoding: 'utf8' });
+  const list = spawnSync(process.execPath, [bin, 'runs', 'list', '--json', '--home', home], {
+    encoding: 'utf8',
+  });
   expect(list.status).toBe(0);
   const runs = RunSummary.array().parse(JSON.parse(list.stdout));
   expect(runs.find((r) => r.id === runId)).toMatchObject({ status: 'interrupted', kind: 'diagnostics.gemm' });

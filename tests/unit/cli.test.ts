@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DoctorReport, RunDetail, RunSummary } from '../../src-main/contract/index';
 import { main } from '../../src-main/cli';
 import { readJsonFile } from '../../src-main/cli/context';
+import { DoctorReport, RunDetail, RunSummary } from '../../src-main/contract/index';
 import { openStore } from '../../src-main/store/index';
 
 let home: string;
@@ -18,7 +18,14 @@ afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
 async function cli(...args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(['node', 'moe-bench', ...args], { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) });
+  const code = await main(['node', 'moe-bench', ...args], {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+  });
   return { code, stdout, stderr };
 }
 
@@ -59,6 +66,13 @@ describe('moe-bench exit codes and output', () => {
     expect(lines[1]).toMatch(/^hint: /);
   });
 
+  it('no command prints the help to stderr and exits 2', async () => {
+    const r = await cli();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: moe-bench/);
+  });
+
   it('--help exits 0', async () => {
     const r = await cli('runs', '--help');
     expect(r.code).toBe(0);
@@ -78,7 +92,9 @@ describe('moe-bench exit codes and output', () => {
     fs.writeFileSync(blocker, '');
     const r = await cli('runs', 'list', '--home', path.join(blocker, 'x'));
     expect(r.code).toBe(1);
-    expect(r.stderr.split('\n')[0]).toBe(`moe-bench: store folder '${path.join(blocker, 'x')}' is not writable (ENOTDIR)`);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `moe-bench: store folder '${path.join(blocker, 'x')}' is not writable (ENOTDIR)`,
+    );
     expect(r.stderr).toMatch(/hint: pass --home DIR/);
   });
 
@@ -107,12 +123,18 @@ describe('moe-bench exit codes and output', () => {
 
     const list = await cli('runs', 'list', '--json', '--status', 'succeeded', '--home', home);
     expect(list.code).toBe(0);
-    expect(RunSummary.array().parse(JSON.parse(list.stdout)).map((r) => r.id)).toEqual([a.id]);
+    expect(
+      RunSummary.array()
+        .parse(JSON.parse(list.stdout))
+        .map((r) => r.id),
+    ).toEqual([a.id]);
     const limited = await cli('runs', 'list', '--json', '--limit', '1', '--home', home);
     expect(JSON.parse(limited.stdout).map((r: { id: number }) => r.id)).toEqual([b.id]);
 
     const show = await cli('runs', 'show', String(a.id), '--json', '--home', home);
-    expect(RunDetail.parse(JSON.parse(show.stdout)).metrics).toEqual([{ name: 'gflops@64', value: 3, dataset: null, unit: 'GFLOP/s' }]);
+    expect(RunDetail.parse(JSON.parse(show.stdout)).metrics).toEqual([
+      { name: 'gflops@64', value: 3, dataset: null, unit: 'GFLOP/s' },
+    ]);
     const human = await cli('runs', 'show', String(a.id), '--home', home);
     expect(human.stdout).toMatch(/gflops@64 = 3 GFLOP\/s/);
 
@@ -125,7 +147,12 @@ describe('moe-bench exit codes and output', () => {
     const r = await cli('bench', 'gemm', '--sizes', '32,64', '--seconds', '0.05', '--json', '--home', home);
     expect(r.code).toBe(0);
     const run = RunDetail.parse(JSON.parse(r.stdout));
-    expect(run).toMatchObject({ kind: 'diagnostics.gemm', status: 'succeeded', backend: 'wasm', config: { sizes: [32, 64], seconds: 0.05 } });
+    expect(run).toMatchObject({
+      kind: 'diagnostics.gemm',
+      status: 'succeeded',
+      backend: 'wasm',
+      config: { sizes: [32, 64], seconds: 0.05 },
+    });
     expect(run.metrics.map((m) => [m.name, m.unit])).toEqual([
       ['gflops@32', 'GFLOP/s'],
       ['gflops@64', 'GFLOP/s'],
@@ -139,7 +166,11 @@ describe('JSON config files', () => {
   it('names the file and the problem for malformed JSON', () => {
     const file = path.join(home, 'cfg.json');
     fs.writeFileSync(file, '{ "steps": [1, 2,] }');
-    expect(() => readJsonFile(file, 'pipeline config')).toThrow(new RegExp(`^${file}: pipeline config is not valid JSON`));
-    expect(() => readJsonFile(path.join(home, 'none.json'), 'pipeline config')).toThrow(/none\.json: cannot read pipeline config \(ENOENT\)/);
+    expect(() => readJsonFile(file, 'pipeline config')).toThrow(
+      new RegExp(`^${file}: pipeline config is not valid JSON`),
+    );
+    expect(() => readJsonFile(path.join(home, 'none.json'), 'pipeline config')).toThrow(
+      /none\.json: cannot read pipeline config \(ENOENT\)/,
+    );
   });
 });

@@ -57,8 +57,21 @@ describe('bf16', () => {
 
 describe('f16', () => {
   it('decodes known vectors', () => {
-    const out = f16ToF32(new Uint16Array([0x3c00, 0xc000, 0x7bff, 0x0400, 0x0001, 0x03ff, 0x7c00, 0xfc00, 0x8000, 0x3555]));
-    expect(Array.from(out)).toEqual([1, -2, 65504, 2 ** -14, 2 ** -24, 1023 * 2 ** -24, Infinity, -Infinity, -0, Math.fround(0.333251953125)]);
+    const out = f16ToF32(
+      new Uint16Array([0x3c00, 0xc000, 0x7bff, 0x0400, 0x0001, 0x03ff, 0x7c00, 0xfc00, 0x8000, 0x3555]),
+    );
+    expect(Array.from(out)).toEqual([
+      1,
+      -2,
+      65504,
+      2 ** -14,
+      2 ** -24,
+      1023 * 2 ** -24,
+      Infinity,
+      -Infinity,
+      -0,
+      Math.fround(0.333251953125),
+    ]);
     expect(Number.isNaN(f16ToF32(new Uint16Array([0x7e00]))[0])).toBe(true);
   });
 
@@ -69,9 +82,27 @@ describe('f16', () => {
   });
 
   it('encodes known vectors with RNE, subnormals, overflow', () => {
-    const x = [1, 65504, 65519.99, 65520, 1e6, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 3 * 2 ** -25, 2 ** -14, 0.1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -0];
+    const x = [
+      1,
+      65504,
+      65519.99,
+      65520,
+      1e6,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      3 * 2 ** -25,
+      2 ** -14,
+      0.1,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      -0,
+    ];
     const h = Array.from(f32ToF16(new Float32Array(x)));
-    expect(h).toEqual([0x3c00, 0x7bff, 0x7bff, 0x7c00, 0x7c00, 0x0001, 0x0000, 0x0001, 0x0002, 0x0400, 0x2e66, 0x3c00, 0x3c02, 0x8000]);
+    expect(h).toEqual([
+      0x3c00, 0x7bff, 0x7bff, 0x7c00, 0x7c00, 0x0001, 0x0000, 0x0001, 0x0002, 0x0400, 0x2e66, 0x3c00, 0x3c02,
+      0x8000,
+    ]);
     expect(Array.from(f32ToF16(fromBits([0x7fc00000, 0x7f800001])))).toEqual([0x7e00, 0x7e00]);
   });
 

@@ -16,7 +16,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const FIXTURE_TOKENIZER = path.resolve(__dirname, '../fixtures/io/tiny-bpe');
 
 let seq = 0;
-function stFile(header: unknown, data: Uint8Array = new Uint8Array(0), opts: { lengthOverride?: bigint } = {}): string {
+function stFile(
+  header: unknown,
+  data: Uint8Array = new Uint8Array(0),
+  opts: { lengthOverride?: bigint } = {},
+): string {
   return writeFile(dir, `bad-${seq++}.safetensors`, rawSafetensors(header, data, opts));
 }
 
@@ -35,7 +39,11 @@ function expectEngineError(fn: () => unknown, file: string, problem: RegExp): En
   return e;
 }
 
-async function expectEngineErrorAsync(fn: () => Promise<unknown>, file: string, problem: RegExp): Promise<void> {
+async function expectEngineErrorAsync(
+  fn: () => Promise<unknown>,
+  file: string,
+  problem: RegExp,
+): Promise<void> {
   let err: unknown;
   try {
     await fn();
@@ -61,7 +69,11 @@ describe('safetensors: bad files', () => {
     const f = stFile({ a: ok }, f32Bytes([1, 2]), { lengthOverride: 2n ** 40n });
     const before = process.memoryUsage().arrayBuffers;
     const t0 = performance.now();
-    expectEngineError(() => SafetensorsFile.open(f), f, /header length 1099511627776 exceeds the 104857600-byte sanity limit/);
+    expectEngineError(
+      () => SafetensorsFile.open(f),
+      f,
+      /header length 1099511627776 exceeds the 104857600-byte sanity limit/,
+    );
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 << 20);
   });
@@ -69,7 +81,11 @@ describe('safetensors: bad files', () => {
   it('header length beyond the end of the file', () => {
     const f = stFile({ a: ok }, f32Bytes([1, 2]), { lengthOverride: 5000n });
     const before = process.memoryUsage().arrayBuffers;
-    expectEngineError(() => SafetensorsFile.open(f), f, /header length 5000 is beyond the end of the \d+-byte file/);
+    expectEngineError(
+      () => SafetensorsFile.open(f),
+      f,
+      /header length 5000 is beyond the end of the \d+-byte file/,
+    );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
   });
 
@@ -93,49 +109,82 @@ describe('safetensors: bad files', () => {
 
   it('unknown dtype', () => {
     const f = stFile({ a: { ...ok, dtype: 'F8_E4M3' } }, new Uint8Array(8));
-    expectEngineError(() => SafetensorsFile.open(f), f, /tensor 'a'\.dtype: unknown dtype "F8_E4M3"; supported: F64, F32/);
+    expectEngineError(
+      () => SafetensorsFile.open(f),
+      f,
+      /tensor 'a'\.dtype: unknown dtype "F8_E4M3"; supported: F64, F32/,
+    );
   });
 
   it('negative, float and non-array shapes', () => {
     for (const shape of [[-2], [2.5], '2', [2, null]]) {
       const f = stFile({ a: { ...ok, shape } }, new Uint8Array(8));
-      expectEngineError(() => SafetensorsFile.open(f), f, /tensor 'a'\.shape: shape .* is not an array of non-negative integers/);
+      expectEngineError(
+        () => SafetensorsFile.open(f),
+        f,
+        /tensor 'a'\.shape: shape .* is not an array of non-negative integers/,
+      );
     }
   });
 
   it('data_offsets not [begin, end] integers', () => {
     for (const data_offsets of [[0], [0, 8, 9], ['0', '8'], [0.5, 8], null]) {
       const f = stFile({ a: { ...ok, data_offsets } }, new Uint8Array(8));
-      expectEngineError(() => SafetensorsFile.open(f), f, /tensor 'a'\.data_offsets: data_offsets .* must be \[begin, end\]/);
+      expectEngineError(
+        () => SafetensorsFile.open(f),
+        f,
+        /tensor 'a'\.data_offsets: data_offsets .* must be \[begin, end\]/,
+      );
     }
   });
 
   it('offsets outside the data section (truncated file) and reversed offsets', () => {
     const f = stFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8));
-    const e = expectEngineError(() => SafetensorsFile.open(f), f, /data_offsets \[0, 16\] fall outside the data section \(8 bytes/);
+    const e = expectEngineError(
+      () => SafetensorsFile.open(f),
+      f,
+      /data_offsets \[0, 16\] fall outside the data section \(8 bytes/,
+    );
     expect(e.hint).toMatch(/truncated/);
     const g = stFile({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, new Uint8Array(8));
     expectEngineError(() => SafetensorsFile.open(g), g, /data_offsets \[8, 0\] fall outside/);
   });
 
   it('overlapping tensors', () => {
-    const f = stFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12));
+    const f = stFile(
+      {
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      },
+      new Uint8Array(12),
+    );
     expectEngineError(() => SafetensorsFile.open(f), f, /tensors 'a' \[0, 8\] and 'b' \[4, 12\] overlap/);
   });
 
   it('shape x dtype size disagreeing with the byte range', () => {
     const f = stFile({ a: { dtype: 'BF16', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
-    expectEngineError(() => SafetensorsFile.open(f), f, /tensor 'a': shape \[3\] x BF16 needs 6 bytes but data_offsets span 8/);
+    expectEngineError(
+      () => SafetensorsFile.open(f),
+      f,
+      /tensor 'a': shape \[3\] x BF16 needs 6 bytes but data_offsets span 8/,
+    );
   });
 
   it('shape whose element count overflows', () => {
-    const f = stFile({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, new Uint8Array(8));
+    const f = stFile(
+      { a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } },
+      new Uint8Array(8),
+    );
     expectEngineError(() => SafetensorsFile.open(f), f, /needs .* bytes but data_offsets span 8/);
   });
 
   it('__metadata__ that is not string -> string', () => {
     const f = stFile({ __metadata__: { format: 'pt', step: 3 }, a: ok }, new Uint8Array(8));
-    expectEngineError(() => SafetensorsFile.open(f), f, /__metadata__: value of 'step' is 3; metadata values must be strings/);
+    expectEngineError(
+      () => SafetensorsFile.open(f),
+      f,
+      /__metadata__: value of 'step' is 3; metadata values must be strings/,
+    );
     const g = stFile({ __metadata__: ['pt'], a: ok }, new Uint8Array(8));
     expectEngineError(() => SafetensorsFile.open(g), g, /__metadata__: must be an object/);
   });
@@ -152,12 +201,18 @@ describe('safetensors: bad files', () => {
 });
 
 describe('checkpoint folders: bad layouts', () => {
-  const tensor = (name: string, off = 0) => ({ [name]: { dtype: 'F32', shape: [2], data_offsets: [off, off + 8] } });
+  const tensor = (name: string, off = 0) => ({
+    [name]: { dtype: 'F32', shape: [2], data_offsets: [off, off + 8] },
+  });
 
   it('folder without safetensors names what was expected', () => {
     const d = path.join(dir, 'ck-empty');
     writeFile(d, 'pytorch_model.bin', 'x');
-    expectEngineError(() => Checkpoint.open(d), d, /no model\.safetensors or model\.safetensors\.index\.json in the folder/);
+    expectEngineError(
+      () => Checkpoint.open(d),
+      d,
+      /no model\.safetensors or model\.safetensors\.index\.json in the folder/,
+    );
     try {
       Checkpoint.open(d);
     } catch (e) {
@@ -173,8 +228,18 @@ describe('checkpoint folders: bad layouts', () => {
   it('index listing a missing shard', () => {
     const d = path.join(dir, 'ck-missing');
     writeFile(d, 'model-00001-of-00002.safetensors', rawSafetensors(tensor('a'), new Uint8Array(8)));
-    writeFile(d, 'model.safetensors.index.json', JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
-    expectEngineError(() => Checkpoint.open(d), path.join(d, 'model.safetensors.index.json'), /shard file listed in weight_map missing: model-00002-of-00002\.safetensors/);
+    writeFile(
+      d,
+      'model.safetensors.index.json',
+      JSON.stringify({
+        weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' },
+      }),
+    );
+    expectEngineError(
+      () => Checkpoint.open(d),
+      path.join(d, 'model.safetensors.index.json'),
+      /shard file listed in weight_map missing: model-00002-of-00002\.safetensors/,
+    );
   });
 
   it('index that is not JSON / has no weight_map', () => {
@@ -191,10 +256,18 @@ describe('checkpoint folders: bad layouts', () => {
     const d = path.join(dir, 'ck-wrong');
     writeFile(d, 's1.safetensors', rawSafetensors(tensor('a'), new Uint8Array(8)));
     writeFile(d, 's2.safetensors', rawSafetensors(tensor('b'), new Uint8Array(8)));
-    writeFile(d, 'model.safetensors.index.json', JSON.stringify({ weight_map: { a: 's1.safetensors', b: 's1.safetensors' } }));
+    writeFile(
+      d,
+      'model.safetensors.index.json',
+      JSON.stringify({ weight_map: { a: 's1.safetensors', b: 's1.safetensors' } }),
+    );
     const ck = Checkpoint.open(d);
     expect(ck.readF32('a').length).toBe(2);
-    expectEngineError(() => ck.readF32('b'), path.join(d, 's1.safetensors'), /maps tensor 'b' to this shard, but the shard does not contain it/);
+    expectEngineError(
+      () => ck.readF32('b'),
+      path.join(d, 's1.safetensors'),
+      /maps tensor 'b' to this shard, but the shard does not contain it/,
+    );
     expectEngineError(() => ck.validate(), path.join(d, 's1.safetensors'), /tensor 'b'/);
     ck.close();
   });
@@ -203,9 +276,17 @@ describe('checkpoint folders: bad layouts', () => {
     const d = path.join(dir, 'ck-dup');
     writeFile(d, 's1.safetensors', rawSafetensors({ ...tensor('a'), ...tensor('b', 8) }, new Uint8Array(16)));
     writeFile(d, 's2.safetensors', rawSafetensors(tensor('b'), new Uint8Array(8)));
-    writeFile(d, 'model.safetensors.index.json', JSON.stringify({ weight_map: { a: 's1.safetensors', b: 's2.safetensors' } }));
+    writeFile(
+      d,
+      'model.safetensors.index.json',
+      JSON.stringify({ weight_map: { a: 's1.safetensors', b: 's2.safetensors' } }),
+    );
     const ck = Checkpoint.open(d);
-    expectEngineError(() => ck.readF32('a'), path.join(d, 's1.safetensors'), /tensor 'b' is stored in this shard and also mapped to 's2\.safetensors'/);
+    expectEngineError(
+      () => ck.readF32('a'),
+      path.join(d, 's1.safetensors'),
+      /tensor 'b' is stored in this shard and also mapped to 's2\.safetensors'/,
+    );
     ck.close();
   });
 
@@ -214,7 +295,11 @@ describe('checkpoint folders: bad layouts', () => {
     writeFile(d, 'model.safetensors', rawSafetensors(tensor('a'), new Uint8Array(8)));
     const ck = Checkpoint.open(d);
     expectEngineError(() => ck.info('zzz'), path.join(d, 'model.safetensors'), /no tensor named 'zzz'/);
-    expectEngineError(() => ck.readTensor('a', { transpose: true }), path.join(d, 'model.safetensors'), /transpose needs a 2-D tensor/);
+    expectEngineError(
+      () => ck.readTensor('a', { transpose: true }),
+      path.join(d, 'model.safetensors'),
+      /transpose needs a 2-D tensor/,
+    );
     ck.close();
   });
 });
@@ -223,7 +308,8 @@ describe('writer: bad entries', () => {
   it('producer returning the wrong length leaves no file behind', () => {
     const f = path.join(dir, 'w-bad.safetensors');
     expectEngineError(
-      () => writeSafetensors(f, [{ name: 'a', dtype: 'F32', shape: [2, 3], data: () => new Float32Array(5) }]),
+      () =>
+        writeSafetensors(f, [{ name: 'a', dtype: 'F32', shape: [2, 3], data: () => new Float32Array(5) }]),
       f,
       /tensor 'a': producer returned 5 values; shape \[2, 3\] needs 6 f32 values/,
     );
@@ -234,16 +320,35 @@ describe('writer: bad entries', () => {
   it('bad shape, dtype, duplicate name and shard size are refused before any producer runs', () => {
     const f = path.join(dir, 'w-bad2.safetensors');
     let called = 0;
-    const data = () => (called++, new Float32Array(2));
-    expectEngineError(() => writeSafetensors(f, [{ name: 'a', dtype: 'F32', shape: [-2], data }]), f, /shape \[-2\] is not an array/);
-    expectEngineError(() => writeSafetensors(f, [{ name: 'a', dtype: 'I8' as 'F32', shape: [2], data }]), f, /dtype "I8" cannot be written/);
+    const data = () => {
+      called++;
+      return new Float32Array(2);
+    };
     expectEngineError(
-      () => writeSafetensors(f, [{ name: 'a', dtype: 'F32', shape: [2], data }, { name: 'a', dtype: 'F32', shape: [2], data }]),
+      () => writeSafetensors(f, [{ name: 'a', dtype: 'F32', shape: [-2], data }]),
+      f,
+      /shape \[-2\] is not an array/,
+    );
+    expectEngineError(
+      () => writeSafetensors(f, [{ name: 'a', dtype: 'I8' as 'F32', shape: [2], data }]),
+      f,
+      /dtype "I8" cannot be written/,
+    );
+    expectEngineError(
+      () =>
+        writeSafetensors(f, [
+          { name: 'a', dtype: 'F32', shape: [2], data },
+          { name: 'a', dtype: 'F32', shape: [2], data },
+        ]),
       f,
       /tensor 'a' given twice/,
     );
     const d = path.join(dir, 'w-shards');
-    expectEngineError(() => writeShardedCheckpoint(d, [], { maxShardBytes: 0 }), d, /maxShardBytes must be positive/);
+    expectEngineError(
+      () => writeShardedCheckpoint(d, [], { maxShardBytes: 0 }),
+      d,
+      /maxShardBytes must be positive/,
+    );
     expect(called).toBe(0);
   });
 });
@@ -264,7 +369,11 @@ describe('tokenizer: bad folders', () => {
   it('unsupported model type', async () => {
     const d = path.join(dir, 'tok-type');
     const f = writeFile(d, 'tokenizer.json', JSON.stringify({ model: { type: 'SentencePieceMagic' } }));
-    await expectEngineErrorAsync(() => loadTokenizer(d), f, /model\.type: unsupported tokenizer model type "SentencePieceMagic"/);
+    await expectEngineErrorAsync(
+      () => loadTokenizer(d),
+      f,
+      /model\.type: unsupported tokenizer model type "SentencePieceMagic"/,
+    );
   });
 
   it('tokenizer_config.json that is not JSON', async () => {
@@ -279,18 +388,34 @@ describe('tokenizer: bad folders', () => {
     const d = path.join(dir, 'tok-nobos');
     fs.mkdirSync(d, { recursive: true });
     fs.copyFileSync(path.join(FIXTURE_TOKENIZER, 'tokenizer.json'), path.join(d, 'tokenizer.json'));
-    const f = writeFile(d, 'tokenizer_config.json', JSON.stringify({ tokenizer_class: 'LlamaTokenizerFast', bos_token: '<nope>' }));
-    await expectEngineErrorAsync(() => loadTokenizer(d), f, /bos_token: bos token is to be added but bos_token is missing or not in the vocabulary/);
+    const f = writeFile(
+      d,
+      'tokenizer_config.json',
+      JSON.stringify({ tokenizer_class: 'LlamaTokenizerFast', bos_token: '<nope>' }),
+    );
+    await expectEngineErrorAsync(
+      () => loadTokenizer(d),
+      f,
+      /bos_token: bos token is to be added but bos_token is missing or not in the vocabulary/,
+    );
   });
 });
 
 describe('datasets: bad specs and files', () => {
   it('unknown name that is not a file', () => {
-    expectEngineError(() => resolveDataset('wikitext3', { dataDirs: [dir] }), 'wikitext3', /neither a built-in \(wikitext2, ptb, c4.*\) nor an existing file/);
+    expectEngineError(
+      () => resolveDataset('wikitext3', { dataDirs: [dir] }),
+      'wikitext3',
+      /neither a built-in \(wikitext2, ptb, c4.*\) nor an existing file/,
+    );
   });
 
   it('built-in missing from the data dirs names what was looked for', () => {
-    expectEngineError(() => resolveDataset('ptb', { dataDirs: [dir] }), dir, /built-in dataset 'ptb' not found: looked for ptb\/ptb\.test\.txt/);
+    expectEngineError(
+      () => resolveDataset('ptb', { dataDirs: [dir] }),
+      dir,
+      /built-in dataset 'ptb' not found: looked for ptb\/ptb\.test\.txt/,
+    );
   });
 
   it('unsupported extension', () => {
@@ -300,17 +425,29 @@ describe('datasets: bad specs and files', () => {
 
   it('empty dataset', async () => {
     const f = writeFile(dir, 'empty.txt', '\n\n\n');
-    await expectEngineErrorAsync(() => loadDatasetRows(resolveDataset(f)), f, /dataset is empty \(3 rows, no text\)/);
+    await expectEngineErrorAsync(
+      () => loadDatasetRows(resolveDataset(f)),
+      f,
+      /dataset is empty \(3 rows, no text\)/,
+    );
   });
 
   it('jsonl line that is not JSON names the line', async () => {
     const f = writeFile(dir, 'bad.jsonl', '{"text": "a"}\n{"text": "b"}\n{"text": oops}\n');
-    await expectEngineErrorAsync(() => loadDatasetRows(resolveDataset(f)), f, /line 3: line 3 is not valid JSON/);
+    await expectEngineErrorAsync(
+      () => loadDatasetRows(resolveDataset(f)),
+      f,
+      /line 3: line 3 is not valid JSON/,
+    );
   });
 
   it('jsonl line without a text string names the line', async () => {
     const f = writeFile(dir, 'notext.jsonl', '{"text": "a"}\n\n{"body": "b"}\n');
-    await expectEngineErrorAsync(() => loadDatasetRows(resolveDataset(f)), f, /line 3\.text: line 3 has no string "text" field/);
+    await expectEngineErrorAsync(
+      () => loadDatasetRows(resolveDataset(f)),
+      f,
+      /line 3\.text: line 3 has no string "text" field/,
+    );
   });
 
   it('parquet that is not parquet', async () => {

@@ -40,14 +40,22 @@ describe('writeShardedCheckpoint + Checkpoint', () => {
     expect(res.totalSize).toBe(4 * 64 + 32);
     const index = JSON.parse(fs.readFileSync(path.join(dir, 'model.safetensors.index.json'), 'utf8'));
     expect(index.metadata).toEqual({ total_size: 288 });
-    expect(index.weight_map['model.layers.0.mlp.experts.0.w1.weight']).toBe('model-00002-of-00004.safetensors');
+    expect(index.weight_map['model.layers.0.mlp.experts.0.w1.weight']).toBe(
+      'model-00002-of-00004.safetensors',
+    );
     expect(fs.existsSync(path.join(dir, 'model.safetensors'))).toBe(false);
 
     const ck = Checkpoint.open(dir);
-    expect(ck.names().sort()).toEqual(entries().map((e) => e.name).sort());
+    expect(ck.names().sort()).toEqual(
+      entries()
+        .map((e) => e.name)
+        .sort(),
+    );
     expect(ck.totalBytes()).toBe(288);
     expect(ck.dtypes()).toEqual({ F32: 4, BF16: 1 });
-    entries().forEach((e, k) => expect(Array.from(ck.readF32(e.name))).toEqual(Array.from(ramp(16, k))));
+    entries().forEach((e, k) => {
+      expect(Array.from(ck.readF32(e.name))).toEqual(Array.from(ramp(16, k)));
+    });
     ck.validate();
     ck.close();
   });
@@ -75,6 +83,15 @@ describe('writeShardedCheckpoint + Checkpoint', () => {
     const res = writeShardedCheckpoint(dir, entries(), { maxShardBytes: 1 << 20 });
     expect(res.files).toEqual([path.join(dir, 'model.safetensors')]);
     expect(fs.existsSync(path.join(dir, 'model.safetensors.index.json'))).toBe(false);
+    expect(fs.readdirSync(dir)).toEqual(['model.safetensors']);
+    // and back to 2 shards: the single file goes
+    writeShardedCheckpoint(dir, entries(), { maxShardBytes: 200 });
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+      'model.safetensors.index.json',
+    ]);
+    writeShardedCheckpoint(dir, entries(), { maxShardBytes: 1 << 20 });
     const ck = Checkpoint.open(dir);
     expect(ck.names()).toHaveLength(5);
     expect(SafetensorsFile.open(path.join(dir, 'model.safetensors')).metadata.format).toBe('pt');
@@ -103,7 +120,8 @@ describe('writeShardedCheckpoint + Checkpoint', () => {
     const src = Float32Array.from({ length: rows * cols }, (_, i) => i);
     const out = transpose2d(src, rows, cols);
     let bad = 0;
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) if (out[c * rows + r] !== src[r * cols + c]) bad++;
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) if (out[c * rows + r] !== src[r * cols + c]) bad++;
     expect(bad).toBe(0);
   });
 });

@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } from '../../src-main/engine/io/datasets';
+import {
+  defaultDataDirs,
+  joinForPerplexity,
+  loadDatasetRows,
+  resolveDataset,
+} from '../../src-main/engine/io/datasets';
 import { tempDir, writeFile } from './io-helpers';
 
 const SHARED = path.resolve(__dirname, '../../../shared/data');
@@ -34,10 +39,21 @@ describe('row rules on small files', () => {
     const d2 = path.join(dir, 'd2');
     writeFile(d2, 'ptb/ptb.test.txt', ' a b \n c <unk> \n');
     const ref = resolveDataset('ptb', { dataDirs: [d1, d2] });
-    expect(ref).toEqual({ spec: 'ptb', builtin: 'ptb', path: path.join(d2, 'ptb/ptb.test.txt'), format: 'ptb', limit: null });
+    expect(ref).toEqual({
+      spec: 'ptb',
+      builtin: 'ptb',
+      path: path.join(d2, 'ptb/ptb.test.txt'),
+      format: 'ptb',
+      limit: null,
+    });
     expect(await loadDatasetRows(ref)).toEqual(['a b', 'c <unk>']);
     writeFile(d1, 'wikitext2_raw/wiki.test.raw', ' \n = T = \n \n x y \n');
-    expect(await loadDatasetRows(resolveDataset('wikitext2', { dataDirs: [d1, d2] }))).toEqual(['', ' = T = \n', '', ' x y \n']);
+    expect(await loadDatasetRows(resolveDataset('wikitext2', { dataDirs: [d1, d2] }))).toEqual([
+      '',
+      ' = T = \n',
+      '',
+      ' x y \n',
+    ]);
   });
 
   it('c4 prefers the full shard-0 file, limited to its first 2000 docs', async () => {
@@ -92,5 +108,17 @@ describe.skipIf(!hasShared)('built-ins on the shared evaluation data', () => {
     const jl = await loadDatasetRows(resolveDataset(path.join(SHARED, 'c4/derived/c4_validation_2k.jsonl')));
     expect(pq.length).toBe(2000);
     expect(pq).toEqual(jl);
+  });
+
+  it('parquet without a text column is refused, listing the columns', async () => {
+    // Rename the column in the footer (same-length, length-prefixed thrift strings stay valid).
+    const bytes = fs.readFileSync(path.join(SHARED, 'c4/c4_validation_2k.parquet'));
+    const footerLen = bytes.readUInt32LE(bytes.length - 8);
+    const footer = bytes.subarray(bytes.length - 8 - footerLen, bytes.length - 8);
+    for (let i = footer.indexOf('text'); i >= 0; i = footer.indexOf('text', i + 4)) footer.write('body', i);
+    const f = writeFile(dir, 'notext.parquet', bytes);
+    await expect(loadDatasetRows(resolveDataset(f))).rejects.toThrow(
+      /notext\.parquet: text: no "text" column; columns are: body, url, timestamp/,
+    );
   });
 });

@@ -9,7 +9,11 @@ export function tempDir(prefix = 'moe-io-'): string {
 }
 
 /** A safetensors file from a header object (or raw header text) and a data section. */
-export function rawSafetensors(header: unknown, data: Uint8Array, opts: { lengthOverride?: bigint } = {}): Uint8Array {
+export function rawSafetensors(
+  header: unknown,
+  data: Uint8Array,
+  opts: { lengthOverride?: bigint } = {},
+): Uint8Array {
   const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + data.length);
   new DataView(out.buffer).setBigUint64(0, opts.lengthOverride ?? BigInt(json.length), true);

@@ -44,7 +44,14 @@ describe('SafetensorsFile (hand-built file)', () => {
     expect(f.metadata).toEqual({ format: 'pt', note: 'x' });
     expect(f.has('w')).toBe(true);
     expect(f.has('__metadata__')).toBe(false);
-    expect(f.info('w')).toEqual({ name: 'w', dtype: 'F32', shape: [2, 3], file: path.resolve(file), byteOffset: 8 + jsonLen + 8, byteLength: 24 });
+    expect(f.info('w')).toEqual({
+      name: 'w',
+      dtype: 'F32',
+      shape: [2, 3],
+      file: path.resolve(file),
+      byteOffset: 8 + jsonLen + 8,
+      byteLength: 24,
+    });
     f.close();
   });
 
@@ -77,7 +84,14 @@ describe('SafetensorsFile on a larger bf16 tensor (paired + in-place decode path
       s = (Math.imul(s, 48271) + 11) >>> 0;
       src[k] = s >>> 16;
     }
-    const file = writeFile(dir, 'big.safetensors', rawSafetensors({ t: { dtype: 'BF16', shape: [n], data_offsets: [0, 2 * n] } }, new Uint8Array(src.buffer)));
+    const file = writeFile(
+      dir,
+      'big.safetensors',
+      rawSafetensors(
+        { t: { dtype: 'BF16', shape: [n], data_offsets: [0, 2 * n] } },
+        new Uint8Array(src.buffer),
+      ),
+    );
     const f = SafetensorsFile.open(file);
     const got = new Uint32Array(f.readF32('t').buffer);
     f.close();
@@ -90,12 +104,17 @@ describe('SafetensorsFile on a larger bf16 tensor (paired + in-place decode path
 describe('writeSafetensors', () => {
   it('writes the header the reference way: 8-byte aligned, space padded, format metadata', () => {
     const file = path.join(dir, 'w.safetensors');
-    const { bytes } = writeSafetensors(file, [{ name: 'a', dtype: 'F32', shape: [3], data: () => new Float32Array([1, 2, 3]) }]);
+    const { bytes } = writeSafetensors(file, [
+      { name: 'a', dtype: 'F32', shape: [3], data: () => new Float32Array([1, 2, 3]) },
+    ]);
     const buf = fs.readFileSync(file);
     const n = Number(buf.readBigUInt64LE(0));
     expect(n % 8).toBe(0);
     const text = buf.subarray(8, 8 + n).toString('utf8');
-    expect(JSON.parse(text)).toEqual({ __metadata__: { format: 'pt' }, a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } });
+    expect(JSON.parse(text)).toEqual({
+      __metadata__: { format: 'pt' },
+      a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] },
+    });
     expect(text).toMatch(/^\{.*\} *$/);
     expect(bytes).toBe(buf.length);
     expect(buf.length).toBe(8 + n + 12);
@@ -106,19 +125,27 @@ describe('writeSafetensors', () => {
     const file = path.join(dir, 'rt.safetensors');
     const calls: string[] = [];
     const vals = (k: number) => Float32Array.from({ length: 6 }, (_, j) => (j - 2.5) * (k + 1) * 0.375);
+    const producer = (name: string, k: number) => () => {
+      calls.push(name);
+      return vals(k);
+    };
     writeSafetensors(
       file,
       [
-        { name: 'x.bf16', dtype: 'BF16', shape: [2, 3], data: () => (calls.push('x.bf16'), vals(0)) },
-        { name: 'y.f32', dtype: 'F32', shape: [6], data: () => (calls.push('y.f32'), vals(1)) },
-        { name: 'z.f16', dtype: 'F16', shape: [3, 2], data: () => (calls.push('z.f16'), vals(2)) },
+        { name: 'x.bf16', dtype: 'BF16', shape: [2, 3], data: producer('x.bf16', 0) },
+        { name: 'y.f32', dtype: 'F32', shape: [6], data: producer('y.f32', 1) },
+        { name: 'z.f16', dtype: 'F16', shape: [3, 2], data: producer('z.f16', 2) },
       ],
       { step: 'test' },
     );
     expect(calls).toEqual(['y.f32', 'x.bf16', 'z.f16']);
     const f = SafetensorsFile.open(file);
     expect(f.metadata).toEqual({ format: 'pt', step: 'test' });
-    for (const [name, k] of [['x.bf16', 0], ['y.f32', 1], ['z.f16', 2]] as const) {
+    for (const [name, k] of [
+      ['x.bf16', 0],
+      ['y.f32', 1],
+      ['z.f16', 2],
+    ] as const) {
       expect(Array.from(f.readF32(name))).toEqual(Array.from(vals(k))); // values exactly representable
       expect((f.info(name).byteOffset - f.info('y.f32').byteOffset) % 2).toBe(0);
     }

@@ -13,7 +13,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const BOS = 268;
 const EOS = 269;
 
-function variant(name: string, config: Record<string, unknown>, edit?: (tj: Record<string, unknown>) => void): string {
+function variant(
+  name: string,
+  config: Record<string, unknown>,
+  edit?: (tj: Record<string, unknown>) => void,
+): string {
   const d = path.join(dir, name);
   const tj = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'tokenizer.json'), 'utf8'));
   edit?.(tj);
@@ -34,7 +38,9 @@ describe('loadTokenizer on the tiny byte-level BPE fixture', () => {
     expect(tok.encode('hello world')).toEqual([BOS, 259, 264]);
     expect(tok.encode('hello world', { addSpecialTokens: false })).toEqual([259, 264]);
     // "the" without a leading space is not merged to Ġthe; "\n\n" before a word splits into two Ċ.
-    expect(tok.encode('hello\n\nthe world', { addSpecialTokens: false })).toEqual([259, 10, 10, 116, 256, 264]);
+    expect(tok.encode('hello\n\nthe world', { addSpecialTokens: false })).toEqual([
+      259, 10, 10, 116, 256, 264,
+    ]);
     // Non-ASCII goes through byte symbols: é = 0xC3 0xA9 -> ids 195, 169.
     expect(tok.encode('héllo', { addSpecialTokens: false })).toEqual([104, 195, 169, 257, 111]);
     for (const s of ['hello world', 'héllo\n\n = x = \n', 'tab\there 123']) {
@@ -44,7 +50,9 @@ describe('loadTokenizer on the tiny byte-level BPE fixture', () => {
   });
 
   it('Llama rule: add_eos_token=true appends EOS, class default keeps BOS', async () => {
-    const tok = await loadTokenizer(variant('llama-eos', { tokenizer_class: 'LlamaTokenizerFast', add_eos_token: true }));
+    const tok = await loadTokenizer(
+      variant('llama-eos', { tokenizer_class: 'LlamaTokenizerFast', add_eos_token: true }),
+    );
     expect(tok.addBos).toBe(true);
     expect(tok.addEos).toBe(true);
     expect(tok.encode('hello')).toEqual([BOS, 259, EOS]);
@@ -52,14 +60,18 @@ describe('loadTokenizer on the tiny byte-level BPE fixture', () => {
   });
 
   it('Llama rule: add_bos_token=false drops the BOS that the tokenizer.json template adds', async () => {
-    const tok = await loadTokenizer(variant('llama-nobos', { tokenizer_class: 'LlamaTokenizer', add_bos_token: false }));
+    const tok = await loadTokenizer(
+      variant('llama-nobos', { tokenizer_class: 'LlamaTokenizer', add_bos_token: false }),
+    );
     expect(tok.addBos).toBe(false);
     expect(tok.encode('hello')).toEqual([259]);
     expect(tok.specialTokenRule).toMatch(/LlamaTokenizer rule/);
   });
 
   it('Llama rule without flags: BOS on, even when tokenizer.json has no post-processor', async () => {
-    const tok = await loadTokenizer(variant('llama-default', { tokenizer_class: 'LlamaTokenizerFast' }, (tj) => (tj.post_processor = null)));
+    const tok = await loadTokenizer(
+      variant('llama-default', { tokenizer_class: 'LlamaTokenizerFast' }, (tj) => (tj.post_processor = null)),
+    );
     expect(tok.encode('hello')).toEqual([BOS, 259]);
   });
 
@@ -70,14 +82,23 @@ describe('loadTokenizer on the tiny byte-level BPE fixture', () => {
   });
 
   it('other classes follow tokenizer.json (no post-processor: no specials)', async () => {
-    const tok = await loadTokenizer(variant('qwen', { tokenizer_class: 'Qwen2Tokenizer', bos_token: null }, (tj) => (tj.post_processor = null)));
+    const tok = await loadTokenizer(
+      variant(
+        'qwen',
+        { tokenizer_class: 'Qwen2Tokenizer', bos_token: null },
+        (tj) => (tj.post_processor = null),
+      ),
+    );
     expect(tok.bosTokenId).toBe(null);
     expect(tok.addBos).toBe(false);
     expect(tok.encode('hello world')).toEqual([259, 264]);
   });
 
   it('accepts AddedToken-style bos_token objects and a missing tokenizer_config.json', async () => {
-    const d = variant('objtok', { tokenizer_class: 'LlamaTokenizerFast', bos_token: { content: '<s>', lstrip: false } });
+    const d = variant('objtok', {
+      tokenizer_class: 'LlamaTokenizerFast',
+      bos_token: { content: '<s>', lstrip: false },
+    });
     expect((await loadTokenizer(d)).bosTokenId).toBe(BOS);
     fs.rmSync(path.join(d, 'tokenizer_config.json'));
     const tok = await loadTokenizer(d);

@@ -5,8 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  defaultHome,
+  LATEST_SCHEMA_VERSION,
+  openStore,
+  resolveHome,
+  StoreError,
+} from '../../src-main/store/index';
 import { MIGRATIONS } from '../../src-main/store/migrations/index';
-import { LATEST_SCHEMA_VERSION, StoreError, defaultHome, openStore, resolveHome } from '../../src-main/store/index';
 
 let dir: string;
 beforeEach(() => {
@@ -25,7 +31,11 @@ describe('opening the store', () => {
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(s.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(s.db.pragma('busy_timeout', { simple: true })).toBe(5000);
-    const tables = (s.db.prepare(`SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
+    const tables = (
+      s.db.prepare(`SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`).all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
     expect(tables).toEqual(['artifacts', 'datasets', 'metrics', 'models', 'pipelines', 'run_layers', 'runs']);
     s.close();
   });
@@ -48,7 +58,10 @@ describe('opening the store', () => {
   it('rolls back a failing migration and leaves the previous version', () => {
     const file = path.join(dir, 'bad.sqlite');
     openStore(file).close();
-    const broken = [...MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE x (a INT); SELECT * FROM no_such_table;' }];
+    const broken = [
+      ...MIGRATIONS,
+      { version: 2, name: 'broken', sql: 'CREATE TABLE x (a INT); SELECT * FROM no_such_table;' },
+    ];
     expect(() => openStore(file, { migrations: broken })).toThrow(StoreError);
     const db = new Database(file);
     expect(db.pragma('user_version', { simple: true })).toBe(1);
@@ -114,9 +127,15 @@ describe('store location', () => {
     expect(resolveHome(undefined, sys)).toBe('/env/home');
     expect(resolveHome(undefined, { ...sys, env: {} })).toBe('/home/u/.local/share/moe-workbench');
     expect(defaultHome({ ...sys, env: { XDG_DATA_HOME: '/xdg' } })).toBe('/xdg/moe-workbench');
-    expect(defaultHome({ platform: 'darwin', env: {}, homedir: '/Users/u' })).toBe('/Users/u/Library/Application Support/MoE Workbench');
-    expect(defaultHome({ platform: 'win32', env: { APPDATA: 'C:/Users/u/AppData/Roaming' }, homedir: 'C:/Users/u' })).toBe(
-      path.join('C:/Users/u/AppData/Roaming', 'MoE Workbench'),
+    expect(defaultHome({ platform: 'darwin', env: {}, homedir: '/Users/u' })).toBe(
+      '/Users/u/Library/Application Support/MoE Workbench',
     );
+    expect(
+      defaultHome({
+        platform: 'win32',
+        env: { APPDATA: 'C:/Users/u/AppData/Roaming' },
+        homedir: 'C:/Users/u',
+      }),
+    ).toBe(path.join('C:/Users/u/AppData/Roaming', 'MoE Workbench'));
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunDetail, RunSummary } from '../../src-main/contract/index';
-import { type Store, openStore } from '../../src-main/store/index';
+import { openStore, type Store } from '../../src-main/store/index';
 
 let dir: string;
 let s: Store;
@@ -16,11 +16,17 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const count = (table: string) => (s.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = (table: string) =>
+  (s.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 describe('models, datasets, pipelines', () => {
   it('models: add, unique path, summary round trip, remove', () => {
-    const m = s.models.add({ name: 'olmoe', path: '/m/olmoe', architecture: 'olmoe', summary: { experts: 64 } });
+    const m = s.models.add({
+      name: 'olmoe',
+      path: '/m/olmoe',
+      architecture: 'olmoe',
+      summary: { experts: 64 },
+    });
     expect(m).toMatchObject({ name: 'olmoe', builtin: false, summary: { experts: 64 } });
     expect(() => s.models.add({ name: 'dup', path: '/m/olmoe' })).toThrow(/UNIQUE/);
     s.models.setSummary(m.id, 'olmoe', { experts: 64, layers: 16 });
@@ -85,7 +91,13 @@ describe('runs', () => {
   it('deleting a run cascades to its records; deleting its model keeps the run', () => {
     const m = s.models.add({ name: 'm', path: '/m' });
     const p = s.pipelines.create('p', {});
-    const r = s.runs.create({ kind: 'compress', config: {}, appVersion: '0.1.0', modelId: m.id, pipelineId: p.id });
+    const r = s.runs.create({
+      kind: 'compress',
+      config: {},
+      appVersion: '0.1.0',
+      modelId: m.id,
+      pipelineId: p.id,
+    });
     expect(s.runs.get(r.id)).toMatchObject({ modelName: 'm', pipelineName: 'p' });
     s.runs.recordLayer(r.id, 0, {}, null);
     s.runs.recordMetric(r.id, { name: 'ppl', value: 1, dataset: null, unit: null });
@@ -97,7 +109,9 @@ describe('runs', () => {
   });
 
   it('rejects records for a run that does not exist (foreign keys are on)', () => {
-    expect(() => s.runs.recordMetric(404, { name: 'x', value: 1, dataset: null, unit: null })).toThrow(/FOREIGN KEY/);
+    expect(() => s.runs.recordMetric(404, { name: 'x', value: 1, dataset: null, unit: null })).toThrow(
+      /FOREIGN KEY/,
+    );
   });
 
   it('lists newest first with status filter, limit and offset', () => {

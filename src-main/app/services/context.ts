@@ -1,7 +1,7 @@
 // What the service modules share: the store, the engine host and app-level facts.
-import type { AppOptions } from '../services';
-import type { EngineHost } from '../../host/engine-host';
+import type { BackendReport, EngineHost } from '../../host/engine-host';
 import type { Store } from '../../store/index';
+import type { AppOptions } from '../services';
 
 export interface ServiceContext {
   store: Store;
@@ -10,5 +10,5 @@ export interface ServiceContext {
   home: string;
   appVersion: string;
   /** Backend the engine workers use; probed once, in a short-lived worker. */
-  backend(): Promise<import('../../host/engine-host').BackendReport>;
+  backend(): Promise<BackendReport>;
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import type { Handlers } from '../services';
 import { findElectronBinary } from '../electron-binary';
+import type { Handlers } from '../services';
 import type { ServiceContext } from './context';
 
 export function infoHandlers(ctx: ServiceContext): Pick<Handlers, 'app.info' | 'doctor'> {

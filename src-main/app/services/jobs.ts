@@ -9,7 +9,8 @@ export function jobHandlers(ctx: ServiceContext): Pick<Handlers, 'jobs.start' | 
       try {
         return ctx.host.start(kind, params);
       } catch (e) {
-        if (e instanceof EngineError) throw new ApiError('bad_request', e.hint ? `${e.message} (${e.hint})` : e.message);
+        if (e instanceof EngineError)
+          throw new ApiError('bad_request', e.hint ? `${e.message} (${e.hint})` : e.message);
         throw e;
       }
     },

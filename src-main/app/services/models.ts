@@ -29,14 +29,17 @@ function readModelConfig(dir: string): Record<string, unknown> {
   }
 }
 
-export function modelHandlers(ctx: ServiceContext): Pick<Handlers, 'models.list' | 'models.add' | 'models.remove'> {
+export function modelHandlers(
+  ctx: ServiceContext,
+): Pick<Handlers, 'models.list' | 'models.add' | 'models.remove'> {
   const models = ctx.store.models;
   return {
     'models.list': async () => models.list(),
     'models.add': async ({ path: given, name }) => {
       const dir = path.resolve(given);
       const cfg = readModelConfig(dir);
-      if (models.findByPath(dir)) throw new ApiError('conflict', `model folder '${dir}' is already in the store`);
+      if (models.findByPath(dir))
+        throw new ApiError('conflict', `model folder '${dir}' is already in the store`);
       const architecture = typeof cfg.model_type === 'string' ? cfg.model_type : null;
       return models.add({ name: name ?? path.basename(dir), path: dir, architecture });
     },

@@ -8,7 +8,8 @@ export function pipelineHandlers(ctx: ServiceContext): Pick<Handlers, 'pipelines
     'pipelines.list': async () => pipelines.list(),
     'pipelines.save': async ({ id, name, config }) => {
       const sameName = pipelines.findByName(name);
-      if (sameName && sameName.id !== id) throw new ApiError('conflict', `a pipeline named '${name}' already exists`);
+      if (sameName && sameName.id !== id)
+        throw new ApiError('conflict', `a pipeline named '${name}' already exists`);
       if (id === undefined) return pipelines.create(name, config);
       const updated = pipelines.update(id, name, config);
       if (!updated) throw notFound('pipeline', id);

@@ -16,7 +16,9 @@ function human(r: RunDetail): string {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const bench = program.command('bench').description('measure the compute backend; results are stored as runs');
+  const bench = program
+    .command('bench')
+    .description('measure the compute backend; results are stored as runs');
   bench
     .command('gemm')
     .description('GEMM throughput (GFLOP/s) of the active backend for square sizes')
@@ -24,9 +26,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seconds <s>', 'measuring time per size', positiveNumber, 1)
     .action(async (o: { sizes: number[]; seconds: number }) => {
       const app = await ctx.app();
-      const job = await app.handlers['jobs.start']({ kind: 'diagnostics.gemm', params: { sizes: o.sizes, seconds: o.seconds } });
+      const job = await app.handlers['jobs.start']({
+        kind: 'diagnostics.gemm',
+        params: { sizes: o.sizes, seconds: o.seconds },
+      });
       const off = app.on((event, data) => {
-        if (event === 'job.progress' && (data as JobProgress).jobId === job.jobId) ctx.progress(progressLine(data as JobProgress));
+        if (event === 'job.progress' && (data as JobProgress).jobId === job.jobId)
+          ctx.progress(progressLine(data as JobProgress));
       });
       const onSigint = () => {
         ctx.progress('cancelling…');
@@ -38,7 +44,9 @@ export function register(program: Command, ctx: CliContext): void {
         const run = await app.handlers['runs.get']({ id: finished.runId! });
         ctx.output(run, human);
         if (finished.state !== 'succeeded') {
-          throw new CliError(`gemm benchmark ${finished.state}${finished.error ? `: ${finished.error}` : ''}`);
+          throw new CliError(
+            `gemm benchmark ${finished.state}${finished.error ? `: ${finished.error}` : ''}`,
+          );
         }
       } finally {
         off();

@@ -21,7 +21,14 @@ function table(runs: RunSummary[]): string {
   ]);
   const head = ['ID', 'KIND', 'STATUS', 'MODEL', 'BACKEND', 'CREATED', 'TIME', 'HEADLINE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function detail(r: RunDetail): string {
@@ -34,10 +41,13 @@ function detail(r: RunDetail): string {
   if (r.metrics.length) {
     lines.push('metrics:');
     for (const m of r.metrics) {
-      lines.push(`  ${m.name} = ${Number(m.value.toPrecision(6))}${m.unit ? ` ${m.unit}` : ''}${m.dataset ? ` [${m.dataset}]` : ''}`);
+      lines.push(
+        `  ${m.name} = ${Number(m.value.toPrecision(6))}${m.unit ? ` ${m.unit}` : ''}${m.dataset ? ` [${m.dataset}]` : ''}`,
+      );
     }
   }
-  if (r.layers.length) lines.push(`layers recorded: ${r.layers.length} (last ${r.layers[r.layers.length - 1]!.layer})`);
+  if (r.layers.length)
+    lines.push(`layers recorded: ${r.layers.length} (last ${r.layers[r.layers.length - 1]!.layer})`);
   for (const a of r.artifacts) lines.push(`artifact: ${a.kind} ${a.path} (${a.bytes} bytes)`);
   return lines.join('\n');
 }

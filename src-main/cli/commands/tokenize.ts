@@ -4,7 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError } from '../../engine/errors';
-import { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } from '../../engine/io/datasets';
+import {
+  defaultDataDirs,
+  joinForPerplexity,
+  loadDatasetRows,
+  resolveDataset,
+} from '../../engine/io/datasets';
 import { loadTokenizer } from '../../engine/io/tokenizer';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
@@ -30,7 +35,10 @@ export function register(program: Command, ctx: CliContext): void {
     .description('tokenize a text file or dataset with a model tokenizer, as perplexity evaluation does')
     .requiredOption('--model <dir>', 'model folder holding tokenizer.json (+ tokenizer_config.json)')
     .option('--text <file>', 'a UTF-8 text file, tokenized as one string')
-    .option('--dataset <name|path>', 'built-in dataset (wikitext2, ptb, c4, ...) or a .txt/.jsonl/.parquet file; rows joined with "\\n\\n"')
+    .option(
+      '--dataset <name|path>',
+      'built-in dataset (wikitext2, ptb, c4, ...) or a .txt/.jsonl/.parquet file; rows joined with "\\n\\n"',
+    )
     .requiredOption('--out <file>', 'where to write {"ids": [...]}')
     .option('--data-dir <dir>', 'extra folder to search for built-in datasets (repeatable)', collect, [])
     .action(async (opts: TokenizeOptions) => {
@@ -44,7 +52,10 @@ export function register(program: Command, ctx: CliContext): void {
         try {
           text = fs.readFileSync(file, 'utf8');
         } catch (e) {
-          throw new EngineError(`cannot read text file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file, field: '--text' });
+          throw new EngineError(`cannot read text file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+            file,
+            field: '--text',
+          });
         }
       } else {
         const ref = resolveDataset(opts.dataset!, { dataDirs: [...opts.dataDir, ...defaultDataDirs()] });
@@ -54,7 +65,9 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const t0 = performance.now();
       const ids = tok.encode(text);
-      ctx.progress(`tokenized ${text.length} chars -> ${ids.length} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s (${tok.specialTokenRule})`);
+      ctx.progress(
+        `tokenized ${text.length} chars -> ${ids.length} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s (${tok.specialTokenRule})`,
+      );
       const out = path.resolve(opts.out);
       fs.mkdirSync(path.dirname(out), { recursive: true });
       const tmp = `${out}.tmp-${process.pid}`;

@@ -30,10 +30,12 @@ export class Checkpoint {
   static open(dir: string): Checkpoint {
     const root = path.resolve(dir);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-      throw new EngineError('model folder not found', { file: root, hint: 'pass the folder holding config.json and the safetensors weights' });
+      throw new EngineError('model folder not found', {
+        file: root,
+        hint: 'pass the folder holding config.json and the safetensors weights',
+      });
     }
-    const indexPath = path.join(root, INDEX_FILE);
-    if (fs.existsSync(indexPath)) return new Checkpoint(root, readIndex(root, indexPath), indexPath);
+    // Same precedence as transformers: a single model.safetensors wins over an index.
     const single = path.join(root, SINGLE_FILE);
     if (fs.existsSync(single)) {
       const ck = new Checkpoint(root, new Map(), null);
@@ -41,6 +43,8 @@ export class Checkpoint {
       for (const n of f.names()) ck.weightMap.set(n, SINGLE_FILE);
       return ck;
     }
+    const indexPath = path.join(root, INDEX_FILE);
+    if (fs.existsSync(indexPath)) return new Checkpoint(root, readIndex(root, indexPath), indexPath);
     const others = fs.readdirSync(root).filter((n) => /\.(safetensors|bin|pt|pth|gguf)$/.test(n));
     throw new EngineError(`no ${SINGLE_FILE} or ${INDEX_FILE} in the folder`, {
       file: root,
@@ -61,15 +65,21 @@ export class Checkpoint {
   info(name: string): TensorInfo {
     const shardName = this.weightMap.get(name);
     if (shardName === undefined) {
-      throw new EngineError(`no tensor named '${name}'`, { file: this.indexPath ?? path.join(this.dir, SINGLE_FILE), field: 'tensor' });
+      throw new EngineError(`no tensor named '${name}'`, {
+        file: this.indexPath ?? path.join(this.dir, SINGLE_FILE),
+        field: 'tensor',
+      });
     }
     const f = this.shard(shardName);
     if (!f.has(name)) {
-      throw new EngineError(`${INDEX_FILE} maps tensor '${name}' to this shard, but the shard does not contain it`, {
-        file: f.path,
-        field: `weight_map['${name}']`,
-        hint: 'the index and the shards are out of sync; re-download or re-export the checkpoint',
-      });
+      throw new EngineError(
+        `${INDEX_FILE} maps tensor '${name}' to this shard, but the shard does not contain it`,
+        {
+          file: f.path,
+          field: `weight_map['${name}']`,
+          hint: 'the index and the shards are out of sync; re-download or re-export the checkpoint',
+        },
+      );
     }
     return f.info(name);
   }
@@ -143,11 +153,14 @@ export class Checkpoint {
         const mapped = this.weightMap.get(n);
         if (mapped !== undefined && mapped !== shardName) {
           f.close();
-          throw new EngineError(`tensor '${n}' is stored in this shard and also mapped to '${mapped}' by ${INDEX_FILE}`, {
-            file,
-            field: `tensor '${n}'`,
-            hint: 'a tensor must live in exactly one shard; the checkpoint is inconsistent',
-          });
+          throw new EngineError(
+            `tensor '${n}' is stored in this shard and also mapped to '${mapped}' by ${INDEX_FILE}`,
+            {
+              file,
+              field: `tensor '${n}'`,
+              hint: 'a tensor must live in exactly one shard; the checkpoint is inconsistent',
+            },
+          );
         }
       }
     }
@@ -165,27 +178,36 @@ function readIndex(root: string, indexPath: string): Map<string, string> {
   }
   const wm = (raw as { weight_map?: unknown } | null)?.weight_map;
   if (wm === null || typeof wm !== 'object' || Array.isArray(wm)) {
-    throw new EngineError('missing "weight_map" object (tensor name -> shard file)', { file: indexPath, field: 'weight_map' });
+    throw new EngineError('missing "weight_map" object (tensor name -> shard file)', {
+      file: indexPath,
+      field: 'weight_map',
+    });
   }
   const map = new Map<string, string>();
   const missing = new Set<string>();
   for (const [name, shard] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof shard !== 'string' || shard.length === 0 || path.basename(shard) !== shard) {
-      throw new EngineError(`entry for '${name}' must be a shard file name in the same folder, got ${JSON.stringify(shard)}`, {
-        file: indexPath,
-        field: 'weight_map',
-      });
+      throw new EngineError(
+        `entry for '${name}' must be a shard file name in the same folder, got ${JSON.stringify(shard)}`,
+        {
+          file: indexPath,
+          field: 'weight_map',
+        },
+      );
     }
     map.set(name, shard);
   }
   for (const shard of new Set(map.values())) if (!fs.existsSync(path.join(root, shard))) missing.add(shard);
   if (missing.size > 0) {
     const list = [...missing];
-    throw new EngineError(`shard file${list.length > 1 ? 's' : ''} listed in weight_map missing: ${list.join(', ')}`, {
-      file: indexPath,
-      field: 'weight_map',
-      hint: 'the download is incomplete',
-    });
+    throw new EngineError(
+      `shard file${list.length > 1 ? 's' : ''} listed in weight_map missing: ${list.join(', ')}`,
+      {
+        file: indexPath,
+        field: 'weight_map',
+        hint: 'the download is incomplete',
+      },
+    );
   }
   if (map.size === 0) throw new EngineError('weight_map is empty', { file: indexPath, field: 'weight_map' });
   return map;

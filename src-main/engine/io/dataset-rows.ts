@@ -22,7 +22,10 @@ function readText(file: string): string {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new EngineError(`cannot read data file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file, cause: e });
+    throw new EngineError(`cannot read data file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      file,
+      cause: e,
+    });
   }
   if (file.endsWith('.gz')) {
     try {
@@ -66,11 +69,17 @@ function jsonlRows(file: string, text: string): string[] {
     try {
       obj = JSON.parse(line);
     } catch (e) {
-      throw new EngineError(`line ${i + 1} is not valid JSON (${(e as Error).message})`, { file, field: `line ${i + 1}` });
+      throw new EngineError(`line ${i + 1} is not valid JSON (${(e as Error).message})`, {
+        file,
+        field: `line ${i + 1}`,
+      });
     }
     const t = (obj as { text?: unknown } | null)?.text;
     if (typeof t !== 'string') {
-      throw new EngineError(`line ${i + 1} has no string "text" field`, { file, field: `line ${i + 1}.text` });
+      throw new EngineError(`line ${i + 1} has no string "text" field`, {
+        file,
+        field: `line ${i + 1}.text`,
+      });
     }
     rows.push(t);
   }
@@ -94,7 +103,10 @@ async function parquetRows(file: string): Promise<string[]> {
   return objects.map((o, i) => {
     const t = o.text;
     if (typeof t !== 'string') {
-      throw new EngineError(`row ${i} has a non-string text value (${t === null ? 'null' : typeof t})`, { file, field: `text[${i}]` });
+      throw new EngineError(`row ${i} has a non-string text value (${t === null ? 'null' : typeof t})`, {
+        file,
+        field: `text[${i}]`,
+      });
     }
     return t;
   });

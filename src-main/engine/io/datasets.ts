@@ -66,28 +66,38 @@ export function resolveDataset(spec: string, opts: { dataDirs?: string[] } = {})
     for (const c of builtin.candidates) {
       for (const dir of dataDirs) {
         const file = path.resolve(dir, c.file);
-        if (fs.existsSync(file)) return { spec, builtin: builtin.name, path: file, format: c.format, limit: c.limit ?? null };
+        if (fs.existsSync(file))
+          return { spec, builtin: builtin.name, path: file, format: c.format, limit: c.limit ?? null };
       }
     }
-    throw new EngineError(`built-in dataset '${spec}' not found: looked for ${builtin.candidates.map((c) => c.file).join(' or ')}`, {
-      file: dataDirs.join(path.delimiter) || '(no data dirs)',
-      field: 'dataset',
-      hint: 'set MOE_DATA_DIR to the folder holding the evaluation data',
-    });
+    throw new EngineError(
+      `built-in dataset '${spec}' not found: looked for ${builtin.candidates.map((c) => c.file).join(' or ')}`,
+      {
+        file: dataDirs.join(path.delimiter) || '(no data dirs)',
+        field: 'dataset',
+        hint: 'set MOE_DATA_DIR to the folder holding the evaluation data',
+      },
+    );
   }
   const file = path.resolve(spec);
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    throw new EngineError(`dataset '${spec}' is neither a built-in (${builtinDatasetNames().join(', ')}) nor an existing file`, {
-      file,
-      field: 'dataset',
-    });
+    throw new EngineError(
+      `dataset '${spec}' is neither a built-in (${builtinDatasetNames().join(', ')}) nor an existing file`,
+      {
+        file,
+        field: 'dataset',
+      },
+    );
   }
   const fmt = EXTENSION_FORMATS.find(([re]) => re.test(file));
   if (!fmt) {
-    throw new EngineError('unsupported dataset file type; expected .txt/.raw (one row per line), .jsonl[.gz] or .parquet (a "text" field)', {
-      file,
-      field: 'dataset',
-    });
+    throw new EngineError(
+      'unsupported dataset file type; expected .txt/.raw (one row per line), .jsonl[.gz] or .parquet (a "text" field)',
+      {
+        file,
+        field: 'dataset',
+      },
+    );
   }
   return { spec, builtin: null, path: file, format: fmt[1], limit: null };
 }
@@ -97,7 +107,10 @@ export async function loadDatasetRows(ref: DatasetRef): Promise<string[]> {
   let rows = await readRows(ref.path, ref.format);
   if (ref.limit !== null && rows.length > ref.limit) rows = rows.slice(0, ref.limit);
   if (!rows.some((r) => r.length > 0)) {
-    throw new EngineError(`dataset is empty (${rows.length} rows, no text)`, { file: ref.path, field: 'dataset' });
+    throw new EngineError(`dataset is empty (${rows.length} rows, no text)`, {
+      file: ref.path,
+      field: 'dataset',
+    });
   }
   return rows;
 }

@@ -97,10 +97,13 @@ export function parseHeader(json: Uint8Array, fileSize: number, file: string): P
     });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new EngineError('header JSON must be an object mapping tensor names to {dtype, shape, data_offsets}', {
-      file,
-      field: 'header',
-    });
+    throw new EngineError(
+      'header JSON must be an object mapping tensor names to {dtype, shape, data_offsets}',
+      {
+        file,
+        field: 'header',
+      },
+    );
   }
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, TensorInfo>();
@@ -126,7 +129,13 @@ export function parseHeader(json: Uint8Array, fileSize: number, file: string): P
   return { headerLength, dataStart, metadata, tensors };
 }
 
-function parseEntry(name: string, entry: unknown, file: string, dataStart: number, dataLength: number): TensorInfo {
+function parseEntry(
+  name: string,
+  entry: unknown,
+  file: string,
+  dataStart: number,
+  dataLength: number,
+): TensorInfo {
   const field = `tensor '${name}'`;
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
     throw new EngineError('entry must be an object {dtype, shape, data_offsets}', { file, field });
@@ -145,10 +154,13 @@ function parseEntry(name: string, entry: unknown, file: string, dataStart: numbe
     });
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt)) {
-    throw new EngineError(`data_offsets ${JSON.stringify(offsets)} must be [begin, end] non-negative integers`, {
-      file,
-      field: `${field}.data_offsets`,
-    });
+    throw new EngineError(
+      `data_offsets ${JSON.stringify(offsets)} must be [begin, end] non-negative integers`,
+      {
+        file,
+        field: `${field}.data_offsets`,
+      },
+    );
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin || end > dataLength) {
@@ -169,12 +181,15 @@ function parseEntry(name: string, entry: unknown, file: string, dataStart: numbe
 }
 
 function checkOverlaps(tensors: Map<string, TensorInfo>, file: string, dataStart: number): void {
-  const sorted = [...tensors.values()].filter((t) => t.byteLength > 0).sort((a, b) => a.byteOffset - b.byteOffset);
+  const sorted = [...tensors.values()]
+    .filter((t) => t.byteLength > 0)
+    .sort((a, b) => a.byteOffset - b.byteOffset);
   for (let i = 1; i < sorted.length; i++) {
     const prev = sorted[i - 1]!;
     const cur = sorted[i]!;
     if (cur.byteOffset < prev.byteOffset + prev.byteLength) {
-      const range = (t: TensorInfo) => `[${t.byteOffset - dataStart}, ${t.byteOffset - dataStart + t.byteLength}]`;
+      const range = (t: TensorInfo) =>
+        `[${t.byteOffset - dataStart}, ${t.byteOffset - dataStart + t.byteLength}]`;
       throw new EngineError(`tensors '${prev.name}' ${range(prev)} and '${cur.name}' ${range(cur)} overlap`, {
         file,
         field: 'data_offsets',

@@ -19,6 +19,7 @@ export interface WriteEntry {
 }
 
 const WRITE_CHUNK = 1 << 30;
+const SHARD_NAME = /^model-\d+-of-\d+\.safetensors$/;
 
 /**
  * transformers refuses safetensors whose `format` metadata is not one of pt/tf/flax/mlx, so every
@@ -60,7 +61,8 @@ function layoutOrder(entries: WriteEntry[]): WriteEntry[] {
 function buildHeader(ordered: WriteEntry[], metadata: Record<string, string>, file: string): Uint8Array {
   const header: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new EngineError(`metadata value of '${k}' must be a string`, { file, field: '__metadata__' });
+    if (typeof v !== 'string')
+      throw new EngineError(`metadata value of '${k}' must be a string`, { file, field: '__metadata__' });
   }
   header.__metadata__ = metadata;
   let offset = 0;
@@ -96,10 +98,17 @@ function encode(e: WriteEntry, values: Float32Array): Uint8Array {
 }
 
 function tempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${process.pid}-${Date.now().toString(36)}`,
+  );
 }
 
-export function writeSafetensors(file: string, entries: WriteEntry[], metadata?: Record<string, string>): { bytes: number } {
+export function writeSafetensors(
+  file: string,
+  entries: WriteEntry[],
+  metadata?: Record<string, string>,
+): { bytes: number } {
   const target = path.resolve(file);
   const ordered = layoutOrder(entries);
   const header = buildHeader(ordered, { ...DEFAULT_METADATA, ...metadata }, target);
@@ -108,7 +117,10 @@ export function writeSafetensors(file: string, entries: WriteEntry[], metadata?:
   try {
     fd = fs.openSync(tmp, 'w');
   } catch (e) {
-    throw new EngineError(`cannot create file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: target, cause: e });
+    throw new EngineError(`cannot create file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      file: target,
+      cause: e,
+    });
   }
   let bytes = header.length;
   try {
@@ -118,10 +130,13 @@ export function writeSafetensors(file: string, entries: WriteEntry[], metadata?:
       const n = elementCount(e, target);
       if (!(values instanceof Float32Array) || values.length !== n) {
         const got = values instanceof Float32Array ? `${values.length} values` : typeof values;
-        throw new EngineError(`producer returned ${got}; shape [${e.shape.join(', ')}] needs ${n} f32 values`, {
-          file: target,
-          field: `tensor '${e.name}'`,
-        });
+        throw new EngineError(
+          `producer returned ${got}; shape [${e.shape.join(', ')}] needs ${n} f32 values`,
+          {
+            file: target,
+            field: `tensor '${e.name}'`,
+          },
+        );
       }
       const enc = encode(e, values);
       writeAll(fd, enc);
@@ -155,13 +170,20 @@ export interface ShardedWriteResult {
  * Splits entries into shards in order, a new shard starting whenever the next tensor would push
  * the current one past `maxShardBytes` (a tensor larger than the limit gets a shard of its own, as
  * in transformers). One shard → `model.safetensors`; more → `model-0000i-of-0000N.safetensors`
- * plus `model.safetensors.index.json`. A stale single file / index from an earlier export of the
- * other layout is removed, since a loader would otherwise prefer it.
+ * plus `model.safetensors.index.json`. Files of an earlier export into the same folder (the other
+ * layout, or shards of another count) are removed, since a loader could otherwise pick them up.
  */
-export function writeShardedCheckpoint(dir: string, entries: WriteEntry[], opts: ShardedWriteOptions): ShardedWriteResult {
+export function writeShardedCheckpoint(
+  dir: string,
+  entries: WriteEntry[],
+  opts: ShardedWriteOptions,
+): ShardedWriteResult {
   const root = path.resolve(dir);
   if (!(opts.maxShardBytes > 0)) {
-    throw new EngineError(`maxShardBytes must be positive, got ${opts.maxShardBytes}`, { file: root, field: 'maxShardBytes' });
+    throw new EngineError(`maxShardBytes must be positive, got ${opts.maxShardBytes}`, {
+      file: root,
+      field: 'maxShardBytes',
+    });
   }
   fs.mkdirSync(root, { recursive: true });
   const shards: WriteEntry[][] = [];
@@ -170,7 +192,8 @@ export function writeShardedCheckpoint(dir: string, entries: WriteEntry[], opts:
   let totalSize = 0;
   const seen = new Set<string>();
   for (const e of entries) {
-    if (seen.has(e.name)) throw new EngineError(`tensor '${e.name}' given twice`, { file: root, field: 'name' });
+    if (seen.has(e.name))
+      throw new EngineError(`tensor '${e.name}' given twice`, { file: root, field: 'name' });
     seen.add(e.name);
     const size = byteSize(e, root);
     if (current.length > 0 && currentBytes + size > opts.maxShardBytes) {
@@ -189,6 +212,8 @@ export function writeShardedCheckpoint(dir: string, entries: WriteEntry[], opts:
   if (shards.length === 1) {
     const { bytes } = writeSafetensors(single, shards[0]!, opts.metadata);
     fs.rmSync(indexFile, { force: true });
+    for (const name of fs.readdirSync(root))
+      if (SHARD_NAME.test(name)) fs.rmSync(path.join(root, name), { force: true });
     return { files: [single], totalSize, bytes };
   }
   const width = Math.max(5, String(shards.length).length);
@@ -207,5 +232,9 @@ export function writeShardedCheckpoint(dir: string, entries: WriteEntry[], opts:
   fs.writeFileSync(tmp, `${JSON.stringify(index, null, 2)}\n`);
   fs.renameSync(tmp, indexFile);
   fs.rmSync(single, { force: true });
+  const kept = new Set(files.map((f) => path.basename(f)));
+  for (const name of fs.readdirSync(root)) {
+    if (SHARD_NAME.test(name) && !kept.has(name)) fs.rmSync(path.join(root, name), { force: true });
+  }
   return { files, totalSize, bytes };
 }

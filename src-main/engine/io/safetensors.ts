@@ -20,7 +20,10 @@ export function readFully(fd: number, dst: Uint8Array, position: number, file: s
     const len = Math.min(READ_CHUNK, dst.length - done);
     const got = fs.readSync(fd, dst, done, len, position + done);
     if (got === 0) {
-      throw new EngineError(`unexpected end of file at byte ${position + done}`, { file, hint: 'the file is truncated' });
+      throw new EngineError(`unexpected end of file at byte ${position + done}`, {
+        file,
+        hint: 'the file is truncated',
+      });
     }
     done += got;
   }
@@ -33,7 +36,13 @@ export class SafetensorsFile {
   private readonly tensors: Map<string, TensorInfo>;
   private fd: number | null;
 
-  private constructor(file: string, fd: number, fileSize: number, metadata: Record<string, string>, tensors: Map<string, TensorInfo>) {
+  private constructor(
+    file: string,
+    fd: number,
+    fileSize: number,
+    metadata: Record<string, string>,
+    tensors: Map<string, TensorInfo>,
+  ) {
     this.path = file;
     this.fd = fd;
     this.fileSize = fileSize;

@@ -48,7 +48,10 @@ function readJson(file: string, what: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new EngineError(`cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file, cause: e });
+    throw new EngineError(`cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      file,
+      cause: e,
+    });
   }
   try {
     return JSON.parse(text);
@@ -84,10 +87,13 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
   const model = (tj as { model?: { type?: unknown } }).model;
   const modelType = model && typeof model === 'object' ? model.type : undefined;
   if (!SUPPORTED_MODELS.includes(String(modelType))) {
-    throw new EngineError(`unsupported tokenizer model type ${JSON.stringify(modelType)}; supported: ${SUPPORTED_MODELS.join(', ')}`, {
-      file: tjPath,
-      field: 'model.type',
-    });
+    throw new EngineError(
+      `unsupported tokenizer model type ${JSON.stringify(modelType)}; supported: ${SUPPORTED_MODELS.join(', ')}`,
+      {
+        file: tjPath,
+        field: 'model.type',
+      },
+    );
   }
   const cfgPath = path.join(dir, 'tokenizer_config.json');
   const cfgRaw = fs.existsSync(cfgPath) ? readJson(cfgPath, 'tokenizer_config.json') : {};
@@ -102,7 +108,10 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
   try {
     tok = new Tokenizer(tjObj, cfg);
   } catch (e) {
-    throw new EngineError(`tokenizer could not be built (${(e as Error).message})`, { file: tjPath, cause: e });
+    throw new EngineError(`tokenizer could not be built (${(e as Error).message})`, {
+      file: tjPath,
+      cause: e,
+    });
   }
 
   const bosContent = tokenContent(cfg.bos_token);
@@ -126,10 +135,13 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
       [override.eos, eosTokenId, 'eos_token'],
     ] as const) {
       if (on && id === null) {
-        throw new EngineError(`${key.replace('_token', '')} token is to be added but ${key} is missing or not in the vocabulary`, {
-          file: cfgPath,
-          field: key,
-        });
+        throw new EngineError(
+          `${key.replace('_token', '')} token is to be added but ${key} is missing or not in the vocabulary`,
+          {
+            file: cfgPath,
+            field: key,
+          },
+        );
       }
     }
   } else {
@@ -140,8 +152,10 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
   const probePlain = tok.encode('a', { add_special_tokens: false }).ids;
   const probeFull = tok.encode('a', { add_special_tokens: true }).ids;
   // Without a config bos/eos, the template's leading/trailing special token is taken as such.
-  const templateBos = probeFull.length > probePlain.length && probeFull[0] !== probePlain[0] ? probeFull[0]! : null;
-  const templateEos = probeFull.length > probePlain.length && probeFull.at(-1) !== probePlain.at(-1) ? probeFull.at(-1)! : null;
+  const templateBos =
+    probeFull.length > probePlain.length && probeFull[0] !== probePlain[0] ? probeFull[0]! : null;
+  const templateEos =
+    probeFull.length > probePlain.length && probeFull.at(-1) !== probePlain.at(-1) ? probeFull.at(-1)! : null;
   if (!override && bosContent === null) bosTokenId = templateBos;
   if (!override && eosContent === null) eosTokenId = templateEos;
   const addBos = override ? override.bos : templateBos !== null && templateBos === bosTokenId;

@@ -32,7 +32,7 @@ function cholQrRound(y: tf.Tensor2D, maxKappa: number): tf.Tensor2D | null {
   const linv = tryInvertLower(l);
   if (!linv) return null;
   const rinv = transpose(linv); // R = Lᵀ, R⁻¹ = (L⁻¹)ᵀ
-  return tf.tidy(() => tf.matMul(y, tf.tensor2d(Float32Array.from(rinv.data), [n, n])));
+  return tf.tidy(() => tf.matMul(y, tf.tensor2d(Float32Array.from(rinv.data), [n, n])) as tf.Tensor2D);
 }
 
 /** Q (m×l, orthonormal columns spanning Y's column space when rank(Y) = l). The caller keeps y. */

@@ -18,10 +18,11 @@ export function xoshiro128ss(seed: number): Prng {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = split();
-  let b = split();
-  let c = split();
-  let d = split();
+  return xoshiro128ssFromState(split(), split(), split(), split());
+}
+
+/** The generator from a raw 128-bit state (not all zero); exposed to pin it against the reference C code. */
+export function xoshiro128ssFromState(a: number, b: number, c: number, d: number): Prng & { u32(): number } {
   const u32 = () => {
     const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
     const t = b << 9;
@@ -36,6 +37,7 @@ export function xoshiro128ss(seed: number): Prng {
   let spare: number | null = null;
   const next = () => u32() / 4294967296;
   return {
+    u32,
     next,
     int(n: number): number {
       const limit = 4294967296 - (4294967296 % n);

@@ -2,7 +2,9 @@
 // bidiagonal; the LINPACK dsvdc algorithm as in JAMA). Every matrix that the algorithm sweeps by
 // column is stored transposed, so inner loops are contiguous.
 import { EngineError } from '../errors';
+import { matmul64 } from './matmul';
 import { assertFinite, type Matrix, type Matrix64, to64, transpose, zeros64 } from './matrix';
+import { householderQR } from './qr';
 
 const FILE = 'engine/linalg/svd-exact';
 
@@ -15,14 +17,26 @@ export interface SVD<M extends Matrix = Matrix64> {
   Vt: M;
 }
 
+/** above this aspect ratio a Householder QR first (R-SVD) is cheaper than bidiagonalising A itself */
+const QR_FIRST_ASPECT = 2;
+
 /** Thin SVD A = U diag(S) Vt with k = min(m, n). */
 export function svdExact(a: Matrix): SVD {
   assertFinite(a, FILE, 'A');
   if (a.rows < a.cols) {
-    const t = svdTall(transpose(to64(a)));
+    const t = svdTallOrQr(transpose(to64(a)));
     return { U: transpose(t.Vt), S: t.S, Vt: transpose(t.U) };
   }
-  return svdTall(to64(a));
+  return svdTallOrQr(to64(a));
+}
+
+// A = Q R, R = U_R Σ Vᵀ ⇒ A = (Q U_R) Σ Vᵀ: the rotation-heavy QR iteration then runs on n-long
+// vectors instead of m-long ones.
+function svdTallOrQr(a: Matrix64): SVD {
+  if (a.cols === 0 || a.rows < QR_FIRST_ASPECT * a.cols) return svdTall(a);
+  const { Q, R } = householderQR(a);
+  const inner = svdTall(R);
+  return { U: matmul64(Q, inner.U), S: inner.S, Vt: inner.Vt };
 }
 
 // m ≥ n. A[i][j] ≡ At[j*m+i], U[i][j] ≡ Ut[j*m+i], V[i][j] ≡ Vs[j*n+i].

@@ -18,6 +18,8 @@ export const EXACT_MIN_FRACTION = 0.5;
 
 export interface TruncatedSvd extends SVD<Matrix> {
   method: 'exact' | 'randomized';
+  /** Σ_{i>r} σ_i², known only on the exact path (the randomized one never sees the tail) */
+  tailEnergy?: number;
 }
 
 export function chooseSvdMethod(m: number, n: number, r: number, oversampling = 10): 'exact' | 'randomized' {
@@ -42,7 +44,9 @@ export function svdTruncated(
     return { U, S, Vt, method };
   }
   const full = svdExact(w);
-  return { ...truncate(full, r), method };
+  let tailEnergy = 0;
+  for (let i = r; i < full.S.length; i++) tailEnergy += full.S[i]! * full.S[i]!;
+  return { ...truncate(full, r), method, tailEnergy };
 }
 
 /** Keeps the leading r triplets of a thin SVD. */

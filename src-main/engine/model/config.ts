@@ -32,6 +32,9 @@ export function commonFields(d: {
     rms_norm_eps: posNum.default(d.eps),
     rope_theta: posNum.default(d.theta),
     rope_scaling: z.record(z.string(), z.unknown()).nullable().default(null),
+    /** transformers v5 layout: {rope_type, rope_theta, ...} replaces rope_theta / rope_scaling. */
+    rope_parameters: z.record(z.string(), z.unknown()).nullable().default(null),
+    partial_rotary_factor: posNum.nullable().default(null),
     tie_word_embeddings: z.boolean().default(false),
   };
 }
@@ -78,11 +81,37 @@ export function requireSilu(act: string, file: string): void {
   }
 }
 
+interface RopeFields {
+  rope_theta: number;
+  rope_scaling: Record<string, unknown> | null;
+  rope_parameters: Record<string, unknown> | null;
+  partial_rotary_factor: number | null;
+}
+
+/**
+ * θ and the scaling block, from either the v4 keys (rope_theta, rope_scaling) or the v5
+ * rope_parameters. Partial rotary is refused: none of the supported families uses it.
+ */
+export function ropeSettings(c: RopeFields, file: string): { theta: number; scaling: Record<string, unknown> | null } {
+  const p = c.rope_parameters;
+  const pt = p?.rope_theta;
+  if (pt !== undefined && (typeof pt !== 'number' || !(pt > 0))) {
+    throw new EngineError('expected a positive number', { file, field: 'rope_parameters.rope_theta' });
+  }
+  const pf = c.partial_rotary_factor ?? (typeof p?.partial_rotary_factor === 'number' ? p.partial_rotary_factor : null);
+  if (pf !== null && pf !== 1) {
+    throw new EngineError(`partial_rotary_factor ${pf} is not implemented (expected 1)`, { file, field: 'partial_rotary_factor' });
+  }
+  const pType = p ? String(p.rope_type ?? p.type ?? 'default') : 'default';
+  return { theta: (pt as number | undefined) ?? c.rope_theta, scaling: c.rope_scaling ?? (pType !== 'default' ? p : null) };
+}
+
 /** Only unscaled RoPE is implemented in the generic path; anything else must fail loudly. */
-export function requireNoRopeScaling(scaling: Record<string, unknown> | null, file: string): void {
-  if (scaling === null) return;
+export function requireNoRopeScaling(c: RopeFields, file: string): number {
+  const { theta, scaling } = ropeSettings(c, file);
+  if (scaling === null) return theta;
   const kind = String(scaling.rope_type ?? scaling.type ?? 'unknown');
-  if (kind === 'default') return;
+  if (kind === 'default') return theta;
   throw new EngineError(`rope_scaling type '${kind}' is not implemented for this architecture`, {
     file,
     field: 'rope_scaling',

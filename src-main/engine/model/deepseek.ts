@@ -36,7 +36,7 @@ export const deepseek: ArchAdapter = {
   parse(raw, file) {
     const c = parseConfig(schema, raw, file);
     requireSilu(c.hidden_act, file);
-    requireNoRopeScaling(c.rope_scaling, file);
+    const theta = requireNoRopeScaling(c, file);
     if (c.scoring_func !== 'softmax') {
       throw new EngineError(`scoring_func '${c.scoring_func}' is not supported (DeepSeek-MoE v1 uses 'softmax')`, {
         file,
@@ -60,7 +60,7 @@ export const deepseek: ArchAdapter = {
       layers: L,
       vocab: c.vocab_size,
       norm: { kind: 'rms', eps: c.rms_norm_eps },
-      rope: { theta: c.rope_theta, rotaryDim: headDim },
+      rope: { theta, rotaryDim: headDim },
       attention: {
         heads: c.num_attention_heads,
         kvHeads,
@@ -76,6 +76,7 @@ export const deepseek: ArchAdapter = {
       moeIntermediate: c.moe_intermediate_size,
       experts: routed ?? 0,
       routing: { kind: 'softmax-topk', topK, normTopK: c.norm_topk_prob && topK > 1, normEps: 1e-20 },
+      sharedExperts: shared,
       sharedIntermediate: shared * c.moe_intermediate_size,
       sharedGate: false,
       tieEmbeddings: c.tie_word_embeddings,

@@ -18,7 +18,7 @@ export const mixtral: ArchAdapter = {
   parse(raw, file) {
     const c = parseConfig(schema, raw, file);
     requireSilu(c.hidden_act, file);
-    requireNoRopeScaling(c.rope_scaling, file);
+    const theta = requireNoRopeScaling(c, file);
     const kvHeads = c.num_key_value_heads ?? c.num_attention_heads;
     const derived = headDivisible(c.head_dim ? c.num_attention_heads * c.head_dim : c.hidden_size, c.num_attention_heads, kvHeads, file);
     const headDim = c.head_dim ?? derived;
@@ -30,7 +30,7 @@ export const mixtral: ArchAdapter = {
       layers: c.num_hidden_layers,
       vocab: c.vocab_size,
       norm: { kind: 'rms', eps: c.rms_norm_eps },
-      rope: { theta: c.rope_theta, rotaryDim: headDim },
+      rope: { theta, rotaryDim: headDim },
       attention: { heads: c.num_attention_heads, kvHeads, headDim, qkvBias: false, oBias: false, qkNorm: 'none', clipQkv: null },
       slidingWindow: Array(c.num_hidden_layers).fill(c.sliding_window),
       layerKinds: Array(c.num_hidden_layers).fill('moe'),
@@ -38,6 +38,7 @@ export const mixtral: ArchAdapter = {
       moeIntermediate: c.intermediate_size,
       experts: c.num_local_experts,
       routing: { kind: 'softmax-topk', topK: c.num_experts_per_tok, normTopK: true, normEps: 0 },
+      sharedExperts: 0,
       sharedIntermediate: 0,
       sharedGate: false,
       tieEmbeddings: c.tie_word_embeddings,

@@ -20,7 +20,7 @@ export const olmoe: ArchAdapter = {
   parse(raw, file) {
     const c = parseConfig(schema, raw, file);
     requireSilu(c.hidden_act, file);
-    requireNoRopeScaling(c.rope_scaling, file);
+    const theta = requireNoRopeScaling(c, file);
     const kvHeads = c.num_key_value_heads ?? c.num_attention_heads;
     const headDim = headDivisible(c.hidden_size, c.num_attention_heads, kvHeads, file);
     requireTopK(c.num_experts_per_tok, c.num_experts, file, 'num_experts_per_tok');
@@ -32,7 +32,7 @@ export const olmoe: ArchAdapter = {
       layers: L,
       vocab: c.vocab_size,
       norm: { kind: 'rms', eps: c.rms_norm_eps },
-      rope: { theta: c.rope_theta, rotaryDim: headDim },
+      rope: { theta, rotaryDim: headDim },
       attention: {
         heads: c.num_attention_heads,
         kvHeads,
@@ -48,6 +48,7 @@ export const olmoe: ArchAdapter = {
       moeIntermediate: c.intermediate_size,
       experts: c.num_experts,
       routing: { kind: 'softmax-topk', topK: c.num_experts_per_tok, normTopK: c.norm_topk_prob, normEps: 0 },
+      sharedExperts: 0,
       sharedIntermediate: 0,
       sharedGate: false,
       tieEmbeddings: c.tie_word_embeddings,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { EngineError } from '../errors';
 import type { ArchAdapter } from './adapter';
 import { llamaNames, W1_W3_W2 } from './adapter';
-import { commonFields, headDivisible, parseConfig, posInt, requireSilu } from './config';
+import { commonFields, headDivisible, parseConfig, posInt, requireSilu, ropeSettings } from './config';
 import type { RopeSpec } from './types';
 
 const schema = z.looseObject({
@@ -21,8 +21,7 @@ const schema = z.looseObject({
 
 type Cfg = z.output<typeof schema>;
 
-function longrope(c: Cfg, headDim: number, file: string): RopeSpec['longrope'] {
-  const s = c.rope_scaling;
+function longrope(c: Cfg, s: Record<string, unknown> | null, headDim: number, file: string): RopeSpec['longrope'] {
   if (s === null) return undefined;
   const kind = String(s.rope_type ?? s.type ?? 'unknown');
   if (kind === 'default') return undefined;
@@ -72,7 +71,8 @@ export const phimoe: ArchAdapter = {
     }
     if (c.num_local_experts < 2) throw new EngineError('sparsemixer needs at least 2 experts', { file, field: 'num_local_experts' });
     const L = c.num_hidden_layers;
-    const lr = longrope(c, headDim, file);
+    const { theta, scaling } = ropeSettings(c, file);
+    const lr = longrope(c, scaling, headDim, file);
     return {
       architecture: this.architecture,
       modelType: this.modelType,
@@ -80,7 +80,7 @@ export const phimoe: ArchAdapter = {
       layers: L,
       vocab: c.vocab_size,
       norm: { kind: 'layer', eps: c.rms_norm_eps },
-      rope: lr ? { theta: c.rope_theta, rotaryDim: headDim, longrope: lr } : { theta: c.rope_theta, rotaryDim: headDim },
+      rope: lr ? { theta, rotaryDim: headDim, longrope: lr } : { theta, rotaryDim: headDim },
       attention: {
         heads: c.num_attention_heads,
         kvHeads,
@@ -96,6 +96,7 @@ export const phimoe: ArchAdapter = {
       moeIntermediate: c.intermediate_size,
       experts: c.num_local_experts,
       routing: { kind: 'sparsemixer', topK: 2, jitterEps: c.router_jitter_noise },
+      sharedExperts: 0,
       sharedIntermediate: 0,
       sharedGate: false,
       tieEmbeddings: c.tie_word_embeddings,

@@ -34,7 +34,7 @@ export const qwen3Moe: ArchAdapter = {
   parse(raw, file) {
     const c = parseConfig(schema, raw, file);
     requireSilu(c.hidden_act, file);
-    requireNoRopeScaling(c.rope_scaling, file);
+    const theta = requireNoRopeScaling(c, file);
     const kvHeads = c.num_key_value_heads ?? c.num_attention_heads;
     // head_dim is independent of hidden_size / heads (HF: getattr(config, "head_dim", hidden // heads)).
     const headDim = c.head_dim ?? headDivisible(c.hidden_size, c.num_attention_heads, kvHeads, file);
@@ -48,7 +48,7 @@ export const qwen3Moe: ArchAdapter = {
       layers: L,
       vocab: c.vocab_size,
       norm: { kind: 'rms', eps: c.rms_norm_eps },
-      rope: { theta: c.rope_theta, rotaryDim: headDim },
+      rope: { theta, rotaryDim: headDim },
       attention: {
         heads: c.num_attention_heads,
         kvHeads,
@@ -64,6 +64,7 @@ export const qwen3Moe: ArchAdapter = {
       moeIntermediate: c.moe_intermediate_size,
       experts: c.num_experts,
       routing: { kind: 'softmax-topk', topK: c.num_experts_per_tok, normTopK: c.norm_topk_prob, normEps: 0 },
+      sharedExperts: 0,
       sharedIntermediate: 0,
       sharedGate: false,
       tieEmbeddings: c.tie_word_embeddings,

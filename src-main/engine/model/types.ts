@@ -119,6 +119,9 @@ export interface ModelSpec {
   moeIntermediate: number;
   experts: number;
   routing: RoutingSpec;
+  /** Shared (always-on) experts per MoE layer: Qwen2-MoE 1, DeepSeek n_shared_experts (fused into one MLP). */
+  sharedExperts: number;
+  /** Intermediate width of the (fused) shared expert MLP; 0 when none. */
   sharedIntermediate: number;
   sharedGate: boolean;
   tieEmbeddings: boolean;

@@ -96,7 +96,8 @@ export function softmaxCrossEntropy(logits: T, labels: Int32Array): T {
       value,
       gradFunc: (dy: T, saved: T[]) => {
         const [lg2, lse2] = saved as [T, T];
-        const oh = tf.oneHot(tf.tensor1d(labels, 'int32'), V, 1, 0, 'float32');
+        // int32 one-hot then cast: tfjs-wasm's OneHot returns zeros when asked for float32 directly.
+        const oh = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), V), 'float32');
         return tf.mul(tf.sub(tf.exp(tf.sub(lg2, lse2)), oh), tf.div(dy, N));
       },
     };

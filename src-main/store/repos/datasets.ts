@@ -23,13 +23,20 @@ const toRecord = (r: DatasetRow): DatasetRecord => ({
 export function datasetsRepo(db: Db) {
   return {
     list(): DatasetRecord[] {
-      return (db.prepare('SELECT * FROM datasets ORDER BY builtin DESC, name, id').all() as DatasetRow[]).map(toRecord);
+      return (db.prepare('SELECT * FROM datasets ORDER BY builtin DESC, name, id').all() as DatasetRow[]).map(
+        toRecord,
+      );
     },
     get(id: number): DatasetRecord | null {
       const r = db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
       return r ? toRecord(r) : null;
     },
-    add(d: { name: string; path: string; format: DatasetRecord['format']; builtin?: boolean }): DatasetRecord {
+    add(d: {
+      name: string;
+      path: string;
+      format: DatasetRecord['format'];
+      builtin?: boolean;
+    }): DatasetRecord {
       const info = db
         .prepare('INSERT INTO datasets (name, path, format, builtin, added_at) VALUES (?, ?, ?, ?, ?)')
         .run(d.name, d.path, d.format, d.builtin ? 1 : 0, nowIso());

@@ -48,7 +48,14 @@ export function modelsRepo(db: Db) {
         .prepare(
           'INSERT INTO models (name, path, architecture, builtin, summary_json, added_at) VALUES (?, ?, ?, ?, ?, ?)',
         )
-        .run(m.name, m.path, m.architecture ?? null, m.builtin ? 1 : 0, m.summary ? toJson(m.summary) : null, nowIso());
+        .run(
+          m.name,
+          m.path,
+          m.architecture ?? null,
+          m.builtin ? 1 : 0,
+          m.summary ? toJson(m.summary) : null,
+          nowIso(),
+        );
       return this.get(Number(info.lastInsertRowid))!;
     },
     setSummary(id: number, architecture: string | null, summary: Record<string, unknown> | null): void {

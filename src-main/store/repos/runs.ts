@@ -12,7 +12,13 @@ import type { Db } from '../open-database';
 import { fromJson, nowIso, toJson } from './json-column';
 
 /** Metric names shown in list views (the contract's RunSummary.headline). */
-export const HEADLINE_METRICS = ['ppl', 'tokensPerSecond', 'peakRssBytes', 'targetRatio', 'achievedRatio'] as const;
+export const HEADLINE_METRICS = [
+  'ppl',
+  'tokensPerSecond',
+  'peakRssBytes',
+  'targetRatio',
+  'achievedRatio',
+] as const;
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
 
@@ -135,7 +141,9 @@ export function runsRepo(db: Db) {
         .prepare('SELECT name, value, dataset, unit FROM metrics WHERE run_id = ? ORDER BY id')
         .all(id) as MetricRecord[];
       const layers = (
-        db.prepare('SELECT layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY layer').all(id) as {
+        db
+          .prepare('SELECT layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY layer')
+          .all(id) as {
           layer: number;
           stats_json: string;
           seconds: number | null;
@@ -144,7 +152,13 @@ export function runsRepo(db: Db) {
       const artifacts = db
         .prepare('SELECT id, path, kind, bytes, sha256 FROM artifacts WHERE run_id = ? ORDER BY id')
         .all(id) as ArtifactRecord[];
-      return { ...summaryOf(r, headlineOf(id)), config: fromJson(r.config_json, null), metrics, layers, artifacts };
+      return {
+        ...summaryOf(r, headlineOf(id)),
+        config: fromJson(r.config_json, null),
+        metrics,
+        layers,
+        artifacts,
+      };
     },
 
     lastFinishedLayer(id: number): number | null {
@@ -152,7 +166,10 @@ export function runsRepo(db: Db) {
     },
 
     markRunning(id: number): void {
-      db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(nowIso(), id);
+      db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(
+        nowIso(),
+        id,
+      );
     },
 
     setBackend(id: number, backend: string): void {

@@ -24,7 +24,7 @@ export interface LowRankFactors {
   B: Matrix32;
   /** the r kept singular values of W S */
   singularValues: Float64Array;
-  /** Σ_{i>r} σ_i(W S)² = ‖W S‖²_F − Σ_{i≤r} σ_i² */
+  /** Σ_{i>r} σ_i(W S)²: summed directly on the exact path, ‖W S‖²_F − Σ_{i≤r} σ_i² on the randomized one */
   discardedEnergy: number;
   /** ‖W S‖²_F */
   totalEnergy: number;
@@ -77,7 +77,7 @@ export function factorizeLowRank(w: Matrix, rank: number, scale: Scale, opts: Fa
   const ws = scaled(w, scale);
   let totalEnergy = 0;
   for (let i = 0; i < ws.data.length; i++) totalEnergy += ws.data[i]! * ws.data[i]!;
-  const { U, S, Vt, method } = svdTruncated(ws, rank, opts);
+  const { U, S, Vt, method, tailEnergy } = svdTruncated(ws, rank, opts);
   const r = S.length;
   const sq = S.map(Math.sqrt);
   const a = new Float32Array(w.rows * r);
@@ -91,7 +91,7 @@ export function factorizeLowRank(w: Matrix, rank: number, scale: Scale, opts: Fa
     A: { rows: w.rows, cols: r, data: a },
     B: { rows: r, cols: w.cols, data: b.data instanceof Float32Array ? b.data : Float32Array.from(b.data) },
     singularValues: S,
-    discardedEnergy: Math.max(0, totalEnergy - kept),
+    discardedEnergy: tailEnergy ?? Math.max(0, totalEnergy - kept),
     totalEnergy,
     method,
   };

@@ -48,7 +48,7 @@ export class InputStatisticsAccumulator {
     const t = shape[0]!;
     if (t === 0) return;
     const [g, a] = tf.tidy(() => {
-      const xt = x instanceof tf.Tensor ? x.toFloat() : toTensor(x);
+      const xt = x instanceof tf.Tensor ? tf.cast(x, 'float32') : toTensor(x);
       return [tf.matMul(tf.transpose(xt), xt), tf.mean(tf.abs(xt), 0)];
     });
     const gd = g.dataSync();

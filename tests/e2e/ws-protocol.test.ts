@@ -1,0 +1,144 @@
+// The browser-mode WebSocket as a client sees it: the token gate, typed errors for frames that are
+// not JSON or break the contract (on a connection that stays usable), and broadcast events.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createApp, type WorkbenchApp } from '../../src-main/app/create-app';
+import { type RunningServer, startServer } from '../../src-main/server/index';
+
+let home: string;
+let app: WorkbenchApp;
+let server: RunningServer;
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'moe-ws-home-'));
+  writeFileSync(path.join(home, 'index.html'), '<!doctype html><title>stub</title>');
+  app = await createApp({ home, mode: 'browser' });
+  server = await startServer(app, { port: 0, rendererDir: home });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await app?.close();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+const apiUrl = (token?: string) =>
+  `ws://127.0.0.1:${server.port}/api${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
+
+/** The HTTP status of a refused upgrade, or 101 when the socket opened. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', (e) => reject(e));
+  });
+}
+
+type Frame = Record<string, unknown>;
+
+/** A client that keeps response frames and event frames apart (events may precede a response). */
+interface Conn {
+  ws: WebSocket;
+  response(): Promise<Frame>;
+  event(name: string): Promise<Frame>;
+}
+
+function queue() {
+  const items: Frame[] = [];
+  const waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  return {
+    push(f: Frame) {
+      const i = waiters.findIndex((w) => w.match(f));
+      if (i >= 0) waiters.splice(i, 1)[0]!.resolve(f);
+      else items.push(f);
+    },
+    take(match: (f: Frame) => boolean): Promise<Frame> {
+      const i = items.findIndex(match);
+      if (i >= 0) return Promise.resolve(items.splice(i, 1)[0]!);
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+  };
+}
+
+async function connect(): Promise<Conn> {
+  const ws = new WebSocket(apiUrl(server.token));
+  const responses = queue();
+  const events = queue();
+  ws.on('message', (data) => {
+    const f = JSON.parse(String(data)) as Frame;
+    (typeof f.event === 'string' ? events : responses).push(f);
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    response: () => responses.take(() => true),
+    event: (name) => events.take((f) => f.event === name),
+  };
+}
+
+describe('browser-mode WebSocket API', () => {
+  it('prints a loopback URL carrying a 32-byte hex token', () => {
+    expect(server.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+  });
+
+  it('refuses an upgrade without the token, with a wrong one, or from another origin', async () => {
+    expect(await upgradeStatus(apiUrl())).toBe(401);
+    expect(await upgradeStatus(apiUrl('0'.repeat(64)))).toBe(401);
+    expect(await upgradeStatus(apiUrl(`${server.token}x`))).toBe(401);
+    expect(await upgradeStatus(apiUrl(server.token), { Origin: 'http://evil.example' })).toBe(403);
+    expect(await upgradeStatus(`ws://127.0.0.1:${server.port}/other?token=${server.token}`)).toBe(404);
+    expect(await upgradeStatus(apiUrl(server.token))).toBe(101);
+  });
+
+  it('answers bad frames with typed errors and keeps the connection open', async () => {
+    const c = await connect();
+    c.ws.send('{not json');
+    expect(await c.response()).toEqual({ id: null, ok: false, error: { code: 'bad_json', message: expect.any(String) } });
+
+    c.ws.send(JSON.stringify({ id: 7, params: {} }));
+    expect(await c.response()).toMatchObject({ id: 7, ok: false, error: { code: 'bad_request' } });
+
+    c.ws.send(JSON.stringify({ id: 8, method: 'models.frobnicate', params: {} }));
+    expect(await c.response()).toMatchObject({ id: 8, ok: false, error: { code: 'unknown_method' } });
+
+    c.ws.send(JSON.stringify({ id: 9, method: 'models.add', params: { path: '' } }));
+    const bad = await c.response();
+    expect(bad).toMatchObject({ id: 9, ok: false, error: { code: 'bad_request' } });
+    expect((bad.error as { details: { path: string[] }[] }).details[0]!.path).toEqual(['path']);
+
+    c.ws.send(JSON.stringify({ id: 10, method: 'runs.get', params: { id: 424242 } }));
+    expect(await c.response()).toMatchObject({ id: 10, ok: false, error: { code: 'not_found' } });
+
+    c.ws.send(JSON.stringify({ id: 'ok-1', method: 'models.list', params: {} }));
+    expect(await c.response()).toEqual({ id: 'ok-1', ok: true, result: [] });
+    c.ws.close();
+  });
+
+  it('broadcasts job events to every connected client', async () => {
+    const a = await connect();
+    const b = await connect();
+    a.ws.send(JSON.stringify({ id: 1, method: 'jobs.start', params: { kind: 'diagnostics.gemm', params: { sizes: [32], seconds: 0.2 } } }));
+    const started = await a.response();
+    expect(started).toMatchObject({ id: 1, ok: true, result: { kind: 'diagnostics.gemm' } });
+    const jobId = (started.result as { jobId: string }).jobId;
+    const [fa, fb] = (await Promise.all([a.event('job.finished'), b.event('job.finished')])).map((f) => f.data);
+    expect(fa).toMatchObject({ jobId, state: 'succeeded' });
+    expect(fb).toMatchObject({ jobId, state: 'succeeded' });
+    a.ws.close();
+    b.ws.close();
+  });
+});
