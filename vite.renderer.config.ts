@@ -30,6 +30,7 @@ export function rendererConfig(): UserConfig {
       outDir: here('./out/renderer'),
       emptyOutDir: true,
       target: 'es2022',
+      minify: 'esbuild',
       sourcemap: false,
       rollupOptions: { input: here('./src-renderer/index.html') },
     },

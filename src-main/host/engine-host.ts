@@ -82,8 +82,12 @@ export class EngineHost {
     return [...this.registry.keys()];
   }
 
-  /** Validate params and queue a job; throws EngineError for an unknown kind or bad params. */
-  start(kind: string, rawParams: unknown): JobInfo {
+  /**
+   * Validate params and queue a job; throws EngineError for an unknown kind or bad params.
+   * With `resumeRunId`, the job continues that failed/cancelled/interrupted run with its stored
+   * config; the worker gets the run's last finished layer as `ctx.resumeFrom`.
+   */
+  start(kind: string, rawParams: unknown, opts: { resumeRunId?: number } = {}): JobInfo {
     if (this.closed) throw new EngineError('the engine host is shut down');
     const def = this.registry.get(kind);
     if (!def) {
@@ -92,19 +96,36 @@ export class EngineHost {
         hint: `known kinds: ${this.kinds().join(', ')}`,
       });
     }
+    const resumeId = opts.resumeRunId;
+    if (resumeId !== undefined) {
+      const prior = this.opts.store.runs.get(resumeId);
+      if (!prior || prior.kind !== kind || !def.createsRun) {
+        throw new EngineError(`run ${resumeId} is not a '${kind}' run that can be resumed`, {
+          field: 'resumeRunId',
+        });
+      }
+      rawParams = this.opts.store.runs.configOf(resumeId);
+    }
     const parsed = def.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new EngineError(`${issue.message}`, { field: `params.${issue.path.join('.') || '(root)'}` });
     }
-    const runId = def.createsRun
-      ? this.opts.store.runs.create({
-          kind,
-          config: parsed.data,
-          appVersion: this.opts.appVersion,
-          backend: this.opts.backend ?? null,
-        }).id
-      : null;
+    if (resumeId !== undefined && !this.opts.store.runs.requeue(resumeId)) {
+      throw new EngineError(`run ${resumeId} is still queued or running, or already succeeded`, {
+        field: 'resumeRunId',
+      });
+    }
+    const runId =
+      resumeId ??
+      (def.createsRun
+        ? this.opts.store.runs.create({
+            kind,
+            config: parsed.data,
+            appVersion: this.opts.appVersion,
+            backend: this.opts.backend ?? null,
+          }).id
+        : null);
     let resolve!: (f: JobFinished) => void;
     const done = new Promise<JobFinished>((r) => {
       resolve = r;

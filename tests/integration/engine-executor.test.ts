@@ -139,6 +139,17 @@ describe('streaming executor', () => {
     for (const e of view.experts) if (e.up.kind === 'dense') e.up.w.dispose();
   });
 
+  it('query-chunked attention (tiny score budget) equals one-block attention, with a sliding window', async () => {
+    const dir = path.join(root, 'mixtral');
+    writeTinyCheckpoint(dir, { arch: 'mixtral', layers: 1, seed: 4 });
+    const m = openModel(dir);
+    const seq = Array.from({ length: 40 }, (_, i) => (i * 19 + 1) % 256);
+    const whole = await sequenceLogits(m, seq);
+    const chunked = await sequenceLogits(m, seq, { scoreBudgetBytes: 2 * 4 * 40 * 7, tokenChunk: 7, logitsBudgetBytes: 272 * 4 * 3 });
+    expect(maxAbs(whole, chunked)).toBeLessThan(1e-5);
+    m.checkpoint.close();
+  });
+
   it('an aborted signal stops the run with CancelledError', async () => {
     const ac = new AbortController();
     ac.abort();

@@ -85,6 +85,21 @@ describe('engine host', () => {
     expect(events.filter((e) => e.event === 'runs.changed').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('resumes a cancelled run from its last finished layer, keeping its records and config', async () => {
+    const first = host.start('test.steps', { layers: 3 });
+    const fin = await host.wait(first.jobId);
+    const runId = fin.runId!;
+    expect(() => host.start('test.steps', {}, { resumeRunId: runId })).toThrow(/already succeeded/);
+    // as if the process died mid-run
+    store.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(runId);
+    const again = host.start('test.steps', { layers: 99 }, { resumeRunId: runId });
+    expect(again.runId).toBe(runId);
+    const fin2 = await host.wait(again.jobId);
+    expect(fin2).toMatchObject({ state: 'succeeded', result: { layers: 3, resumeFrom: 2 } });
+    expect(store.runs.list()).toHaveLength(1);
+    expect(() => host.start('test.spin', {}, { resumeRunId: runId })).toThrow(/not a 'test.spin' run/);
+  });
+
   it('rejects an unknown kind and bad params before creating a run', () => {
     expect(() => host.start('nope', {})).toThrow(/unknown job kind 'nope'/);
     expect(() => host.start('test.steps', { layers: 0 })).toThrow(/params\.layers/);

@@ -3,7 +3,16 @@ import { cholesky, tryCholesky } from '../../src-main/engine/linalg/cholesky';
 import { eigh, minEigenvalue } from '../../src-main/engine/linalg/eigh';
 import { invertWithRetry, tryInvert } from '../../src-main/engine/linalg/inverse';
 import { matmul64 } from '../../src-main/engine/linalg/matmul';
-import { frobeniusNorm, fromRows, identity64, type Matrix, type Matrix64, subtract, transpose, zeros64 } from '../../src-main/engine/linalg/matrix';
+import {
+  frobeniusNorm,
+  fromRows,
+  identity64,
+  type Matrix,
+  type Matrix64,
+  subtract,
+  transpose,
+  zeros64,
+} from '../../src-main/engine/linalg/matrix';
 import { choleskyRepaired } from '../../src-main/engine/linalg/pd-repair';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { householderQR } from '../../src-main/engine/linalg/qr';
@@ -20,17 +29,23 @@ const relErr = (a: Matrix, b: Matrix) => frobeniusNorm(subtract(a, b)) / Math.ma
 const orthErr = (q: Matrix) => frobeniusNorm(subtract(matmul64(transpose(q), q), identity64(q.cols)));
 function usv(U: Matrix, S: Float64Array, Vt: Matrix): Matrix64 {
   const us = zeros64(U.rows, S.length);
-  for (let i = 0; i < U.rows; i++) for (let j = 0; j < S.length; j++) us.data[i * S.length + j] = U.data[i * U.cols + j]! * S[j]!;
+  for (let i = 0; i < U.rows; i++)
+    for (let j = 0; j < S.length; j++) us.data[i * S.length + j] = U.data[i * U.cols + j]! * S[j]!;
   return matmul64(us, Vt);
 }
 
 describe('Householder QR', () => {
-  it.each([[30, 12], [12, 30], [25, 25]])('A = QR with orthonormal Q and upper R (%i×%i)', (m, n) => {
+  it.each([
+    [30, 12],
+    [12, 30],
+    [25, 25],
+  ])('A = QR with orthonormal Q and upper R (%i×%i)', (m, n) => {
     const a = gaussian(m, n, 1);
     const { Q, R } = householderQR(a);
     expect(relErr(matmul64(Q, R), a)).toBeLessThan(1e-14);
     expect(orthErr(Q)).toBeLessThan(1e-13);
-    for (let i = 0; i < R.rows; i++) for (let j = 0; j < Math.min(i, R.cols); j++) expect(R.data[i * R.cols + j]).toBe(0);
+    for (let i = 0; i < R.rows; i++)
+      for (let j = 0; j < Math.min(i, R.cols); j++) expect(R.data[i * R.cols + j]).toBe(0);
   });
   it('keeps Q orthonormal for rank-deficient and zero input', () => {
     const a = gaussian(20, 6, 2);
@@ -44,10 +59,21 @@ describe('Householder QR', () => {
 
 describe('eigh', () => {
   it('solves a known 2×2 and 3×3 exactly', () => {
-    const { values } = eigh(fromRows([[2, 1], [1, 2]]));
+    const { values } = eigh(
+      fromRows([
+        [2, 1],
+        [1, 2],
+      ]),
+    );
     expect(values[0]).toBeCloseTo(1, 14);
     expect(values[1]).toBeCloseTo(3, 14);
-    const d = eigh(fromRows([[2, 0, 0], [0, -1, 0], [0, 0, 5]]));
+    const d = eigh(
+      fromRows([
+        [2, 0, 0],
+        [0, -1, 0],
+        [0, 0, 5],
+      ]),
+    );
     expect(Array.from(d.values)).toEqual([-1, 2, 5]);
   });
   it('gives ascending eigenpairs with A v = λ v and orthonormal V (n=60, indefinite)', () => {
@@ -58,7 +84,8 @@ describe('eigh', () => {
     for (let i = 1; i < 60; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]!);
     const av = matmul64(a, vectors!);
     const vl = zeros64(60, 60);
-    for (let i = 0; i < 60; i++) for (let j = 0; j < 60; j++) vl.data[i * 60 + j] = vectors!.data[i * 60 + j]! * values[j]!;
+    for (let i = 0; i < 60; i++)
+      for (let j = 0; j < 60; j++) vl.data[i * 60 + j] = vectors!.data[i * 60 + j]! * values[j]!;
     expect(relErr(av, vl)).toBeLessThan(1e-13);
     expect(orthErr(vectors!)).toBeLessThan(1e-13);
     expect(values[0]).toBeLessThan(0);
@@ -74,7 +101,12 @@ describe('eigh', () => {
 });
 
 describe('exact SVD', () => {
-  it.each([[40, 25], [25, 40], [30, 30], [1, 7]])('reconstructs, orthonormal, descending (%i×%i)', (m, n) => {
+  it.each([
+    [40, 25],
+    [25, 40],
+    [30, 30],
+    [1, 7],
+  ])('reconstructs, orthonormal, descending (%i×%i)', (m, n) => {
     const a = gaussian(m, n, 4);
     const { U, S, Vt } = svdExact(a);
     const k = Math.min(m, n);
@@ -119,9 +151,31 @@ describe('Cholesky, repairs, triangular solves and inverses', () => {
     for (let i = 0; i < 40; i++) for (let j = i + 1; j < 40; j++) expect(l.data[i * 40 + j]).toBe(0);
   });
   it('rejects a non-PD matrix without repair', () => {
-    expect(tryCholesky(fromRows([[1, 2], [2, 1]]))).toBeNull();
-    expect(() => cholesky(fromRows([[1, 2], [2, 1]]))).toThrow(/not positive definite/);
-    expect(() => choleskyRepaired(fromRows([[1, 2], [2, 1]]), 'none')).toThrow(/not positive definite/);
+    expect(
+      tryCholesky(
+        fromRows([
+          [1, 2],
+          [2, 1],
+        ]),
+      ),
+    ).toBeNull();
+    expect(() =>
+      cholesky(
+        fromRows([
+          [1, 2],
+          [2, 1],
+        ]),
+      ),
+    ).toThrow(/not positive definite/);
+    expect(() =>
+      choleskyRepaired(
+        fromRows([
+          [1, 2],
+          [2, 1],
+        ]),
+        'none',
+      ),
+    ).toThrow(/not positive definite/);
   });
   it('leaves a PD matrix untouched in every variant', () => {
     const g = spd(20, 10);
@@ -134,7 +188,11 @@ describe('Cholesky, repairs, triangular solves and inverses', () => {
   it('repairs a singular Gram (rank 5 of 30) and an indefinite matrix, reporting what it did', () => {
     const x = gaussian(5, 30, 11);
     const singular = matmul64(transpose(x), x);
-    const indefinite = fromRows([[1, 2, 0], [2, 1, 0], [0, 0, 3]]); // λ = −1, 3, 3
+    const indefinite = fromRows([
+      [1, 2, 0],
+      [2, 1, 0],
+      [0, 0, 3],
+    ]); // λ = −1, 3, 3
     for (const g of [singular, indefinite]) {
       const a = choleskyRepaired(g, 'shift-min-eig');
       expect(a.repair.applied).toBe(true);
@@ -165,10 +223,24 @@ describe('Cholesky, repairs, triangular solves and inverses', () => {
     const { inverse, shift } = invertLowerWithRetry(l);
     expect(shift).toBe(0);
     expect(relErr(matmul64(inverse, l), identity64(25))).toBeLessThan(1e-13);
-    const sing = fromRows([[1, 0], [3, 0]]);
+    const sing = fromRows([
+      [1, 0],
+      [3, 0],
+    ]);
     const r = invertLowerWithRetry(sing);
     expect(r.shift).toBe(1e-6);
-    expect(relErr(matmul64(r.inverse, fromRows([[1 + 1e-6, 0], [3, 1e-6]])), identity64(2))).toBeLessThan(1e-9);
+    expect(
+      relErr(
+        matmul64(
+          r.inverse,
+          fromRows([
+            [1 + 1e-6, 0],
+            [3, 1e-6],
+          ]),
+        ),
+        identity64(2),
+      ),
+    ).toBeLessThan(1e-9);
     const g = gaussian(15, 15, 14);
     const gi = invertWithRetry(g);
     expect(gi.shift).toBe(0);

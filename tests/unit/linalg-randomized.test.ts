@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul64 } from '../../src-main/engine/linalg/matmul';
-import { frobeniusNorm, identity64, type Matrix, type Matrix64, subtract, transpose, zeros64 } from '../../src-main/engine/linalg/matrix';
+import {
+  frobeniusNorm,
+  identity64,
+  type Matrix,
+  type Matrix64,
+  subtract,
+  transpose,
+  zeros64,
+} from '../../src-main/engine/linalg/matrix';
 import { orthonormalizeTf } from '../../src-main/engine/linalg/orthonormalize';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { householderQR } from '../../src-main/engine/linalg/qr';
@@ -21,7 +29,8 @@ function gaussian(m: number, n: number, seed: number): Matrix64 {
 }
 function usv(U: Matrix, S: Float64Array, Vt: Matrix): Matrix64 {
   const us = zeros64(U.rows, S.length);
-  for (let i = 0; i < U.rows; i++) for (let j = 0; j < S.length; j++) us.data[i * S.length + j] = U.data[i * U.cols + j]! * S[j]!;
+  for (let i = 0; i < U.rows; i++)
+    for (let j = 0; j < S.length; j++) us.data[i * S.length + j] = U.data[i * U.cols + j]! * S[j]!;
   return matmul64(us, Vt);
 }
 const orthErr = (q: Matrix) => frobeniusNorm(subtract(matmul64(transpose(q), q), identity64(q.cols)));
@@ -35,7 +44,11 @@ function decaying(m: number, n: number, decay: number, seed: number): { a: Matri
 }
 
 describe('randomized truncated SVD (tolerances: top-r σ within 1e-3 relative, error ≤ 1.01 × optimal)', () => {
-  it.each([[300, 200, 20], [200, 300, 20], [256, 256, 40]])('%i×%i rank %i on σ_i = 0.9^i', (m, n, r) => {
+  it.each([
+    [300, 200, 20],
+    [200, 300, 20],
+    [256, 256, 40],
+  ])('%i×%i rank %i on σ_i = 0.9^i', (m, n, r) => {
     const { a, sigma } = decaying(m, n, 0.9, 21);
     const { U, S, Vt } = svdRandomized(a, r, { seed: 5 });
     expect(U.data).toBeInstanceOf(Float32Array);

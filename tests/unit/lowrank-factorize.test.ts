@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul64 } from '../../src-main/engine/linalg/matmul';
-import { frobeniusNorm, type Matrix, type Matrix64, subtract, transpose, zeros64 } from '../../src-main/engine/linalg/matrix';
+import {
+  frobeniusNorm,
+  type Matrix,
+  type Matrix64,
+  subtract,
+  transpose,
+  zeros64,
+} from '../../src-main/engine/linalg/matrix';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { svdExact } from '../../src-main/engine/linalg/svd-exact';
 import { factorizeLowRank } from '../../src-main/engine/methods/lowrank/factorize';
@@ -65,7 +72,9 @@ describe('InputStatisticsAccumulator', () => {
       for (let i = 60; i < 100; i++) m2 += Math.abs(x.data[i * 12 + c]!) / 40;
       expect(s.absMeanSum[c]).toBeCloseTo(m1 + m2, 5);
     }
-    expect(() => acc.add({ rows: 2, cols: 5, data: new Float32Array(10) })).toThrow(/does not match \[tokens, 12\]/);
+    expect(() => acc.add({ rows: 2, cols: 5, data: new Float32Array(10) })).toThrow(
+      /does not match \[tokens, 12\]/,
+    );
   });
 });
 
@@ -139,7 +148,9 @@ describe('factorizeLowRank', () => {
     expect(sw.kind === 'identity' && sw.fallback).toMatch(/no calibration tokens/);
     expect(sa.kind === 'identity' && sa.fallback).toMatch(/no calibration tokens/);
     const f = factorizeLowRank(w, 10, sw);
-    const tail = svdExact(w).S.slice(10).reduce((s, v) => s + v * v, 0);
+    const tail = svdExact(w)
+      .S.slice(10)
+      .reduce((s, v) => s + v * v, 0);
     expect(Math.abs(frobeniusNorm(subtract(matmul64(f.A, f.B), w)) ** 2 - tail) / tail).toBeLessThan(1e-5);
   });
 

@@ -3,8 +3,15 @@ import { sampleCalibration } from '../../src-main/engine/calibration/sampler';
 import { xoshiro128ss, xoshiro128ssFromState } from '../../src-main/engine/linalg/prng';
 
 const charTokens = (t: string) => Array.from(t, (c) => c.charCodeAt(0));
-const wordTokens = (t: string) => t.split(/\s+/).filter(Boolean).map((w) => w.length);
-const rows = Array.from({ length: 200 }, (_, i) => `row ${i} ${'lorem ipsum dolor sit amet '.repeat(1 + (i % 5))}`);
+const wordTokens = (t: string) =>
+  t
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => w.length);
+const rows = Array.from(
+  { length: 200 },
+  (_, i) => `row ${i} ${'lorem ipsum dolor sit amet '.repeat(1 + (i % 5))}`,
+);
 
 describe('xoshiro128**', () => {
   it('matches the reference C implementation from state {1, 2, 3, 4}', () => {
@@ -69,10 +76,14 @@ describe('sampleCalibration (SVD-LLM character-offset sampler)', () => {
     expect(() => sampleCalibration(text, { nSamples: 3, seqLen: 10, seed: 0, tokenize: wordTokens })).toThrow(
       /only 0 of 3 samples reached 10 tokens in 100 draws/,
     );
-    expect(() => sampleCalibration('short', { nSamples: 1, seqLen: 10, seed: 0, tokenize: charTokens })).toThrow(
-      /text has 5 characters/,
+    expect(() =>
+      sampleCalibration('short', { nSamples: 1, seqLen: 10, seed: 0, tokenize: charTokens }),
+    ).toThrow(/text has 5 characters/);
+    expect(() => sampleCalibration(rows, { nSamples: 0, seqLen: 10, seed: 0, tokenize: charTokens })).toThrow(
+      /nSamples/,
     );
-    expect(() => sampleCalibration(rows, { nSamples: 0, seqLen: 10, seed: 0, tokenize: charTokens })).toThrow(/nSamples/);
-    expect(() => sampleCalibration(rows, { nSamples: 1, seqLen: 2.5, seed: 0, tokenize: charTokens })).toThrow(/seqLen/);
+    expect(() =>
+      sampleCalibration(rows, { nSamples: 1, seqLen: 2.5, seed: 0, tokenize: charTokens }),
+    ).toThrow(/seqLen/);
   });
 });

@@ -21,13 +21,15 @@ export interface SamplerOptions {
 }
 
 function positiveInt(v: number, field: string): void {
-  if (!Number.isInteger(v) || v <= 0) throw new EngineError(`must be a positive integer, got ${v}`, { file: FILE, field });
+  if (!Number.isInteger(v) || v <= 0)
+    throw new EngineError(`must be a positive integer, got ${v}`, { file: FILE, field });
 }
 
 export function sampleCalibration(text: string | readonly string[], opts: SamplerOptions): number[][] {
   positiveInt(opts.nSamples, 'nSamples');
   positiveInt(opts.seqLen, 'seqLen');
-  if (!Number.isInteger(opts.seed)) throw new EngineError(`must be an integer, got ${opts.seed}`, { file: FILE, field: 'seed' });
+  if (!Number.isInteger(opts.seed))
+    throw new EngineError(`must be an integer, got ${opts.seed}`, { file: FILE, field: 'seed' });
   const charsPerToken = opts.charsPerToken ?? 10;
   positiveInt(charsPerToken, 'charsPerToken');
   const maxDraws = opts.maxDraws ?? Math.max(100, 10 * opts.nSamples);

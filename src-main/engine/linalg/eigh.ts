@@ -18,11 +18,13 @@ export function eigh(a: Matrix, opts: { vectors?: boolean } = {}): Eigh {
   assertSquare(a, FILE, 'A');
   assertFinite(a, FILE, 'A');
   const n = a.rows;
-  if (n === 0) return wantV ? { values: new Float64Array(0), vectors: to64(a) } : { values: new Float64Array(0) };
+  if (n === 0)
+    return wantV ? { values: new Float64Array(0), vectors: to64(a) } : { values: new Float64Array(0) };
   // symmetrise (only the lower triangle would be read otherwise)
   const T = new Float64Array(n * n);
   const A = a.data;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) T[i * n + j] = 0.5 * (A[i * n + j]! + A[j * n + i]!);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) T[i * n + j] = 0.5 * (A[i * n + j]! + A[j * n + i]!);
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   tred2(T, d, e, n, wantV);
@@ -141,7 +143,8 @@ function tql2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, want
     if (m > l) {
       let iter = 0;
       do {
-        if (++iter > 60) throw new EngineError('eigenvalue iteration did not converge', { file: FILE, field: 'A' });
+        if (++iter > 60)
+          throw new EngineError('eigenvalue iteration did not converge', { file: FILE, field: 'A' });
         let g = d[l]!;
         let p = (d[l + 1]! - g) / (2 * e[l]!);
         let r = Math.hypot(p, 1);

@@ -61,6 +61,7 @@ export function invertWithRetry(a: Matrix, shift = 1e-6): InverseResult {
   const shifted = clone(to64(a));
   for (let i = 0; i < a.rows; i++) shifted.data[i * a.rows + i] += shift;
   const second = tryInvert(shifted);
-  if (!second) throw new EngineError(`matrix is singular even after adding ${shift}·I`, { file: FILE, field: 'A' });
+  if (!second)
+    throw new EngineError(`matrix is singular even after adding ${shift}·I`, { file: FILE, field: 'A' });
   return { inverse: second, shift };
 }

@@ -57,5 +57,3 @@ export function gramTf(a: Matrix): Matrix64 {
   return { rows: g.rows, cols: g.cols, data: Float64Array.from(g.data) };
 }
 
-/** Flop count above which the f32 backend product beats the f64 TS kernel by a wide margin. */
-export const TF_GEMM_MIN_FLOPS = 2e7;

@@ -18,7 +18,10 @@ const FILE = 'engine/linalg/matrix';
 
 export function matrix<D extends MatrixData>(rows: number, cols: number, data: D): Matrix<D> {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-    throw new EngineError(`shape must be non-negative integers, got ${rows}x${cols}`, { file: FILE, field: 'shape' });
+    throw new EngineError(`shape must be non-negative integers, got ${rows}x${cols}`, {
+      file: FILE,
+      field: 'shape',
+    });
   }
   if (data.length !== rows * cols) {
     throw new EngineError(`data length ${data.length} does not match shape ${rows}x${cols}`, {
@@ -48,18 +51,22 @@ export function fromRows(rows: readonly (readonly number[])[]): Matrix64 {
   const c = r === 0 ? 0 : rows[0]!.length;
   const m = zeros64(r, c);
   for (let i = 0; i < r; i++) {
-    if (rows[i]!.length !== c) throw new EngineError(`row ${i} has ${rows[i]!.length} entries, expected ${c}`, { file: FILE, field: 'rows' });
+    if (rows[i]!.length !== c)
+      throw new EngineError(`row ${i} has ${rows[i]!.length} entries, expected ${c}`, {
+        file: FILE,
+        field: 'rows',
+      });
     m.data.set(rows[i]!, i * c);
   }
   return m;
 }
 
 export function to64(a: Matrix): Matrix64 {
-  return a.data instanceof Float64Array ? a as Matrix64 : matrix(a.rows, a.cols, Float64Array.from(a.data));
+  return a.data instanceof Float64Array ? (a as Matrix64) : matrix(a.rows, a.cols, Float64Array.from(a.data));
 }
 
 export function to32(a: Matrix): Matrix32 {
-  return a.data instanceof Float32Array ? a as Matrix32 : matrix(a.rows, a.cols, Float32Array.from(a.data));
+  return a.data instanceof Float32Array ? (a as Matrix32) : matrix(a.rows, a.cols, Float32Array.from(a.data));
 }
 
 export function clone<D extends MatrixData>(a: Matrix<D>): Matrix<D> {
@@ -101,29 +108,41 @@ export function subtract(a: Matrix, b: Matrix): Matrix64 {
 
 export function assertSameShape(a: Matrix, b: Matrix, field: string): void {
   if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new EngineError(`shape ${b.rows}x${b.cols} differs from ${a.rows}x${a.cols}`, { file: FILE, field });
+    throw new EngineError(`shape ${b.rows}x${b.cols} differs from ${a.rows}x${a.cols}`, {
+      file: FILE,
+      field,
+    });
   }
 }
 
 export function assertSquare(a: Matrix, file: string, field: string): void {
-  if (a.rows !== a.cols) throw new EngineError(`expected a square matrix, got ${a.rows}x${a.cols}`, { file, field });
+  if (a.rows !== a.cols)
+    throw new EngineError(`expected a square matrix, got ${a.rows}x${a.cols}`, { file, field });
 }
 
 export function assertFinite(a: Matrix, file: string, field: string): void {
   const d = a.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i]!)) {
-      throw new EngineError(`non-finite value ${d[i]} at (${Math.floor(i / a.cols)}, ${i % a.cols})`, { file, field });
+      throw new EngineError(`non-finite value ${d[i]} at (${Math.floor(i / a.cols)}, ${i % a.cols})`, {
+        file,
+        field,
+      });
     }
   }
 }
 
 export function toTensor(a: Matrix): tf.Tensor2D {
-  return tf.tensor2d(a.data instanceof Float32Array ? a.data : Float32Array.from(a.data), [a.rows, a.cols], 'float32');
+  return tf.tensor2d(
+    a.data instanceof Float32Array ? a.data : Float32Array.from(a.data),
+    [a.rows, a.cols],
+    'float32',
+  );
 }
 
 export function fromTensor(t: tf.Tensor): Matrix32 {
-  if (t.rank !== 2) throw new EngineError(`expected a rank-2 tensor, got rank ${t.rank}`, { file: FILE, field: 'tensor' });
+  if (t.rank !== 2)
+    throw new EngineError(`expected a rank-2 tensor, got rank ${t.rank}`, { file: FILE, field: 'tensor' });
   const data = t.dataSync();
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
   return matrix(t.shape[0]!, t.shape[1]!, f32);

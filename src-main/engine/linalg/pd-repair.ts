@@ -80,10 +80,15 @@ export function choleskyRepaired(
       const l = tryCholesky(g);
       if (l) return { L: l, repair: { variant, applied: false } };
       if (variant === 'none') {
-        throw new EngineError('matrix is not positive definite', { file: FILE, field: 'G', hint: 'choose a repair' });
+        throw new EngineError('matrix is not positive definite', {
+          file: FILE,
+          field: 'G',
+          hint: 'choose a repair',
+        });
       }
       const lower = zeros64(n, n);
-      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower.data[i * n + j] = lower.data[j * n + i] = g.data[i * n + j]!;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j <= i; j++) lower.data[i * n + j] = lower.data[j * n + i] = g.data[i * n + j]!;
       const lmin = minEigenvalue(lower);
       const shift = -lmin + 1e-6;
       return {
@@ -111,7 +116,8 @@ export function choleskyRepaired(
       const R = rebuilt.data;
       // V diag(λ) Vᵀ: row i · row j of (V √λ)
       const scaled = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) scaled[i * n + k] = V[i * n + k]! * Math.sqrt(lam[k]!);
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < n; k++) scaled[i * n + k] = V[i * n + k]! * Math.sqrt(lam[k]!);
       for (let i = 0; i < n; i++) {
         for (let j = 0; j <= i; j++) {
           let acc = 0;

@@ -40,12 +40,19 @@ export function svdRandomized(w: Matrix, r: number, opts: RandomizedSvdOptions =
   assertFinite(w, FILE, 'W');
   const p = opts.oversampling ?? 10;
   const q = opts.powerIters ?? 2;
-  if (!Number.isInteger(p) || p < 0) throw new EngineError(`must be an integer ≥ 0, got ${p}`, { file: FILE, field: 'oversampling' });
-  if (!Number.isInteger(q) || q < 0) throw new EngineError(`must be an integer ≥ 0, got ${q}`, { file: FILE, field: 'powerIters' });
+  if (!Number.isInteger(p) || p < 0)
+    throw new EngineError(`must be an integer ≥ 0, got ${p}`, { file: FILE, field: 'oversampling' });
+  if (!Number.isInteger(q) || q < 0)
+    throw new EngineError(`must be an integer ≥ 0, got ${q}`, { file: FILE, field: 'powerIters' });
   const { rows: m, cols: n } = w;
   const l = Math.min(r + p, m, n);
   if (r === 0 || l === 0) {
-    return { U: { rows: m, cols: 0, data: new Float32Array(0) }, S: new Float64Array(0), Vt: { rows: 0, cols: n, data: new Float32Array(0) }, ortho: [] };
+    return {
+      U: { rows: m, cols: 0, data: new Float32Array(0) },
+      S: new Float64Array(0),
+      Vt: { rows: 0, cols: n, data: new Float32Array(0) },
+      ortho: [],
+    };
   }
   const rng = xoshiro128ss(opts.seed ?? 0);
   const omega = new Float32Array(n * l);

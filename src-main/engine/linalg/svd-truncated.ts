@@ -36,9 +36,13 @@ export function svdTruncated(
   checkRank(w, r, FILE);
   const requested = opts.method ?? 'auto';
   if (!['auto', 'exact', 'randomized'].includes(requested)) {
-    throw new EngineError(`unknown method '${requested}'; expected auto, exact or randomized`, { file: FILE, field: 'method' });
+    throw new EngineError(`unknown method '${requested}'; expected auto, exact or randomized`, {
+      file: FILE,
+      field: 'method',
+    });
   }
-  const method = requested === 'auto' ? chooseSvdMethod(w.rows, w.cols, r, opts.oversampling ?? 10) : requested;
+  const method =
+    requested === 'auto' ? chooseSvdMethod(w.rows, w.cols, r, opts.oversampling ?? 10) : requested;
   if (method === 'randomized') {
     const { U, S, Vt } = svdRandomized(w, r, opts);
     return { U, S, Vt, method };

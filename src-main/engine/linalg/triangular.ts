@@ -7,7 +7,10 @@ const FILE = 'engine/linalg/triangular';
 function checkRhs(t: Matrix, b: Matrix): void {
   assertSquare(t, FILE, 'T');
   if (b.rows !== t.rows) {
-    throw new EngineError(`right-hand side has ${b.rows} rows, expected ${t.rows}`, { file: FILE, field: 'B' });
+    throw new EngineError(`right-hand side has ${b.rows} rows, expected ${t.rows}`, {
+      file: FILE,
+      field: 'B',
+    });
   }
 }
 
@@ -100,7 +103,10 @@ export function invertLowerWithRetry(l: Matrix, shift = 1e-6): InverseResult {
   for (let i = 0; i < l.rows; i++) shifted.data[i * l.rows + i] += shift;
   const second = tryInvertLower(shifted);
   if (!second) {
-    throw new EngineError(`triangular matrix is singular even after adding ${shift}·I`, { file: FILE, field: 'L' });
+    throw new EngineError(`triangular matrix is singular even after adding ${shift}·I`, {
+      file: FILE,
+      field: 'L',
+    });
   }
   return { inverse: second, shift };
 }

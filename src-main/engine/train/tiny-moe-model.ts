@@ -6,6 +6,7 @@
 import { tf } from '../tensor/backend';
 import { type AttnShape, causalAttention, embedding, rmsNorm, silu, softmax } from './fused-ops';
 import { Prng } from './prng';
+import { routeLists, sparseExperts } from './sparse-moe';
 import { headDim, isMoeLayer, type TinyArch } from './tiny-arch';
 
 type T = tf.Tensor;
@@ -133,17 +134,36 @@ function topKMask(probs: Float32Array, N: number, E: number, k: number, counts: 
   return mask;
 }
 
-function moe(a: TinyArch, p: (n: string) => T, pre: string, x: T, N: number): { y: T; aux: T; counts: Float64Array } {
+/**
+ * 'sparse': each expert multiplies only its routed tokens (custom backward, JS scatter-adds);
+ * 'dense': every expert processes every token, outputs scaled by the masked weights (same forward).
+ */
+export type Dispatch = 'sparse' | 'dense';
+
+function moe(
+  a: TinyArch,
+  p: (n: string) => T,
+  pre: string,
+  x: T,
+  N: number,
+  dispatch: Dispatch,
+): { y: T; aux: T; counts: Float64Array } {
   const E = a.experts;
   const I = a.moeIntermediate;
   const probs = softmax(tf.matMul(x, p(`${pre}router`)));
   const counts = new Float64Array(E);
-  const mask = tf.tensor2d(topKMask(probs.dataSync() as Float32Array, N, E, a.topK, counts), [N, E]);
+  const maskData = topKMask(probs.dataSync() as Float32Array, N, E, a.topK, counts);
+  const mask = tf.tensor2d(maskData, [N, E]);
   let w = tf.mul(probs, mask);
   if (a.normTopK) w = tf.div(w, tf.add(tf.sum(w, -1, true), 1e-20));
-  const act = tf.mul(silu(tf.matMul(x, p(`${pre}w1`))), tf.matMul(x, p(`${pre}w3`)));
-  const scaled = tf.reshape(tf.mul(tf.reshape(act, [N, E, I]), tf.reshape(w, [N, E, 1])), [N, E * I]);
-  let y = tf.matMul(scaled, p(`${pre}w2`));
+  let y: T;
+  if (dispatch === 'sparse') {
+    y = sparseExperts(x, p(`${pre}w1`), p(`${pre}w3`), p(`${pre}w2`), w, routeLists(maskData, N, E), I);
+  } else {
+    const act = tf.mul(silu(tf.matMul(x, p(`${pre}w1`))), tf.matMul(x, p(`${pre}w3`)));
+    const scaled = tf.reshape(tf.mul(tf.reshape(act, [N, E, I]), tf.reshape(w, [N, E, 1])), [N, E * I]);
+    y = tf.matMul(scaled, p(`${pre}w2`));
+  }
   if (a.sharedExperts > 0) y = tf.add(y, swiglu(x, p(`${pre}sg`), p(`${pre}su`), p(`${pre}sd`)));
   // Switch-style balance loss: E · Σ_e f_e · P_e with f_e the routed fraction (constant) and P_e the mean prob.
   const f = tf.tensor1d(Float32Array.from(counts, (c) => (c * E) / (N * a.topK)));
@@ -152,7 +172,14 @@ function moe(a: TinyArch, p: (n: string) => T, pre: string, x: T, N: number): { 
 }
 
 /** Forward over B sequences of length L given as one flat id array (B·L). */
-export function forward(a: TinyArch, p: (n: string) => T, ids: Int32Array, B: number, L: number): ForwardOut {
+export function forward(
+  a: TinyArch,
+  p: (n: string) => T,
+  ids: Int32Array,
+  B: number,
+  L: number,
+  dispatch: Dispatch = 'sparse',
+): ForwardOut {
   const N = B * L;
   const d = headDim(a);
   const shape: AttnShape = { batch: B, seq: L, heads: a.heads, kvHeads: a.kvHeads, headDim: d };
@@ -170,7 +197,7 @@ export function forward(a: TinyArch, p: (n: string) => T, ids: Int32Array, B: nu
     x = tf.add(x, tf.matMul(causalAttention(q, k, v, shape), p(`${pre}wo`)));
     const hm = rmsNorm(x, p(`${pre}ln2`), a.rmsEps);
     if (isMoeLayer(a, l)) {
-      const m = moe(a, p, pre, hm, N);
+      const m = moe(a, p, pre, hm, N, dispatch);
       x = tf.add(x, m.y);
       aux = tf.add(aux, m.aux);
       routed.set(l, m.counts);

@@ -65,6 +65,7 @@ export const DEFAULT_TRAIN: TrainSettings = {
   weightDecay: 0.01,
   checkpointEveryMin: 5,
   logEvery: 10,
+  dispatch: 'sparse',
 };
 
 export function parameterCount(shapes: Map<string, number[]>): number {

@@ -9,7 +9,7 @@ import { softmaxCrossEntropy } from './fused-ops';
 import { registerTrainGradients } from './gradients';
 import { Prng } from './prng';
 import type { TinyArch } from './tiny-arch';
-import { forward, initParams, paramShapes } from './tiny-moe-model';
+import { type Dispatch, forward, initParams, paramShapes } from './tiny-moe-model';
 
 export interface TrainSettings {
   seed: number;
@@ -28,6 +28,8 @@ export interface TrainSettings {
   weightDecay: number;
   checkpointEveryMin: number;
   logEvery: number;
+  /** expert dispatch formulation (identical forward; 'sparse' is faster at top-k ≪ E) */
+  dispatch: Dispatch;
 }
 
 export interface TrainState {
@@ -116,7 +118,7 @@ export class TinyTrainer {
       let lmLoss: tf.Tensor | null = null;
       let auxLoss: tf.Tensor | null = null;
       const { grads } = tf.variableGrads(() => {
-        const out = forward(this.arch, p, ids, s.batch, s.seq);
+        const out = forward(this.arch, p, ids, s.batch, s.seq, s.dispatch);
         const ce = softmaxCrossEntropy(out.logits, labels);
         lmLoss = tf.keep(tf.clone(ce));
         auxLoss = tf.keep(tf.clone(out.aux));

@@ -165,11 +165,27 @@ export function runsRepo(db: Db) {
       return getRow(id)?.last_finished_layer ?? null;
     },
 
-    markRunning(id: number): void {
-      db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`).run(
-        nowIso(),
-        id,
+    /** Put a finished-but-unsuccessful run back in the queue to resume it; keeps what it recorded. */
+    requeue(id: number, ownerPid: number = process.pid): boolean {
+      return (
+        db
+          .prepare(
+            `UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, owner_pid = ?
+             WHERE id = ? AND status IN ('failed', 'cancelled', 'interrupted')`,
+          )
+          .run(ownerPid, id).changes > 0
       );
+    },
+
+    configOf(id: number): unknown {
+      const r = getRow(id);
+      return r ? fromJson(r.config_json, null) : null;
+    },
+
+    markRunning(id: number): void {
+      db.prepare(
+        `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?) WHERE id = ? AND status = 'queued'`,
+      ).run(nowIso(), id);
     },
 
     setBackend(id: number, backend: string): void {

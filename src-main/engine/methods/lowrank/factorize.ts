@@ -66,7 +66,12 @@ function applyInverse(c: Matrix, scale: Scale): Matrix {
 }
 
 /** W: [out, in] (HF layout). rank in [0, min(out, in)]. */
-export function factorizeLowRank(w: Matrix, rank: number, scale: Scale, opts: FactorizeOptions = {}): LowRankFactors {
+export function factorizeLowRank(
+  w: Matrix,
+  rank: number,
+  scale: Scale,
+  opts: FactorizeOptions = {},
+): LowRankFactors {
   if (scale.dim !== w.cols) {
     throw new EngineError(`scale is for ${scale.dim} input channels but W is ${w.rows}x${w.cols}`, {
       file: FILE,
@@ -83,7 +88,8 @@ export function factorizeLowRank(w: Matrix, rank: number, scale: Scale, opts: Fa
   const a = new Float32Array(w.rows * r);
   for (let i = 0; i < w.rows; i++) for (let j = 0; j < r; j++) a[i * r + j] = U.data[i * r + j]! * sq[j]!;
   const c = new Float64Array(r * w.cols);
-  for (let i = 0; i < r; i++) for (let j = 0; j < w.cols; j++) c[i * w.cols + j] = sq[i]! * Vt.data[i * w.cols + j]!;
+  for (let i = 0; i < r; i++)
+    for (let j = 0; j < w.cols; j++) c[i * w.cols + j] = sq[i]! * Vt.data[i * w.cols + j]!;
   const b = applyInverse({ rows: r, cols: w.cols, data: c }, scale);
   let kept = 0;
   for (const s of S) kept += s * s;

@@ -12,7 +12,10 @@ const FILE = 'engine/methods/lowrank/rank';
 
 function checkShape(m: number, n: number): void {
   if (!Number.isInteger(m) || !Number.isInteger(n) || m <= 0 || n <= 0) {
-    throw new EngineError(`matrix shape must be positive integers, got ${m}x${n}`, { file: FILE, field: 'shape' });
+    throw new EngineError(`matrix shape must be positive integers, got ${m}x${n}`, {
+      file: FILE,
+      field: 'shape',
+    });
   }
 }
 
@@ -44,7 +47,9 @@ export function rankFromKeepRatio(keep: number, m: number, n: number): number {
   return Math.min(Math.floor((keep * m * n) / (m + n)), Math.min(m, n));
 }
 
-export type LowRankPlan = { kind: 'dense'; params: number } | { kind: 'factor'; rank: number; params: number };
+export type LowRankPlan =
+  | { kind: 'dense'; params: number }
+  | { kind: 'factor'; rank: number; params: number };
 
 /** What to do with an m×n matrix for a given compression ratio (fraction removed). */
 export function planLowRank(m: number, n: number, compressionRatio: number): LowRankPlan {

@@ -27,10 +27,13 @@ export function whiteningScale(
   opts: { repair?: PdRepair; clampFloor?: number; tolerance?: number; inverseShift?: number } = {},
 ): Scale {
   if (stats.gram.rows !== stats.dim || stats.gram.cols !== stats.dim) {
-    throw new EngineError(`Gram is ${stats.gram.rows}x${stats.gram.cols}, expected ${stats.dim}x${stats.dim}`, {
-      file: FILE,
-      field: 'gram',
-    });
+    throw new EngineError(
+      `Gram is ${stats.gram.rows}x${stats.gram.cols}, expected ${stats.dim}x${stats.dim}`,
+      {
+        file: FILE,
+        field: 'gram',
+      },
+    );
   }
   if (stats.tokens === 0) return identityScale(stats.dim, ZERO_TOKENS);
   const { L, repair } = choleskyRepaired(stats.gram, opts.repair ?? 'shift-min-eig', opts);
@@ -47,7 +50,8 @@ export function asvdScale(
   opts: { alpha?: number; inverseShift?: number } = {},
 ): Scale {
   const alpha = opts.alpha ?? 0.5;
-  if (!Number.isFinite(alpha)) throw new EngineError(`must be finite, got ${alpha}`, { file: FILE, field: 'alpha' });
+  if (!Number.isFinite(alpha))
+    throw new EngineError(`must be finite, got ${alpha}`, { file: FILE, field: 'alpha' });
   if (stats.absMeanSum.length !== stats.dim) {
     throw new EngineError(`has ${stats.absMeanSum.length} channels, expected ${stats.dim}`, {
       file: FILE,

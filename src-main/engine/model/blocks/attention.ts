@@ -67,38 +67,45 @@ export function attention(x: Tensor2D, w: AttentionWeights, spec: AttentionSpec,
     }
     return [applyRope(qh, rope), applyRope(kh, rope), tf.reshape(v, [B, T, KV, D]) as tf.Tensor4D];
   });
-  const headMap = tf.tensor1d(gqaHeadMap(H, KV), 'int32');
+  // tfjs-wasm runs only 2-D matMul on its fast (XNNPACK) path, batched matMul is ~20x slower; so
+  // the g query heads sharing one kv head are stacked as rows: [g·n, D] x [D, keys] per kv head.
+  const g = H / KV;
   const scale = 1 / Math.sqrt(D);
   const perSeq: Tensor2D[] = [];
-  const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * H * T))));
+  const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * g * T))));
   for (let b = 0; b < B; b++) {
     const [qb, kbT, vb] = tf.tidy(() => {
       const pick = (t: tf.Tensor4D, n: number) => tf.reshape(tf.slice(t, [b, 0, 0, 0], [1, T, n, D]), [T, n, D]);
-      const qb = tf.transpose(pick(q4, H), [1, 0, 2]) as tf.Tensor3D; // [H, T, D]
-      const kb = tf.gather(tf.transpose(pick(k4, KV), [1, 2, 0]), headMap) as tf.Tensor3D; // [H, D, T]
-      const vb = tf.gather(tf.transpose(pick(v4, KV), [1, 0, 2]), headMap) as tf.Tensor3D; // [H, T, D]
-      return [qb, kb, vb];
+      return [
+        tf.transpose(pick(q4, H), [1, 0, 2]) as tf.Tensor3D, // [H, T, D]
+        tf.transpose(pick(k4, KV), [1, 2, 0]) as tf.Tensor3D, // [KV, D, T]
+        tf.transpose(pick(v4, KV), [1, 0, 2]) as tf.Tensor3D, // [KV, T, D]
+      ];
     });
-    const chunks: Tensor2D[] = [];
-    for (let q0 = 0; q0 < T; q0 += qChunk) {
-      const q1 = Math.min(T, q0 + qChunk);
-      const k0 = firstVisibleKey(q0, s.window);
-      chunks.push(
-        tf.tidy(() => {
-          const qc = tf.slice(qb, [0, q0, 0], [H, q1 - q0, D]);
-          const kc = tf.slice(kbT, [0, 0, k0], [H, D, q1 - k0]);
-          const vc = tf.slice(vb, [0, k0, 0], [H, q1 - k0, D]);
-          const scores = tf.add(tf.mul(tf.matMul(qc, kc), scale), causalMask(q0, q1, k0, q1, s.window));
-          const o = tf.matMul(tf.softmax(scores), vc); // [H, n, D]
-          return tf.reshape(tf.transpose(o, [1, 0, 2]), [q1 - q0, H * D]);
-        }),
-      );
+    const groups: tf.Tensor3D[] = [];
+    for (let kv = 0; kv < KV; kv++) {
+      const chunks: tf.Tensor3D[] = [];
+      for (let q0 = 0; q0 < T; q0 += qChunk) {
+        const q1 = Math.min(T, q0 + qChunk);
+        const n = q1 - q0;
+        const k0 = firstVisibleKey(q0, s.window);
+        chunks.push(
+          tf.tidy(() => {
+            const qc = tf.reshape(tf.slice(qb, [kv * g, q0, 0], [g, n, D]), [g * n, D]);
+            const kc = tf.reshape(tf.slice(kbT, [kv, 0, k0], [1, D, q1 - k0]), [D, q1 - k0]);
+            const vc = tf.reshape(tf.slice(vb, [kv, k0, 0], [1, q1 - k0, D]), [q1 - k0, D]);
+            const scores = tf.add(tf.mul(tf.matMul(qc, kc), scale), causalMask(q0, q1, k0, q1, s.window, g));
+            return tf.reshape(tf.matMul(tf.softmax(scores), vc), [g, n, D]) as tf.Tensor3D;
+          }),
+        );
+      }
+      groups.push(chunks.length === 1 ? chunks[0]! : (tf.concat(chunks, 1) as tf.Tensor3D));
+      if (chunks.length > 1) tf.dispose(chunks);
     }
-    perSeq.push(chunks.length === 1 ? chunks[0]! : tf.concat(chunks, 0));
-    if (chunks.length > 1) tf.dispose(chunks);
-    tf.dispose([qb, kbT, vb]);
+    perSeq.push(tf.tidy(() => tf.reshape(tf.transpose(tf.concat(groups, 0), [1, 0, 2]), [T, H * D]) as Tensor2D));
+    tf.dispose([qb, kbT, vb, ...groups]);
   }
-  tf.dispose([q4, k4, v4, headMap]);
+  tf.dispose([q4, k4, v4]);
   const joined = perSeq.length === 1 ? perSeq[0]! : tf.concat(perSeq, 0);
   const out = tf.tidy(() => project(joined, w.oT, w.oBias));
   tf.dispose(perSeq.length === 1 ? joined : [joined, ...perSeq]);

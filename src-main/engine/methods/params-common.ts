@@ -1,0 +1,32 @@
+// Parameters shared by every low-rank method (declared once here, merged into each method's schema).
+import { z } from 'zod';
+
+export const SvdOptions = z
+  .object({
+    method: z
+      .enum(['auto', 'exact', 'randomized'])
+      .default('auto')
+      .describe("SVD of W·S: 'exact' (f64 Golub–Kahan), 'randomized' (HMT on the tfjs backend) or 'auto' (exact for small matrices)"),
+    oversampling: z.number().int().min(0).max(256).default(10).describe('randomized SVD: extra sketch columns beyond the rank'),
+    powerIters: z.number().int().min(0).max(16).default(2).describe('randomized SVD: power iterations'),
+    seed: z.number().int().default(0).describe('randomized SVD: seed of the Gaussian test matrix'),
+  })
+  .strict()
+  .default({ method: 'auto', oversampling: 10, powerIters: 2, seed: 0 })
+  .describe('how the truncated SVD is computed');
+
+export const RankOptions = {
+  ratio: z
+    .number()
+    .min(0)
+    .lt(1)
+    .optional()
+    .describe('whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio'),
+  keepRatio: z
+    .number()
+    .gt(0)
+    .max(1)
+    .optional()
+    .describe('per-matrix keep ratio instead of a whole-model target: r = floor(keep·m·n/(m+n)) (METHODS §1.4)'),
+  rank: z.number().int().min(1).optional().describe('explicit rank of every decomposed matrix (overrides ratio and keepRatio)'),
+};
