@@ -21,9 +21,12 @@ function electronBinary() {
     return { path: null, why: 'the optional `electron` package is not installed' };
   }
   const pathTxt = path.join(dir, 'path.txt');
-  if (!existsSync(pathTxt)) return { path: null, why: 'the Electron binary was not downloaded (no path.txt)' };
+  if (!existsSync(pathTxt))
+    return { path: null, why: 'the Electron binary was not downloaded (no path.txt)' };
   const bin = path.join(dir, 'dist', readFileSync(pathTxt, 'utf8').trim());
-  return existsSync(bin) ? { path: bin, why: '' } : { path: null, why: `the Electron binary is missing at ${bin}` };
+  return existsSync(bin)
+    ? { path: bin, why: '' }
+    : { path: null, why: `the Electron binary is missing at ${bin}` };
 }
 
 function optionValue(flag) {
@@ -47,7 +50,11 @@ const env = home ? { ...process.env, MOE_WORKBENCH_HOME: path.resolve(home) } : 
 
 if (electron.path) {
   console.log('Building the desktop app (electron-vite)…');
-  const viteBin = path.join(path.dirname(require.resolve('electron-vite/package.json')), 'bin', 'electron-vite.js');
+  const viteBin = path.join(
+    path.dirname(require.resolve('electron-vite/package.json')),
+    'bin',
+    'electron-vite.js',
+  );
   const built = spawnSync(process.execPath, [viteBin, 'build'], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
   runChild(electron.path, [root, ...args], env);
@@ -62,5 +69,9 @@ if (electron.path) {
     const pair = takesValue ? [a, args[++i]] : [a];
     (a.startsWith('--home') || a.startsWith('--backend') ? globals : serveArgs).push(...pair);
   }
-  runChild(process.execPath, [path.join(root, 'bin', 'moe-bench.mjs'), ...globals, 'serve', ...serveArgs], env);
+  runChild(
+    process.execPath,
+    [path.join(root, 'bin', 'moe-bench.mjs'), ...globals, 'serve', ...serveArgs],
+    env,
+  );
 }

@@ -23,7 +23,9 @@ function electronTypes() {
 const types = electronTypes();
 const project = types ? 'tsconfig.electron.json' : 'tsconfig.json';
 if (!types) {
-  console.warn('typecheck: `electron` is not installed, so src-main/index.ts and src-preload/index.ts are not checked');
+  console.warn(
+    'typecheck: `electron` is not installed, so src-main/index.ts and src-preload/index.ts are not checked',
+  );
 }
 const tsc = require.resolve('typescript/bin/tsc');
 const result = spawnSync(process.execPath, [tsc, '-p', project, '--noEmit'], { cwd: root, stdio: 'inherit' });

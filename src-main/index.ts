@@ -4,7 +4,16 @@
 // (meta tag from the build), no navigation, no new windows, no permissions.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app as electronApp, BrowserWindow, dialog, ipcMain, Menu, type MenuItemConstructorOptions, screen, session } from 'electron';
+import {
+  BrowserWindow,
+  dialog,
+  app as electronApp,
+  ipcMain,
+  Menu,
+  type MenuItemConstructorOptions,
+  screen,
+  session,
+} from 'electron';
 import { createApp, type WorkbenchApp } from './app/create-app';
 import { dispatch } from './app/dispatch';
 import { EVENT_CHANNEL } from './ipc/channels';
@@ -59,7 +68,9 @@ function createWindow(app: WorkbenchApp): BrowserWindow {
   });
   if (bounds.maximized) win.maximize();
   win.once('ready-to-show', () => win.show());
-  win.on('close', () => writeWindowBounds(app.home, { ...win.getNormalBounds(), maximized: win.isMaximized() }));
+  win.on('close', () =>
+    writeWindowBounds(app.home, { ...win.getNormalBounds(), maximized: win.isMaximized() }),
+  );
   const stopEvents = forwardEvents(app, win.webContents);
   win.on('closed', () => {
     stopEvents();
@@ -71,7 +82,9 @@ function createWindow(app: WorkbenchApp): BrowserWindow {
 
 async function openModelFolder(app: WorkbenchApp): Promise<void> {
   const options = { title: 'Open model folder', properties: ['openDirectory' as const] };
-  const picked = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  const picked = mainWindow
+    ? await dialog.showOpenDialog(mainWindow, options)
+    : await dialog.showOpenDialog(options);
   if (picked.canceled || !picked.filePaths[0]) return;
   const out = await dispatch(app, 'models.add', { path: picked.filePaths[0] });
   if (!out.ok) {
@@ -92,7 +105,12 @@ async function showAbout(app: WorkbenchApp): Promise<void> {
   ]
     .filter(Boolean)
     .join('\n');
-  const options = { type: 'info' as const, title: 'About MoE Workbench', message: `MoE Workbench ${info?.appVersion ?? ''}`, detail };
+  const options = {
+    type: 'info' as const,
+    title: 'About MoE Workbench',
+    message: `MoE Workbench ${info?.appVersion ?? ''}`,
+    detail,
+  };
   await (mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
 }
 
@@ -132,13 +150,15 @@ if (!electronApp.requestSingleInstanceLock()) {
   electronApp.on('window-all-closed', () => {
     if (process.platform !== 'darwin') electronApp.quit();
   });
-  let closing: Promise<void> | null = null;
+  let closing = false;
   let closed = false;
   electronApp.on('before-quit', (e) => {
     if (closed || !workbench) return;
     // Stop workers and close the store before the process goes; then quit for real.
     e.preventDefault();
-    closing ??= workbench.close().finally(() => {
+    if (closing) return;
+    closing = true;
+    void workbench.close().finally(() => {
       closed = true;
       electronApp.quit();
     });

@@ -13,12 +13,13 @@ ipcRenderer.on(EVENT_CHANNEL, (_e: unknown, frame: { event?: unknown; data?: unk
 });
 
 const bridge: MoeBridge = {
-  call: (method, params) => ipcRenderer.invoke(CALL_CHANNEL, String(method), params) as Promise<BridgeOutcome>,
+  call: (method, params) =>
+    ipcRenderer.invoke(CALL_CHANNEL, String(method), params) as Promise<BridgeOutcome>,
   on(event, listener) {
     if (typeof listener !== 'function') throw new TypeError('moeApi.on: listener must be a function');
     const name = String(event);
-    let set = listeners.get(name);
-    if (!set) listeners.set(name, (set = new Set()));
+    const set = listeners.get(name) ?? new Set<Listener>();
+    listeners.set(name, set);
     set.add(listener);
     return () => {
       set.delete(listener);

@@ -20,7 +20,8 @@ function messageOf(err: unknown): string {
 
 export function toErrorBody(err: unknown): ApiErrorBody {
   const code = errorCodeOf(err);
-  const details = code && typeof err === 'object' && err !== null ? (err as { details?: unknown }).details : undefined;
+  const details =
+    code && typeof err === 'object' && err !== null ? (err as { details?: unknown }).details : undefined;
   // Only the message crosses the wire; stacks stay in the main process.
   return details === undefined
     ? { code: code ?? 'internal', message: messageOf(err) }
@@ -50,7 +51,10 @@ export async function dispatch(app: App, method: string, rawParams: unknown): Pr
   const result = spec.result.safeParse(raw);
   if (!result.success) {
     // A handler broke the contract: a bug on our side, not the caller's.
-    console.error(`[dispatch] '${method}' returned a result that does not match the contract`, result.error.issues);
+    console.error(
+      `[dispatch] '${method}' returned a result that does not match the contract`,
+      result.error.issues,
+    );
     return { ok: false, error: { code: 'internal', message: `'${method}' produced an invalid result` } };
   }
   return { ok: true, result: result.data };

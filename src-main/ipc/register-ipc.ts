@@ -1,9 +1,10 @@
 // Electron side of the API: one invoke channel routed through the shared dispatch, and App events
 // pushed to the window. Typed structurally (no `electron` import) so it is checked and tested
 // without the Electron binary; src-main/index.ts passes the real ipcMain and webContents.
-import type { EventFrame } from '../contract/index';
+
 import { type DispatchOutcome, dispatch } from '../app/dispatch';
 import type { App } from '../app/services';
+import type { EventFrame } from '../contract/index';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels';
 
 export interface InvokeEventLike {
@@ -21,7 +22,11 @@ export interface EventSink {
 }
 
 /** Answers `moe:call` for frames whose URL passes `isTrustedUrl`; returns an unregister. */
-export function registerIpc(ipcMain: IpcMainLike, app: App, isTrustedUrl: (url: string) => boolean): () => void {
+export function registerIpc(
+  ipcMain: IpcMainLike,
+  app: App,
+  isTrustedUrl: (url: string) => boolean,
+): () => void {
   ipcMain.handle(CALL_CHANNEL, async (event, method, params): Promise<DispatchOutcome> => {
     const url = event.senderFrame?.url ?? '';
     if (!isTrustedUrl(url)) {

@@ -109,7 +109,17 @@ export async function ensureRendererBuilt(opts: EnsureRendererOptions = {}): Pro
     rmSync(scratch, { recursive: true, force: true });
     await run(
       process.execPath,
-      [vite, 'build', '--config', 'vite.renderer.config.ts', '--outDir', scratch, '--emptyOutDir', '--logLevel', 'warn'],
+      [
+        vite,
+        'build',
+        '--config',
+        'vite.renderer.config.ts',
+        '--outDir',
+        scratch,
+        '--emptyOutDir',
+        '--logLevel',
+        'warn',
+      ],
       root,
       log,
     );

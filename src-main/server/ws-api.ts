@@ -4,9 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type EventFrame, RequestFrame, type ResponseFrame } from '../contract/index';
 import { dispatch } from '../app/dispatch';
 import type { App } from '../app/services';
+import { type EventFrame, RequestFrame, type ResponseFrame } from '../contract/index';
 import { tokenMatches } from './access-token';
 
 export const API_PATH = '/api';
@@ -45,7 +45,11 @@ async function answer(app: App, text: string): Promise<ResponseFrame> {
     return {
       id,
       ok: false,
-      error: { code: 'bad_request', message: 'not a request frame {id, method, params}', details: frame.error.issues },
+      error: {
+        code: 'bad_request',
+        message: 'not a request frame {id, method, params}',
+        details: frame.error.issues,
+      },
     };
   }
   const outcome = await dispatch(app, frame.data.method, frame.data.params);

@@ -18,7 +18,9 @@ export function appMenuTemplate(actions: MenuActions, platform: NodeJS.Platform)
   const mac = platform === 'darwin';
   const about: MenuItem = { label: 'About MoE Workbench', click: actions.about };
   return [
-    ...(mac ? [{ label: 'MoE Workbench', submenu: [about, { type: 'separator' as const }, { role: 'quit' }] }] : []),
+    ...(mac
+      ? [{ label: 'MoE Workbench', submenu: [about, { type: 'separator' as const }, { role: 'quit' }] }]
+      : []),
     {
       label: 'File',
       submenu: [

@@ -7,7 +7,7 @@ export interface LaunchArgs {
   backend: BackendName | undefined;
 }
 
-function valueOf(argv: readonly string[], flag: string): string | undefined {
+function flagValue(argv: readonly string[], flag: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === flag) return argv[i + 1];
@@ -17,8 +17,8 @@ function valueOf(argv: readonly string[], flag: string): string | undefined {
 }
 
 export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
-  const home = valueOf(argv, '--home');
-  const backendText = valueOf(argv, '--backend');
+  const home = flagValue(argv, '--home');
+  const backendText = flagValue(argv, '--backend');
   if (backendText === undefined) return { home, backend: undefined };
   const backend = BackendName.safeParse(backendText);
   if (!backend.success) {

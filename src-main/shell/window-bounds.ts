@@ -22,7 +22,8 @@ export const WINDOW_STATE_FILE = 'window-state.json';
 export const DEFAULT_BOUNDS: WindowBounds = { width: 1360, height: 880, maximized: false };
 const MIN = { width: 800, height: 560 };
 
-const finiteInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : undefined);
+const finiteInt = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : undefined;
 
 export function sanitizeBounds(raw: unknown): WindowBounds {
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;

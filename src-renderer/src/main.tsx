@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { ApiProvider } from './api/api-context';
 import { createApiClient } from './api/api-client';
+import { ApiProvider } from './api/api-context';
 import { chooseTransport } from './api/choose-transport';
 import { StartupProblem } from './components/StartupProblem';
 import { applyTheme, initialTheme } from './hooks/use-theme';

@@ -108,6 +108,23 @@ describe.skipIf(!hasChromium)('workbench UI in browser mode', () => {
     await shot('04-run-finished');
   });
 
+  it('re-attaches to a running diagnostic after a reload, cancels it and records it as cancelled', async () => {
+    await page.getByLabel('Matrix sizes').fill('64');
+    await page.getByLabel('Seconds per size').fill('120');
+    await page.getByRole('button', { name: 'Run GEMM diagnostic' }).click();
+    await page.getByTestId('job-step').waitFor();
+    // A reload must find the running job again (jobs.list) and keep following it.
+    await page.reload();
+    await page.getByTestId('job-step').waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    const outcome = page.getByTestId('job-outcome');
+    await outcome.getByText('cancelled').waitFor({ timeout: 30_000 });
+    const runs = await app.handlers['runs.list']({});
+    expect(runs.map((r) => r.status).sort()).toEqual(['cancelled', 'succeeded']);
+    const newest = runs.reduce((a, b) => (a.id > b.id ? a : b));
+    await page.locator(`tr[data-run-id="${newest.id}"]`).getByText('cancelled').waitFor();
+  });
+
   it('switches to the dark theme and remembers it across a reload', async () => {
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
@@ -116,6 +133,16 @@ describe.skipIf(!hasChromium)('workbench UI in browser mode', () => {
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await page.locator('tr[data-run-id]').first().waitFor();
     await shot('05-dark-theme');
+  });
+
+  it('explains what to do when the page is opened without its token', async () => {
+    const bare = await browser.context.newPage();
+    bare.on('pageerror', (err) => problems.push(`page error (no token): ${err.message}`));
+    await bare.goto(server.url.replace(/\?token=.*$/, ''));
+    const alert = bare.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('access token');
+    await bare.close();
   });
 
   it('raised no console or page errors', () => {

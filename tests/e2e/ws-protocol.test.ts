@@ -107,7 +107,11 @@ describe('browser-mode WebSocket API', () => {
   it('answers bad frames with typed errors and keeps the connection open', async () => {
     const c = await connect();
     c.ws.send('{not json');
-    expect(await c.response()).toEqual({ id: null, ok: false, error: { code: 'bad_json', message: expect.any(String) } });
+    expect(await c.response()).toEqual({
+      id: null,
+      ok: false,
+      error: { code: 'bad_json', message: expect.any(String) },
+    });
 
     c.ws.send(JSON.stringify({ id: 7, params: {} }));
     expect(await c.response()).toMatchObject({ id: 7, ok: false, error: { code: 'bad_request' } });
@@ -131,11 +135,19 @@ describe('browser-mode WebSocket API', () => {
   it('broadcasts job events to every connected client', async () => {
     const a = await connect();
     const b = await connect();
-    a.ws.send(JSON.stringify({ id: 1, method: 'jobs.start', params: { kind: 'diagnostics.gemm', params: { sizes: [32], seconds: 0.2 } } }));
+    a.ws.send(
+      JSON.stringify({
+        id: 1,
+        method: 'jobs.start',
+        params: { kind: 'diagnostics.gemm', params: { sizes: [32], seconds: 0.2 } },
+      }),
+    );
     const started = await a.response();
     expect(started).toMatchObject({ id: 1, ok: true, result: { kind: 'diagnostics.gemm' } });
     const jobId = (started.result as { jobId: string }).jobId;
-    const [fa, fb] = (await Promise.all([a.event('job.finished'), b.event('job.finished')])).map((f) => f.data);
+    const [fa, fb] = (await Promise.all([a.event('job.finished'), b.event('job.finished')])).map(
+      (f) => f.data,
+    );
     expect(fa).toMatchObject({ jobId, state: 'succeeded' });
     expect(fb).toMatchObject({ jobId, state: 'succeeded' });
     a.ws.close();

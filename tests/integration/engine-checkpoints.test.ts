@@ -38,7 +38,12 @@ describe('checkpoint variants', () => {
       const names = m.checkpoint.names();
       writeSafetensors(
         path.join(f32, 'model.safetensors'),
-        names.map((name) => ({ name, dtype: 'F32', shape: m.checkpoint.info(name).shape, data: () => m.checkpoint.readF32(name) })),
+        names.map((name) => ({
+          name,
+          dtype: 'F32',
+          shape: m.checkpoint.info(name).shape,
+          data: () => m.checkpoint.readF32(name),
+        })),
       );
       m.checkpoint.close();
       copyFileSync(path.join(bf, 'config.json'), path.join(f32, 'config.json'));

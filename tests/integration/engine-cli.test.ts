@@ -34,7 +34,16 @@ describe('engine CLI commands', () => {
     const r = await cli('inspect', model, '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ modelType: 'qwen2_moe', layers: 2, moeLayers: [0], denseLayers: [1], expertsPerLayer: 8, topK: 2, sharedExperts: 1, dtype: 'F32' });
+    expect(s).toMatchObject({
+      modelType: 'qwen2_moe',
+      layers: 2,
+      moeLayers: [0],
+      denseLayers: [1],
+      expertsPerLayer: 8,
+      topK: 2,
+      sharedExperts: 1,
+      dtype: 'F32',
+    });
     // experts: 8 × 3 × 64 × 32 in layer 0; active: 2 of them
     expect(s.params.experts).toBe(8 * 3 * 64 * 32);
     expect(s.params.activePerToken).toBe(s.params.total - 6 * 3 * 64 * 32);
@@ -48,13 +57,25 @@ describe('engine CLI commands', () => {
     const r = await cli('eval', 'ppl', '--model', model, '--token-ids', idsFile, '--seq-len', '33', '--json');
     expect(r.code).toBe(0);
     const ppl = JSON.parse(r.stdout);
-    expect(Object.keys(ppl).sort()).toEqual(['backend', 'nll', 'peakRssBytes', 'ppl', 'seconds', 'tokens', 'tokensPerSecond', 'windows']);
+    expect(Object.keys(ppl).sort()).toEqual([
+      'backend',
+      'nll',
+      'peakRssBytes',
+      'ppl',
+      'seconds',
+      'tokens',
+      'tokensPerSecond',
+      'windows',
+    ]);
     expect([ppl.tokens, ppl.windows, ppl.backend]).toEqual([32, 1, 'wasm']);
 
     const out = path.join(root, 'logits.json');
     const l = await cli('logits', '--model', model, '--token-ids', idsFile, '--out', out, '--json');
     expect(l.code).toBe(0);
-    const { shape, logits } = JSON.parse(fs.readFileSync(out, 'utf8')) as { shape: number[]; logits: number[] };
+    const { shape, logits } = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      shape: number[];
+      logits: number[];
+    };
     expect(shape).toEqual([33, 272]);
     let nll = 0;
     for (let t = 0; t < 32; t++) {

@@ -10,11 +10,20 @@ import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { disposeMoeView, readMoeView } from '../../src-main/engine/model/layer-weights';
 import { sequenceLogits } from '../../src-main/engine/model/logits';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
-import type { ExpertEvent, LayerOverride, MoeLayerView, RouterEvent, Tensor2D } from '../../src-main/engine/model/types';
+import type {
+  ExpertEvent,
+  LayerOverride,
+  MoeLayerView,
+  RouterEvent,
+  Tensor2D,
+} from '../../src-main/engine/model/types';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
 
-const SEQS = [Array.from({ length: 12 }, (_, i) => (i * 31 + 7) % 256), Array.from({ length: 12 }, (_, i) => (i * 17 + 3) % 256)];
+const SEQS = [
+  Array.from({ length: 12 }, (_, i) => (i * 31 + 7) % 256),
+  Array.from({ length: 12 }, (_, i) => (i * 17 + 3) % 256),
+];
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -126,7 +135,15 @@ describe('streaming executor', () => {
       ...view,
       experts: view.experts.map((e) => ({
         gate: e.gate.kind === 'dense' ? { kind: 'factored', A: e.gate.w, B: eye } : e.gate,
-        up: e.up.kind === 'dense' ? { kind: 'delta', base: e.up.w, A: tf.zeros([e.up.w.shape[0], 2]), B: tf.zeros([2, e.up.w.shape[1]]) } : e.up,
+        up:
+          e.up.kind === 'dense'
+            ? {
+                kind: 'delta',
+                base: e.up.w,
+                A: tf.zeros([e.up.w.shape[0], 2]),
+                B: tf.zeros([2, e.up.w.shape[1]]),
+              }
+            : e.up,
         down: e.down,
       })),
     };
@@ -139,13 +156,36 @@ describe('streaming executor', () => {
     for (const e of view.experts) if (e.up.kind === 'dense') e.up.w.dispose();
   });
 
+  it('dropping experts (router rows sliced) runs; an inconsistent view is refused', async () => {
+    const view = readMoeView(olmoe, 1);
+    const keep = [0, 2, 3, 5, 7];
+    const rows = tf.tensor1d(keep, 'int32');
+    const pruned: MoeLayerView = {
+      ...view,
+      router: tf.gather(view.router, rows) as Tensor2D,
+      experts: keep.map((e) => view.experts[e]!),
+    };
+    const got = await sequenceLogits(olmoe, SEQS[0]!, { overrides: new Map([[1, { moe: pruned }]]) });
+    expect(got.every(Number.isFinite)).toBe(true);
+    const bad: MoeLayerView = { ...view, experts: view.experts.slice(1) };
+    await expect(
+      sequenceLogits(olmoe, SEQS[0]!, { overrides: new Map([[1, { moe: bad }]]) }),
+    ).rejects.toThrow(/router has 8 rows but 7 experts/);
+    tf.dispose([rows, pruned.router]);
+    disposeMoeView(view);
+  });
+
   it('query-chunked attention (tiny score budget) equals one-block attention, with a sliding window', async () => {
     const dir = path.join(root, 'mixtral');
     writeTinyCheckpoint(dir, { arch: 'mixtral', layers: 1, seed: 4 });
     const m = openModel(dir);
     const seq = Array.from({ length: 40 }, (_, i) => (i * 19 + 1) % 256);
     const whole = await sequenceLogits(m, seq);
-    const chunked = await sequenceLogits(m, seq, { scoreBudgetBytes: 2 * 4 * 40 * 7, tokenChunk: 7, logitsBudgetBytes: 272 * 4 * 3 });
+    const chunked = await sequenceLogits(m, seq, {
+      scoreBudgetBytes: 2 * 4 * 40 * 7,
+      tokenChunk: 7,
+      logitsBudgetBytes: 272 * 4 * 3,
+    });
     expect(maxAbs(whole, chunked)).toBeLessThan(1e-5);
     m.checkpoint.close();
   });
@@ -153,6 +193,8 @@ describe('streaming executor', () => {
   it('an aborted signal stops the run with CancelledError', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(sequenceLogits(olmoe, SEQS[0]!, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledError);
+    await expect(sequenceLogits(olmoe, SEQS[0]!, { signal: ac.signal })).rejects.toBeInstanceOf(
+      CancelledError,
+    );
   });
 });

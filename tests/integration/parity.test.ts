@@ -40,11 +40,30 @@ describe.skipIf(!hasNumpy)('parity with the HF reference', () => {
   const variants: { name: string; arch: TinyArch; layers: number; overrides?: Record<string, unknown> }[] = [
     ...TINY_ARCHS.map((arch) => ({ name: arch, arch, layers: 2 })),
     // Qwen2 v5 sliding rule (even layers below max_window_layers) with a window shorter than the sequence
-    { name: 'qwen2_moe+sliding', arch: 'qwen2_moe', layers: 2, overrides: { use_sliding_window: true, sliding_window: 8 } },
+    {
+      name: 'qwen2_moe+sliding',
+      arch: 'qwen2_moe',
+      layers: 2,
+      overrides: { use_sliding_window: true, sliding_window: 8 },
+    },
     // DeepSeek renormalised top-k (sum + 1e-20), MoE every 2nd layer after one dense layer
-    { name: 'deepseek+norm+freq', arch: 'deepseek', layers: 4, overrides: { norm_topk_prob: true, moe_layer_freq: 2 } },
+    {
+      name: 'deepseek+norm+freq',
+      arch: 'deepseek',
+      layers: 4,
+      overrides: { norm_topk_prob: true, moe_layer_freq: 2 },
+    },
     // Mixtral with tied embeddings and no sliding window, transformers v5 rope_parameters
-    { name: 'mixtral+v5rope', arch: 'mixtral', layers: 2, overrides: { sliding_window: null, rope_theta: 1, rope_parameters: { rope_type: 'default', rope_theta: 5000 } } },
+    {
+      name: 'mixtral+v5rope',
+      arch: 'mixtral',
+      layers: 2,
+      overrides: {
+        sliding_window: null,
+        rope_theta: 1,
+        rope_parameters: { rope_type: 'default', rope_theta: 5000 },
+      },
+    },
   ];
   for (const { name, arch, layers, overrides } of variants) {
     it(`${name}: logits and perplexity match`, async () => {
@@ -66,7 +85,16 @@ describe.skipIf(!hasNumpy)('parity with the HF reference', () => {
       // Router hook: same experts (as sets) and weights per token as the reference, first MoE layer
       const layer = model.spec.layerKinds.indexOf('moe');
       const route = JSON.parse(
-        execFileSync('python3', [REF, 'route', '--model', dir, '--ids', idsFile, '--layer', String(layer)]).toString(),
+        execFileSync('python3', [
+          REF,
+          'route',
+          '--model',
+          dir,
+          '--ids',
+          idsFile,
+          '--layer',
+          String(layer),
+        ]).toString(),
       ) as { experts: number[][]; weights: number[][] };
       const seen: { experts: number[]; weights: number[] }[] = [];
       const k = model.spec.routing.topK;
@@ -75,14 +103,18 @@ describe.skipIf(!hasNumpy)('parity with the HF reference', () => {
           onRouter: (e) => {
             if (e.layer !== layer) return;
             for (let t = 0; t < e.experts.length / k; t++) {
-              seen.push({ experts: Array.from(e.experts.slice(t * k, (t + 1) * k)), weights: Array.from(e.weights.slice(t * k, (t + 1) * k)) });
+              seen.push({
+                experts: Array.from(e.experts.slice(t * k, (t + 1) * k)),
+                weights: Array.from(e.weights.slice(t * k, (t + 1) * k)),
+              });
             }
           },
         },
       });
       expect(seen.length).toBe(seq.length);
       seen.forEach((s, t) => {
-        const order = (ex: number[], w: number[]) => ex.map((e, i) => [e, w[i]!] as const).sort((a, b) => a[0] - b[0]);
+        const order = (ex: number[], w: number[]) =>
+          ex.map((e, i) => [e, w[i]!] as const).sort((a, b) => a[0] - b[0]);
         const a = order(s.experts, s.weights);
         const b = order(route.experts[t]!, route.weights[t]!);
         expect(a.map((p) => p[0])).toEqual(b.map((p) => p[0]));

@@ -1,7 +1,7 @@
 // The Electron IPC adapter with a stand-in ipcMain: one channel, sender check, shared dispatch.
 import { describe, expect, it } from 'vitest';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../src-main/ipc/channels';
-import { type InvokeEventLike, forwardEvents, registerIpc } from '../../src-main/ipc/register-ipc';
+import { forwardEvents, type InvokeEventLike, registerIpc } from '../../src-main/ipc/register-ipc';
 import { fakeApp } from './server-fake-app';
 
 type Listener = (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>;
@@ -30,12 +30,18 @@ describe('registerIpc', () => {
     registerIpc(ipc, app, trusted);
     expect([...ipc.handlers.keys()]).toEqual([CALL_CHANNEL]);
     const call = ipc.handlers.get(CALL_CHANNEL)!;
-    expect(await call({ senderFrame: { url: TRUSTED } }, 'models.list', {})).toEqual({ ok: true, result: [] });
+    expect(await call({ senderFrame: { url: TRUSTED } }, 'models.list', {})).toEqual({
+      ok: true,
+      result: [],
+    });
     expect(await call({ senderFrame: { url: TRUSTED } }, 'models.add', { path: '' })).toMatchObject({
       ok: false,
       error: { code: 'bad_request' },
     });
-    expect(await call({ senderFrame: { url: TRUSTED } }, 12, {})).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await call({ senderFrame: { url: TRUSTED } }, 12, {})).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
   });
 
   it('refuses frames from any other page without calling the app', async () => {

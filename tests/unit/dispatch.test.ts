@@ -17,7 +17,10 @@ describe('dispatch', () => {
   it('rejects an unknown method without calling anything', async () => {
     const app = fakeApp({});
     const out = await dispatch(app, 'models.frobnicate', {});
-    expect(out).toEqual({ ok: false, error: { code: 'unknown_method', message: "unknown method 'models.frobnicate'" } });
+    expect(out).toEqual({
+      ok: false,
+      error: { code: 'unknown_method', message: "unknown method 'models.frobnicate'" },
+    });
     expect(app.calls).toHaveLength(0);
   });
 
@@ -92,6 +95,9 @@ describe('dispatch', () => {
     const out = await dispatch(app, 'models.list', {});
     expect(logged).toHaveBeenCalledOnce();
     logged.mockRestore();
-    expect(out).toMatchObject({ ok: false, error: { code: 'internal', message: "'models.list' produced an invalid result" } });
+    expect(out).toMatchObject({
+      ok: false,
+      error: { code: 'internal', message: "'models.list' produced an invalid result" },
+    });
   });
 });

@@ -81,6 +81,12 @@ describe('randomized truncated SVD (tolerances: top-r σ within 1e-3 relative, e
     expect(frobeniusNorm(subtract(usv(U, S, Vt), low)) / frobeniusNorm(low)).toBeLessThan(1e-5);
     expect(orthErr(U)).toBeLessThan(1e-5);
   });
+  it('leaves no tfjs tensors behind (CholQR2 and Householder paths)', () => {
+    const before = tf.memory().numTensors;
+    svdRandomized(decaying(100, 80, 0.9, 28).a, 10);
+    svdRandomized(zeros64(60, 50), 5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
   it('rank 0 gives empty factors; bad rank is an EngineError', () => {
     const a = gaussian(20, 10, 25);
     expect(svdRandomized(a, 0).S.length).toBe(0);

@@ -75,6 +75,9 @@ describe('InputStatisticsAccumulator', () => {
     expect(() => acc.add({ rows: 2, cols: 5, data: new Float32Array(10) })).toThrow(
       /does not match \[tokens, 12\]/,
     );
+    const before = tf.memory().numTensors;
+    acc.add(x);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

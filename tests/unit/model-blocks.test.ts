@@ -44,7 +44,13 @@ describe('RoPE (rotate_half layout)', () => {
     const spec = {
       theta: 100,
       rotaryDim: 4,
-      longrope: { shortFactor: [2, 4], longFactor: [8, 16], originalMaxPositions: 4, shortMscale: 1.5, longMscale: 3 },
+      longrope: {
+        shortFactor: [2, 4],
+        longFactor: [8, 16],
+        originalMaxPositions: 4,
+        shortMscale: 1.5,
+        longMscale: 3,
+      },
     };
     const short = ropeFrequencies(spec, 4);
     expect(short.invFreq[0]).toBeCloseTo(1 / 2, 7);

@@ -27,20 +27,32 @@ describe('model config parsing', () => {
   it('names the bad key', () => {
     const e = err({ ...tinyConfig({ arch: 'mixtral' }), num_local_experts: 'eight' });
     expect(e.field).toBe('num_local_experts');
-    expect(err({ ...tinyConfig({ arch: 'olmoe' }), num_attention_heads: 5 }).field).toBe('num_attention_heads');
+    expect(err({ ...tinyConfig({ arch: 'olmoe' }), num_attention_heads: 5 }).field).toBe(
+      'num_attention_heads',
+    );
   });
 
   it('refuses unimplemented features instead of computing something else', () => {
-    expect(err({ ...tinyConfig({ arch: 'mixtral' }), rope_scaling: { type: 'yarn', factor: 4 } }).field).toBe('rope_scaling');
+    expect(err({ ...tinyConfig({ arch: 'mixtral' }), rope_scaling: { type: 'yarn', factor: 4 } }).field).toBe(
+      'rope_scaling',
+    );
     expect(err({ ...tinyConfig({ arch: 'qwen2_moe' }), hidden_act: 'gelu' }).field).toBe('hidden_act');
-    expect(err({ ...tinyConfig({ arch: 'phimoe' }), num_experts_per_tok: 3 }).field).toBe('num_experts_per_tok');
+    expect(err({ ...tinyConfig({ arch: 'phimoe' }), num_experts_per_tok: 3 }).field).toBe(
+      'num_experts_per_tok',
+    );
     expect(err({ ...tinyConfig({ arch: 'deepseek' }), scoring_func: 'sigmoid' }).field).toBe('scoring_func');
   });
 
   it('applies the HF layer rules: qwen mlp_only_layers / sparse step, deepseek dense prefix and frequency', () => {
-    const q = parseModelSpec({ ...tinyConfig({ arch: 'qwen2_moe', layers: 4 }), mlp_only_layers: [0], decoder_sparse_step: 2 }, FILE);
+    const q = parseModelSpec(
+      { ...tinyConfig({ arch: 'qwen2_moe', layers: 4 }), mlp_only_layers: [0], decoder_sparse_step: 2 },
+      FILE,
+    );
     expect(q.layerKinds).toEqual(['dense', 'moe', 'dense', 'moe']);
-    const d = parseModelSpec({ ...tinyConfig({ arch: 'deepseek', layers: 5 }), first_k_dense_replace: 1, moe_layer_freq: 2 }, FILE);
+    const d = parseModelSpec(
+      { ...tinyConfig({ arch: 'deepseek', layers: 5 }), first_k_dense_replace: 1, moe_layer_freq: 2 },
+      FILE,
+    );
     expect(d.layerKinds).toEqual(['dense', 'dense', 'moe', 'dense', 'moe']);
     expect(d.sharedIntermediate).toBe(2 * 24);
     expect(d.routing).toEqual({ kind: 'softmax-topk', topK: 3, normTopK: false, normEps: 1e-20 });
@@ -67,11 +79,19 @@ describe('model config parsing', () => {
       {
         ...base,
         original_max_position_embeddings: 64,
-        rope_scaling: { type: 'longrope', short_factor: Array(half).fill(1.5), long_factor: Array(half).fill(3), short_mscale: 1.2, long_mscale: 1.2 },
+        rope_scaling: {
+          type: 'longrope',
+          short_factor: Array(half).fill(1.5),
+          long_factor: Array(half).fill(3),
+          short_mscale: 1.2,
+          long_mscale: 1.2,
+        },
       },
       FILE,
     );
     expect(ok.rope.longrope?.shortMscale).toBe(1.2);
-    expect(err({ ...base, rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }).field).toBe('rope_scaling.short_factor');
+    expect(
+      err({ ...base, rope_scaling: { type: 'longrope', short_factor: [1], long_factor: [1] } }).field,
+    ).toBe('rope_scaling.short_factor');
   });
 });

@@ -13,7 +13,15 @@ import { wsTransport } from '../../src-renderer/src/api/ws-transport';
 import { fakeApp } from './server-fake-app';
 
 const TOKEN = 'c'.repeat(64);
-const model = { id: 1, name: 'm', path: '/m', architecture: null, builtin: false, summary: null, addedAt: '2026-01-01T00:00:00.000Z' };
+const model = {
+  id: 1,
+  name: 'm',
+  path: '/m',
+  architecture: null,
+  builtin: false,
+  summary: null,
+  addedAt: '2026-01-01T00:00:00.000Z',
+};
 const app = fakeApp({ 'models.list': async () => [model] });
 let dir: string;
 let server: RunningServer;
@@ -61,7 +69,15 @@ describe('api client over WebSocket', () => {
         resolve(d);
       });
     });
-    app.emit('job.progress', { jobId: 'j', runId: 1, step: 's', layer: null, layers: null, fraction: 0.5, etaSeconds: null });
+    app.emit('job.progress', {
+      jobId: 'j',
+      runId: 1,
+      step: 's',
+      layer: null,
+      layers: null,
+      fraction: 0.5,
+      etaSeconds: null,
+    });
     app.emit('runs.changed', { runId: 77 });
     expect(await got).toEqual({ runId: 77 });
     transport.close();

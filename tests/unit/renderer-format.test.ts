@@ -5,7 +5,7 @@ import { apiUrlFromLocation } from '../../src-renderer/src/api/ws-transport';
 import { parseSizes } from '../../src-renderer/src/components/GemmParamsForm';
 import { gemmRows } from '../../src-renderer/src/components/GemmResultTable';
 import { formatDuration, formatHeadline, runSeconds } from '../../src-renderer/src/format/run-format';
-import { routeFor, ROUTES } from '../../src-renderer/src/routes';
+import { ROUTES, routeFor } from '../../src-renderer/src/routes';
 
 describe('run formatting', () => {
   it('formats durations across units', () => {
@@ -18,18 +18,17 @@ describe('run formatting', () => {
   });
 
   it('derives a duration from timestamps when the store has none', () => {
-    expect(runSeconds({ seconds: null, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:30Z' })).toBe(90);
+    expect(
+      runSeconds({ seconds: null, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:30Z' }),
+    ).toBe(90);
     expect(runSeconds({ seconds: null, startedAt: '2026-01-01T00:00:00Z', finishedAt: null })).toBeNull();
     expect(runSeconds({ seconds: 3, startedAt: null, finishedAt: null })).toBe(3);
   });
 
   it('labels headline metrics, known ones first', () => {
-    expect(formatHeadline({ foo: 1234.5, ppl: 12.345, achievedRatio: 0.5, peakRssBytes: 3 * 1024 ** 3 })).toEqual([
-      'ppl 12.3',
-      'kept 50.0%',
-      'peak 3.0 GB',
-      'foo 1,235',
-    ]);
+    expect(
+      formatHeadline({ foo: 1234.5, ppl: 12.345, achievedRatio: 0.5, peakRssBytes: 3 * 1024 ** 3 }),
+    ).toEqual(['ppl 12.3', 'kept 50.0%', 'peak 3.0 GB', 'foo 1,235']);
     expect(formatHeadline({ 'gflops@512': 23.456 })).toEqual(['23.5 GFLOP/s @512']);
     expect(formatHeadline({ a: 1, b: 2, c: 3 }, 2)).toHaveLength(2);
   });
@@ -45,9 +44,15 @@ describe('diagnostics form and result', () => {
   });
 
   it('reads GEMM rows from an untyped result, skipping malformed entries', () => {
-    expect(gemmRows({ sizes: [{ size: 64, gflops: 2.5 }, { size: 'x', gflops: 1 }, { size: 8, gflops: Number.NaN }] })).toEqual([
-      { size: 64, gflops: 2.5 },
-    ]);
+    expect(
+      gemmRows({
+        sizes: [
+          { size: 64, gflops: 2.5 },
+          { size: 'x', gflops: 1 },
+          { size: 8, gflops: Number.NaN },
+        ],
+      }),
+    ).toEqual([{ size: 64, gflops: 2.5 }]);
     expect(gemmRows(null)).toEqual([]);
     expect(gemmRows({ sizes: 3 })).toEqual([]);
   });
@@ -68,7 +73,9 @@ describe('api helpers', () => {
     const e = new ApiCallError('bad_request', "invalid params for 'models.add'", [
       { path: ['path'], message: 'Too small: expected string to have >=1 characters' },
     ]);
-    expect(describeError(e)).toBe("invalid params for 'models.add' (path: Too small: expected string to have >=1 characters)");
+    expect(describeError(e)).toBe(
+      "invalid params for 'models.add' (path: Too small: expected string to have >=1 characters)",
+    );
     expect(describeError(new ApiCallError('not_found', 'run 3 not found'))).toBe('run 3 not found');
     expect(describeError('plain')).toBe('plain');
   });

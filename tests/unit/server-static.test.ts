@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src-main/server/index';
 import { contentTypeFor } from '../../src-main/server/content-types';
+import { type RunningServer, startServer } from '../../src-main/server/index';
 import { isLoopbackHost, urlHostFor } from '../../src-main/server/network-host';
 import { resolveInside } from '../../src-main/server/static-files';
 import { fakeApp } from './server-fake-app';
@@ -43,7 +43,9 @@ function rawStatus(requestPath: string): Promise<{ status: number; body: string 
     sock.on('data', (d) => {
       text += d.toString();
     });
-    sock.on('end', () => resolve({ status: Number(text.split(' ')[1]), body: text.split('\r\n\r\n')[1] ?? '' }));
+    sock.on('end', () =>
+      resolve({ status: Number(text.split(' ')[1]), body: text.split('\r\n\r\n')[1] ?? '' }),
+    );
     sock.on('error', reject);
   });
 }
@@ -81,7 +83,13 @@ describe('static files', () => {
   });
 
   it('never serves a file outside the renderer folder', async () => {
-    for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%5csecret.txt']) {
+    for (const p of [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/%2e%2e%5csecret.txt',
+    ]) {
       const { status, body } = await rawStatus(p);
       expect(body, p).not.toContain('do not serve');
       expect([200, 400, 404], p).toContain(status);
@@ -116,7 +124,8 @@ describe('path and host helpers', () => {
   });
 
   it('tells loopback from network addresses', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'])
+      expect(isLoopbackHost(h), h).toBe(true);
     for (const h of ['0.0.0.0', '::', '192.168.1.4', 'example.com']) expect(isLoopbackHost(h), h).toBe(false);
     expect(urlHostFor('::1')).toBe('[::1]');
     expect(urlHostFor('127.0.0.1')).toBe('127.0.0.1');

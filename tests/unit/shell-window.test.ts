@@ -28,7 +28,13 @@ describe('window bounds', () => {
   it('round-trips through the home folder', () => {
     const home = tmpHome();
     writeWindowBounds(home, { x: 40, y: 30, width: 1200, height: 900, maximized: true });
-    expect(readWindowBounds(home, SCREEN)).toEqual({ x: 40, y: 30, width: 1200, height: 900, maximized: true });
+    expect(readWindowBounds(home, SCREEN)).toEqual({
+      x: 40,
+      y: 30,
+      width: 1200,
+      height: 900,
+      maximized: true,
+    });
   });
 
   it('uses defaults for a missing or corrupt file', () => {
@@ -57,12 +63,17 @@ describe('window bounds', () => {
 
 describe('launch flags', () => {
   it('reads --home and --backend in both spellings', () => {
-    expect(parseLaunchArgs(['electron', '.', '--home', '/d', '--backend=wasm'])).toEqual({ home: '/d', backend: 'wasm' });
+    expect(parseLaunchArgs(['electron', '.', '--home', '/d', '--backend=wasm'])).toEqual({
+      home: '/d',
+      backend: 'wasm',
+    });
     expect(parseLaunchArgs(['electron', '.'])).toEqual({ home: undefined, backend: undefined });
   });
 
   it('rejects an unknown backend by name', () => {
-    expect(() => parseLaunchArgs(['--backend', 'tpu'])).toThrow(/--backend: expected one of node-gpu, node, wasm, cpu, got 'tpu'/);
+    expect(() => parseLaunchArgs(['--backend', 'tpu'])).toThrow(
+      /--backend: expected one of node-gpu, node, wasm, cpu, got 'tpu'/,
+    );
   });
 });
 
@@ -73,10 +84,16 @@ describe('application menu', () => {
   it('offers open-model-folder and about on every platform, wired to the actions', () => {
     for (const platform of ['linux', 'darwin', 'win32'] as const) {
       const hits: string[] = [];
-      const menu = appMenuTemplate({ openModelFolder: () => hits.push('open'), about: () => hits.push('about') }, platform);
+      const menu = appMenuTemplate(
+        { openModelFolder: () => hits.push('open'), about: () => hits.push('about') },
+        platform,
+      );
       const all = labels(menu);
       expect(all, platform).toContain('Open Model Folder…');
-      expect(all.filter((l) => l === 'About MoE Workbench'), platform).toHaveLength(1);
+      expect(
+        all.filter((l) => l === 'About MoE Workbench'),
+        platform,
+      ).toHaveLength(1);
       const find = (items: MenuItem[], label: string): MenuItem | undefined =>
         items.map((i) => (i.label === label ? i : find(i.submenu ?? [], label))).find(Boolean);
       find(menu, 'Open Model Folder…')!.click!();

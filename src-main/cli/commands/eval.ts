@@ -5,7 +5,12 @@ import type { Command } from 'commander';
 import { EngineError } from '../../engine/errors';
 import { type PerplexityResult, perplexity } from '../../engine/eval/perplexity';
 import { readTokenIds } from '../../engine/eval/token-ids';
-import { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } from '../../engine/io/datasets';
+import {
+  defaultDataDirs,
+  joinForPerplexity,
+  loadDatasetRows,
+  resolveDataset,
+} from '../../engine/io/datasets';
 import { loadTokenizer } from '../../engine/io/tokenizer';
 import { openModel } from '../../engine/model/model';
 import { initBackend } from '../../engine/tensor/backend';
@@ -34,7 +39,10 @@ async function tokensFor(opts: PplOptions, ctx: CliContext): Promise<number[]> {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new EngineError(`cannot read text file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file, field: '--text' });
+      throw new EngineError(`cannot read text file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+        file,
+        field: '--text',
+      });
     }
   } else {
     const ref = resolveDataset(opts.dataset!, { dataDirs: [...opts.dataDir, ...defaultDataDirs()] });
@@ -56,9 +64,14 @@ export function register(program: Command, ctx: CliContext): void {
   const evalCmd = program.command('eval').description('evaluate a model');
   evalCmd
     .command('ppl')
-    .description('perplexity: rows joined with "\\n\\n", tokenized once, non-overlapping windows, tail dropped')
+    .description(
+      'perplexity: rows joined with "\\n\\n", tokenized once, non-overlapping windows, tail dropped',
+    )
     .requiredOption('--model <dir>', 'Hugging Face model folder')
-    .option('--dataset <name|path>', 'built-in dataset (wikitext2, ptb, c4, ...) or a .txt/.jsonl/.parquet file')
+    .option(
+      '--dataset <name|path>',
+      'built-in dataset (wikitext2, ptb, c4, ...) or a .txt/.jsonl/.parquet file',
+    )
     .option('--text <file>', 'a UTF-8 text file, tokenized as one string')
     .option('--token-ids <file>', '{"ids": [...]} as written by `moe-bench tokenize`')
     .option('--seq-len <n>', 'window length in tokens', positiveInt, 2048)
@@ -67,18 +80,19 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--data-dir <dir>', 'extra folder to search for built-in datasets (repeatable)', collect, [])
     .action(async (opts: PplOptions) => {
       const sources = [opts.dataset, opts.text, opts.tokenIds].filter((v) => v !== undefined).length;
-      if (sources !== 1) throw usageError('eval ppl needs exactly one of --dataset NAME, --text FILE or --token-ids FILE');
+      if (sources !== 1)
+        throw usageError('eval ppl needs exactly one of --dataset NAME, --text FILE or --token-ids FILE');
       const model = openModel(opts.model);
       try {
         const ids = await tokensFor(opts, ctx);
-        if (ids.length < 2) throw new EngineError(`the sequence has ${ids.length} token(s); perplexity needs at least 2`, { field: 'tokens' });
         await initBackend({ force: ctx.globals().backend });
         const r = await perplexity(model, ids, {
           seqLen: opts.seqLen,
           ...(opts.maxWindows !== undefined ? { maxWindows: opts.maxWindows } : {}),
           ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
           onProgress: (p) => {
-            if (p.layer === p.layers - 1 || ctx.globals().verbose) ctx.progress(`windows ${p.windowsDone}/${p.windows}: layer ${p.layer + 1}/${p.layers}`);
+            if (p.layer === p.layers - 1 || ctx.globals().verbose)
+              ctx.progress(`windows ${p.windowsDone}/${p.windows}: layer ${p.layer + 1}/${p.layers}`);
           },
         });
         ctx.output(r, human);

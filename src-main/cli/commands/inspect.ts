@@ -4,7 +4,8 @@ import { type ModelSummary, summarize } from '../../engine/model/inspect';
 import { openModel } from '../../engine/model/model';
 import type { CliContext } from '../context';
 
-const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : String(n));
+const fmt = (n: number) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : String(n);
 
 function human(s: ModelSummary): string {
   return [

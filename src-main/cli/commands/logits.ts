@@ -30,7 +30,9 @@ export function register(program: Command, ctx: CliContext): void {
         fs.writeSync(fd, `{"shape":[${shape.join(',')}],"logits":[`);
         const V = shape[1]!;
         for (let t = 0; t < ids.length; t++) {
-          const row = Array.from(logits.subarray(t * V, (t + 1) * V), (v) => (Number.isFinite(v) ? String(v) : 'null'));
+          const row = Array.from(logits.subarray(t * V, (t + 1) * V), (v) =>
+            Number.isFinite(v) ? String(v) : 'null',
+          );
           fs.writeSync(fd, (t ? ',' : '') + row.join(','));
         }
         fs.writeSync(fd, ']}\n');

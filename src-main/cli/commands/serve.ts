@@ -1,7 +1,7 @@
 // `moe-bench serve`: browser mode. The same services as the desktop app behind a loopback HTTP +
 // WebSocket server; the page URL carries the access token. Runs until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process';
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { createApp } from '../../app/create-app';
 import { isLoopbackHost, startServer } from '../../server/index';
 import { ensureRendererBuilt } from '../../server/renderer-build';
@@ -12,7 +12,8 @@ export const DEFAULT_PORT = 7321;
 
 function portNumber(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
   return n;
 }
 
@@ -24,7 +25,9 @@ function openInBrowser(url: string): void {
         ? ['cmd', ['/c', 'start', '', url]]
         : ['xdg-open', [url]];
   try {
-    spawn(cmd, args, { detached: true, stdio: 'ignore' }).on('error', () => {}).unref();
+    spawn(cmd, args, { detached: true, stdio: 'ignore' })
+      .on('error', () => {})
+      .unref();
   } catch {
     // no browser launcher: the URL is printed anyway
   }
@@ -53,7 +56,11 @@ export function register(program: Command, ctx: CliContext): void {
     .command('serve')
     .description('serve the workbench UI to a browser (http + WebSocket, token-protected)')
     .option('--port <n>', 'port to listen on (0 = any free port)', portNumber, DEFAULT_PORT)
-    .option('--host <addr>', 'address to bind; anything but loopback exposes the workbench to the network', '127.0.0.1')
+    .option(
+      '--host <addr>',
+      'address to bind; anything but loopback exposes the workbench to the network',
+      '127.0.0.1',
+    )
     .option('--open', 'open the page in the default browser', false)
     .action(async (o: ServeOptions) => {
       const g = ctx.globals();
@@ -61,7 +68,9 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         rendererDir = await ensureRendererBuilt({ log: (line) => ctx.progress(line) });
       } catch (e) {
-        throw new CliError((e as Error).message.split('\n')[0]!, { hint: 'run `npm run build` (or `npm run build:renderer`)' });
+        throw new CliError((e as Error).message.split('\n')[0]!, {
+          hint: 'run `npm run build` (or `npm run build:renderer`)',
+        });
       }
       const app = await createApp({ mode: 'browser', home: g.home, backend: g.backend });
       let server: Awaited<ReturnType<typeof startServer>>;
@@ -71,7 +80,9 @@ export function register(program: Command, ctx: CliContext): void {
         await app.close();
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') {
-          throw new CliError(`port ${o.port} is already in use`, { hint: 'pass --port N, or --port 0 for any free port' });
+          throw new CliError(`port ${o.port} is already in use`, {
+            hint: 'pass --port N, or --port 0 for any free port',
+          });
         }
         throw e;
       }
@@ -80,7 +91,8 @@ export function register(program: Command, ctx: CliContext): void {
           `warning: listening on ${o.host}, not loopback: anyone who can reach this address and has the token can use the workbench`,
         );
       }
-      if (g.json) ctx.io.stdout(`${JSON.stringify({ url: server.url, token: server.token, port: server.port })}\n`);
+      if (g.json)
+        ctx.io.stdout(`${JSON.stringify({ url: server.url, token: server.token, port: server.port })}\n`);
       else {
         ctx.io.stdout(`MoE Workbench is serving at\n\n  ${server.url}\n\n`);
         ctx.progress(`store: ${app.storePath}\nPress Ctrl+C to stop.`);

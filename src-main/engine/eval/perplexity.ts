@@ -9,7 +9,10 @@ import { activeBackend, tf } from '../tensor/backend';
 export interface PerplexityOptions extends Omit<ExecutorOptions, 'onLayerDone'> {
   seqLen?: number;
   maxWindows?: number;
-  /** Windows per batch pushed through each layer together. Default: all windows (≤ 8). */
+  /**
+   * Windows pushed through each layer together (each layer is loaded once per batch). Default: as
+   * many as keep the batch's hidden states within ~256 MiB — all of them for small models.
+   */
   batch?: number;
   onProgress?(e: { windowsDone: number; windows: number; layer: number; layers: number }): void;
 }
@@ -35,7 +38,10 @@ export function peakRssBytes(): number {
 export function blockNll(logits: tf.Tensor2D, targets: Int32Array): number {
   const [n, V] = logits.shape;
   const lse = tf.tidy(() => tf.logSumExp(logits, 1));
-  const flatIdx = tf.tensor1d(Int32Array.from(targets, (t, i) => i * V + t), 'int32');
+  const flatIdx = tf.tensor1d(
+    Int32Array.from(targets, (t, i) => i * V + t),
+    'int32',
+  );
   const picked = tf.tidy(() => tf.gather(tf.reshape(logits, [n * V]), flatIdx));
   const a = lse.dataSync();
   const b = picked.dataSync();
@@ -45,10 +51,24 @@ export function blockNll(logits: tf.Tensor2D, targets: Int32Array): number {
   return s;
 }
 
-export async function perplexity(model: LoadedModel, tokens: ArrayLike<number>, opts: PerplexityOptions = {}): Promise<PerplexityResult> {
+/** Windows per batch so that the [B·T, h] f32 hidden states stay within ~256 MiB. */
+export function defaultBatch(hidden: number, seqLen: number): number {
+  return Math.max(1, Math.floor((256 * 2 ** 20) / (seqLen * hidden * 4)));
+}
+
+export async function perplexity(
+  model: LoadedModel,
+  tokens: ArrayLike<number>,
+  opts: PerplexityOptions = {},
+): Promise<PerplexityResult> {
   const seqLen = opts.seqLen ?? 2048;
   if (!Number.isInteger(seqLen) || seqLen < 2) {
     throw new EngineError(`sequence length must be an integer ≥ 2, got ${seqLen}`, { field: 'seqLen' });
+  }
+  if (tokens.length < 2) {
+    throw new EngineError(`the sequence has ${tokens.length} token(s); perplexity needs at least 2`, {
+      field: 'tokens',
+    });
   }
   if (tokens.length < seqLen) {
     throw new EngineError(`only ${tokens.length} tokens, fewer than one window of ${seqLen}`, {
@@ -58,7 +78,7 @@ export async function perplexity(model: LoadedModel, tokens: ArrayLike<number>, 
   }
   let windows = Math.floor(tokens.length / seqLen);
   if (opts.maxWindows !== undefined) windows = Math.min(windows, Math.max(1, opts.maxWindows));
-  const batch = Math.max(1, Math.min(opts.batch ?? Math.min(windows, 8), windows));
+  const batch = Math.max(1, Math.min(opts.batch ?? defaultBatch(model.spec.hidden, seqLen), windows));
   const layers = model.spec.layers;
   let done = 0;
   const exec = new StreamingExecutor(model, {
@@ -71,7 +91,10 @@ export async function perplexity(model: LoadedModel, tokens: ArrayLike<number>, 
   try {
     for (let w0 = 0; w0 < windows; w0 += batch) {
       const nb = Math.min(batch, windows - w0);
-      const seqs = Array.from({ length: nb }, (_, i) => Array.prototype.slice.call(tokens, (w0 + i) * seqLen, (w0 + i + 1) * seqLen) as number[]);
+      const seqs = Array.from(
+        { length: nb },
+        (_, i) => Array.prototype.slice.call(tokens, (w0 + i) * seqLen, (w0 + i + 1) * seqLen) as number[],
+      );
       const x = await exec.forward(exec.embed(seqs));
       try {
         await exec.logitsChunks(x.hidden, (r0, logits) => {
@@ -89,7 +112,9 @@ export async function perplexity(model: LoadedModel, tokens: ArrayLike<number>, 
           }
           if (keep.length === 0) return;
           const sub =
-            keep.length === n ? logits : tf.tidy(() => tf.gather(logits, tf.tensor1d(keep, 'int32')) as tf.Tensor2D);
+            keep.length === n
+              ? logits
+              : tf.tidy(() => tf.gather(logits, tf.tensor1d(keep, 'int32')) as tf.Tensor2D);
           nll += blockNll(sub, Int32Array.from(targets));
           if (sub !== logits) sub.dispose();
           predicted += keep.length;

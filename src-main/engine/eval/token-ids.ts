@@ -9,11 +9,22 @@ export function readTokenIds(file: string): number[] {
   try {
     data = JSON.parse(fs.readFileSync(abs, 'utf8'));
   } catch (e) {
-    throw new EngineError(`cannot read token ids: ${(e as Error).message.split('\n')[0]}`, { file: abs, cause: e });
+    throw new EngineError(`cannot read token ids: ${(e as Error).message.split('\n')[0]}`, {
+      file: abs,
+      cause: e,
+    });
   }
   const ids = Array.isArray(data) ? data : (data as { ids?: unknown } | null)?.ids;
-  if (!Array.isArray(ids)) throw new EngineError('expected {"ids": [int, ...]} or a JSON array of ints', { file: abs, field: 'ids' });
+  if (!Array.isArray(ids))
+    throw new EngineError('expected {"ids": [int, ...]} or a JSON array of ints', {
+      file: abs,
+      field: 'ids',
+    });
   const bad = ids.findIndex((v) => !Number.isInteger(v) || (v as number) < 0);
-  if (bad >= 0) throw new EngineError(`ids[${bad}] = ${JSON.stringify(ids[bad])} is not a non-negative integer`, { file: abs, field: 'ids' });
+  if (bad >= 0)
+    throw new EngineError(`ids[${bad}] = ${JSON.stringify(ids[bad])} is not a non-negative integer`, {
+      file: abs,
+      field: 'ids',
+    });
   return ids as number[];
 }

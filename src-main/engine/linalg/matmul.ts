@@ -56,4 +56,3 @@ export function gramTf(a: Matrix): Matrix64 {
   out.dispose();
   return { rows: g.rows, cols: g.cols, data: Float64Array.from(g.data) };
 }
-

@@ -1,7 +1,10 @@
 // Rank-r SVD with a method switch. 'exact' runs the f64 Golub–Kahan SVD and truncates; 'randomized'
 // runs HMT on the tfjs backend; 'auto' picks exact when the matrix is small or r + oversampling is a
-// large fraction of min(m, n) (where the sketch saves little and loses accuracy). Crossover measured
-// on wasm (bench/linalg.bench.ts): see EXACT_MAX_MIN_DIM and EXACT_MIN_FRACTION.
+// large fraction of min(m, n). Crossover measured on wasm (2 shared cores, power-law spectrum,
+// 512×1024, q = 2): exact 3.9–4.9 s; randomized 0.9 s at r = 128, 2.2 s at r = 256 ((r+p)/k = 0.52),
+// 7.3 s at r = 384 (0.77). The randomized core SVD (f64, l×n) dominates and grows like l², so the time
+// crossover sits near (r+p)/k ≈ 0.6; with q = 2 the randomized residual is also 3–4 % above optimal
+// on flat spectra, so we switch to exact from 0.5.
 import { EngineError } from '../errors';
 import type { Matrix } from './matrix';
 import { checkRank, type RandomizedSvdOptions, svdRandomized } from './svd-randomized';

@@ -92,18 +92,29 @@ interface RopeFields {
  * θ and the scaling block, from either the v4 keys (rope_theta, rope_scaling) or the v5
  * rope_parameters. Partial rotary is refused: none of the supported families uses it.
  */
-export function ropeSettings(c: RopeFields, file: string): { theta: number; scaling: Record<string, unknown> | null } {
+export function ropeSettings(
+  c: RopeFields,
+  file: string,
+): { theta: number; scaling: Record<string, unknown> | null } {
   const p = c.rope_parameters;
   const pt = p?.rope_theta;
   if (pt !== undefined && (typeof pt !== 'number' || !(pt > 0))) {
     throw new EngineError('expected a positive number', { file, field: 'rope_parameters.rope_theta' });
   }
-  const pf = c.partial_rotary_factor ?? (typeof p?.partial_rotary_factor === 'number' ? p.partial_rotary_factor : null);
+  const pf =
+    c.partial_rotary_factor ??
+    (typeof p?.partial_rotary_factor === 'number' ? p.partial_rotary_factor : null);
   if (pf !== null && pf !== 1) {
-    throw new EngineError(`partial_rotary_factor ${pf} is not implemented (expected 1)`, { file, field: 'partial_rotary_factor' });
+    throw new EngineError(`partial_rotary_factor ${pf} is not implemented (expected 1)`, {
+      file,
+      field: 'partial_rotary_factor',
+    });
   }
   const pType = p ? String(p.rope_type ?? p.type ?? 'default') : 'default';
-  return { theta: (pt as number | undefined) ?? c.rope_theta, scaling: c.rope_scaling ?? (pType !== 'default' ? p : null) };
+  return {
+    theta: (pt as number | undefined) ?? c.rope_theta,
+    scaling: c.rope_scaling ?? (pType !== 'default' ? p : null),
+  };
 }
 
 /** Only unscaled RoPE is implemented in the generic path; anything else must fail loudly. */
@@ -127,10 +138,13 @@ export function headDivisible(hidden: number, heads: number, kvHeads: number, fi
     });
   }
   if (heads % kvHeads !== 0) {
-    throw new EngineError(`num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`, {
-      file,
-      field: 'num_key_value_heads',
-    });
+    throw new EngineError(
+      `num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`,
+      {
+        file,
+        field: 'num_key_value_heads',
+      },
+    );
   }
   return hidden / heads;
 }

@@ -18,7 +18,16 @@ import {
 import { deepseekLayerKinds } from './moe-layout';
 
 const schema = z.looseObject({
-  ...commonFields({ vocab: 102400, hidden: 4096, intermediate: 11008, layers: 30, heads: 32, kvHeads: null, eps: 1e-6, theta: 10000 }),
+  ...commonFields({
+    vocab: 102400,
+    hidden: 4096,
+    intermediate: 11008,
+    layers: 30,
+    heads: 32,
+    kvHeads: null,
+    eps: 1e-6,
+    theta: 10000,
+  }),
   attention_bias: z.boolean().default(false),
   moe_intermediate_size: posInt.default(1407),
   n_shared_experts: nonNegInt.nullable().default(null),
@@ -38,17 +47,24 @@ export const deepseek: ArchAdapter = {
     requireSilu(c.hidden_act, file);
     const theta = requireNoRopeScaling(c, file);
     if (c.scoring_func !== 'softmax') {
-      throw new EngineError(`scoring_func '${c.scoring_func}' is not supported (DeepSeek-MoE v1 uses 'softmax')`, {
-        file,
-        field: 'scoring_func',
-      });
+      throw new EngineError(
+        `scoring_func '${c.scoring_func}' is not supported (DeepSeek-MoE v1 uses 'softmax')`,
+        {
+          file,
+          field: 'scoring_func',
+        },
+      );
     }
     const kvHeads = c.num_key_value_heads ?? c.num_attention_heads;
     const headDim = headDivisible(c.hidden_size, c.num_attention_heads, kvHeads, file);
     const routed = c.n_routed_experts;
     const topK = c.num_experts_per_tok ?? 0;
     if (routed !== null) {
-      if (topK < 1) throw new EngineError('required when n_routed_experts is set', { file, field: 'num_experts_per_tok' });
+      if (topK < 1)
+        throw new EngineError('required when n_routed_experts is set', {
+          file,
+          field: 'num_experts_per_tok',
+        });
       requireTopK(topK, routed, file, 'num_experts_per_tok');
     }
     const L = c.num_hidden_layers;

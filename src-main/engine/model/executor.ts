@@ -9,6 +9,7 @@ import { layerNorm } from './blocks/layer-norm';
 import { moeBlock } from './blocks/moe-block';
 import { rmsNorm } from './blocks/rms-norm';
 import { type RopeTables, ropeTables } from './blocks/rope';
+import { readRows } from './embedding-rows';
 import { disposeExecLayer, type ExecLayer, loadExecLayer, type NormWeights } from './layer-weights';
 import type { LoadedModel } from './model';
 import type { LayerObserver, LayerOverride, Tensor2D } from './types';
@@ -50,21 +51,25 @@ export class StreamingExecutor {
     const { spec, checkpoint } = this.model;
     const T = seqs[0]?.length ?? 0;
     if (seqs.length === 0 || T === 0) throw new EngineError('no tokens to run', { field: 'token ids' });
-    if (seqs.some((s) => s.length !== T)) throw new EngineError('all sequences of a batch must have the same length', { field: 'token ids' });
+    if (seqs.some((s) => s.length !== T))
+      throw new EngineError('all sequences of a batch must have the same length', { field: 'token ids' });
     const h = spec.hidden;
-    const table = checkpoint.readF32(spec.names.embed);
-    const out = new Float32Array(seqs.length * T * h);
+    const flat = new Int32Array(seqs.length * T);
     seqs.forEach((s, b) => {
       for (let t = 0; t < T; t++) {
         const id = s[t]!;
         if (!Number.isInteger(id) || id < 0 || id >= spec.vocab) {
-          throw new EngineError(`token id ${id} at position ${t} is outside the vocabulary 0..${spec.vocab - 1}`, {
-            field: 'token ids',
-          });
+          throw new EngineError(
+            `token id ${id} at position ${t} is outside the vocabulary 0..${spec.vocab - 1}`,
+            {
+              field: 'token ids',
+            },
+          );
         }
-        out.set(table.subarray(id * h, (id + 1) * h), (b * T + t) * h);
+        flat[b * T + t] = id;
       }
     });
+    const out = readRows(checkpoint, spec.names.embed, flat);
     return { hidden: tf.tensor2d(out, [seqs.length * T, h]), batch: seqs.length, seqLen: T };
   }
 
@@ -87,7 +92,11 @@ export class StreamingExecutor {
   }
 
   /** Run decoder layer l on x (not consumed); returns the new hidden states (caller owns them). */
-  async runLayer(l: number, x: HiddenBatch, observer: LayerObserver | undefined = this.opts.observer): Promise<Tensor2D> {
+  async runLayer(
+    l: number,
+    x: HiddenBatch,
+    observer: LayerObserver | undefined = this.opts.observer,
+  ): Promise<Tensor2D> {
     this.checkCancelled();
     const override = this.opts.overrides?.get(l);
     if (override?.skipBlock) return tf.clone(x.hidden);
@@ -99,7 +108,12 @@ export class StreamingExecutor {
     }
   }
 
-  private async runLoadedLayer(l: number, w: ExecLayer, x: HiddenBatch, obs: LayerObserver | undefined): Promise<Tensor2D> {
+  private async runLoadedLayer(
+    l: number,
+    w: ExecLayer,
+    x: HiddenBatch,
+    obs: LayerObserver | undefined,
+  ): Promise<Tensor2D> {
     const { spec } = this.model;
     await obs?.onLayerInput?.({ layer: l, hidden: x.hidden, batch: x.batch, seqLen: x.seqLen });
     const xn = this.norm(x.hidden, w.inputNorm);
@@ -132,7 +146,10 @@ export class StreamingExecutor {
         const n = Math.min(chunk, rows - r0);
         const hc = rows <= chunk ? h1 : (tf.slice(h1, [r0, 0], [n, spec.hidden]) as Tensor2D);
         const hn = this.norm(hc, w.postNorm);
-        const y = w.ffn.kind === 'dense' ? gatedMlp(hn, w.ffn.mlp, false).out : await moeBlock(hn, w.ffn.moe, l, r0, obs);
+        const y =
+          w.ffn.kind === 'dense'
+            ? gatedMlp(hn, w.ffn.mlp, false).out
+            : await moeBlock(hn, w.ffn.moe, l, r0, obs);
         parts.push(tf.add(hc, y) as Tensor2D);
         tf.dispose(hc === h1 ? [hn, y] : [hc, hn, y]);
       }
@@ -169,7 +186,10 @@ export class StreamingExecutor {
    * Final norm + lm_head in row chunks sized so one [rows, V] logits block fits the budget; the
    * callback gets each block (disposed after it returns). Full logits never exist at once.
    */
-  async logitsChunks(hidden: Tensor2D, cb: (rowStart: number, logits: Tensor2D) => void | Promise<void>): Promise<void> {
+  async logitsChunks(
+    hidden: Tensor2D,
+    cb: (rowStart: number, logits: Tensor2D) => void | Promise<void>,
+  ): Promise<void> {
     const { spec, checkpoint: ck } = this.model;
     const n = spec.names;
     const owned: tf.Tensor[] = [];
@@ -180,7 +200,9 @@ export class StreamingExecutor {
         normW.bias = ck.readTensor(`${n.finalNorm}.bias`) as tf.Tensor1D;
         owned.push(normW.bias);
       }
-      const headT = ck.readTensor(spec.tieEmbeddings ? n.embed : `${n.lmHead}.weight`, { transpose: true }) as Tensor2D;
+      const headT = ck.readTensor(spec.tieEmbeddings ? n.embed : `${n.lmHead}.weight`, {
+        transpose: true,
+      }) as Tensor2D;
       owned.push(headT);
       const bias = spec.lmHeadBias ? (ck.readTensor(`${n.lmHead}.bias`) as tf.Tensor1D) : undefined;
       if (bias) owned.push(bias);

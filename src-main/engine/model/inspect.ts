@@ -47,7 +47,8 @@ export function summarize(model: LoadedModel): ModelSummary {
   }
   const topK = spec.routing.topK;
   let activeExperts = 0;
-  for (const { params, ids } of perLayer.values()) activeExperts += (params / ids.size) * Math.min(topK, ids.size);
+  for (const { params, ids } of perLayer.values())
+    activeExperts += (params / ids.size) * Math.min(topK, ids.size);
   const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
   return {
     architecture: spec.architecture,

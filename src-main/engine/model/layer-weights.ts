@@ -1,5 +1,6 @@
 // Loading one decoder layer: executable (pre-transposed) weights for the executor, and the HF-layout
 // MoE view for compression methods. Both are owned by the caller and freed with the dispose helpers.
+import { EngineError } from '../errors';
 import { tf } from '../tensor/backend';
 import type { AttentionWeights } from './blocks/attention';
 import type { ExecExpert } from './blocks/gated-mlp';
@@ -43,7 +44,11 @@ function norm(r: ReturnType<typeof reader>, prefix: string, withBias: boolean): 
   return withBias ? { weight, bias: r.vec(`${prefix}.bias`) } : { weight };
 }
 
-function execMlp(r: ReturnType<typeof reader>, prefix: string, proj: { gate: string; up: string; down: string }): ExecExpert {
+function execMlp(
+  r: ReturnType<typeof reader>,
+  prefix: string,
+  proj: { gate: string; up: string; down: string },
+): ExecExpert {
   const lin = (p: string): ExecLinear => ({ kind: 'dense', wT: r.wT(`${prefix}.${p}.weight`) });
   return { gate: lin(proj.gate), up: lin(proj.up), down: lin(proj.down) };
 }
@@ -88,11 +93,16 @@ export function loadExecLayer(model: LoadedModel, l: number, override?: LayerOve
     layer.ffn = { kind: 'dense', mlp: execMlp(r, n.denseMlp(l), STD) };
   } else {
     const m = n.moe(l);
-    const experts = Array.from({ length: spec.experts }, (_, e) => execMlp(r, `${m}.experts.${e}`, n.expertProj));
+    const experts = Array.from({ length: spec.experts }, (_, e) =>
+      execMlp(r, `${m}.experts.${e}`, n.expertProj),
+    );
     const moe: ExecMoe = { routerT: r.wT(`${m}.${n.router}.weight`), experts, routing: spec.routing };
     if (spec.sharedIntermediate > 0 && n.sharedExpert) {
       const sh = execMlp(r, `${m}.${n.sharedExpert}`, STD);
-      moe.shared = spec.sharedGate && n.sharedExpertGate ? { ...sh, gateT: r.wT(`${m}.${n.sharedExpertGate}.weight`) } : sh;
+      moe.shared =
+        spec.sharedGate && n.sharedExpertGate
+          ? { ...sh, gateT: r.wT(`${m}.${n.sharedExpertGate}.weight`) }
+          : sh;
     }
     layer.ffn = { kind: 'moe', moe };
   }
@@ -106,21 +116,66 @@ export function disposeExecLayer(layer: ExecLayer): void {
 
 /** Executable form of a view; `owned` are the transposes made here (the view's tensors stay the caller's). */
 export function moeViewToExec(view: MoeLayerView): { exec: ExecMoe; owned: tf.Tensor[] } {
+  checkMoeView(view);
   const memo = new Map<tf.Tensor, Tensor2D>();
   const ex = (w: ExpertWeights): ExecExpert => ({
     gate: toExecLinear(w.gate, memo),
     up: toExecLinear(w.up, memo),
     down: toExecLinear(w.down, memo),
   });
-  const exec: ExecMoe = { routerT: tf.transpose(view.router) as Tensor2D, experts: view.experts.map(ex), routing: view.routing };
+  const exec: ExecMoe = {
+    routerT: tf.transpose(view.router) as Tensor2D,
+    experts: view.experts.map(ex),
+    routing: view.routing,
+  };
   if (view.routerBias) exec.routerBias = view.routerBias;
   if (view.shared) {
     const s = ex(view.shared);
-    exec.shared = view.shared.gateWeight ? { ...s, gateT: tf.transpose(view.shared.gateWeight) as Tensor2D } : s;
+    exec.shared = view.shared.gateWeight
+      ? { ...s, gateT: tf.transpose(view.shared.gateWeight) as Tensor2D }
+      : s;
   }
   const owned: tf.Tensor[] = [exec.routerT, ...memo.values()];
   if (exec.shared?.gateT) owned.push(exec.shared.gateT);
   return { exec, owned };
+}
+
+function linearShape(L: Linear): [number, number] {
+  if (L.kind === 'dense') return L.w.shape;
+  if (L.kind === 'delta') return L.base.shape;
+  return [L.A.shape[0], L.B.shape[1]];
+}
+
+/** A replacement view must be self-consistent: one router row per expert, matching widths. */
+export function checkMoeView(view: MoeLayerView): void {
+  const where = { field: `layer ${view.layer} override` };
+  const [N, h] = view.router.shape;
+  if (N !== view.experts.length) {
+    throw new EngineError(`router has ${N} rows but ${view.experts.length} experts are given`, where);
+  }
+  if (view.routing.topK > N)
+    throw new EngineError(
+      `top-${view.routing.topK} routing needs at least that many experts, got ${N}`,
+      where,
+    );
+  const all = view.shared ? [...view.experts, view.shared] : view.experts;
+  all.forEach((e, i) => {
+    const name = e === view.shared ? 'shared expert' : `expert ${i}`;
+    const [gi, gh] = linearShape(e.gate);
+    const [ui, uh] = linearShape(e.up);
+    const [dh, di] = linearShape(e.down);
+    if (gh !== h || uh !== h || dh !== h || gi !== ui || di !== gi) {
+      throw new EngineError(
+        `${name}: gate [${gi},${gh}], up [${ui},${uh}], down [${dh},${di}] do not fit hidden ${h}`,
+        where,
+      );
+    }
+    for (const L of [e.gate, e.up, e.down]) {
+      if (L.kind !== 'dense' && L.A.shape[1] !== L.B.shape[0]) {
+        throw new EngineError(`${name}: factor ranks differ (A [${L.A.shape}], B [${L.B.shape}])`, where);
+      }
+    }
+  });
 }
 
 /** The HF-layout MoE view of layer l as stored in the checkpoint (caller disposes with disposeMoeView). */
@@ -144,7 +199,10 @@ export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
   };
   if (spec.sharedIntermediate > 0 && n.sharedExpert) {
     const s = mlp(`${m}.${n.sharedExpert}`, STD);
-    view.shared = spec.sharedGate && n.sharedExpertGate ? { ...s, gateWeight: mat(`${m}.${n.sharedExpertGate}.weight`) } : s;
+    view.shared =
+      spec.sharedGate && n.sharedExpertGate
+        ? { ...s, gateWeight: mat(`${m}.${n.sharedExpertGate}.weight`) }
+        : s;
   }
   return view;
 }

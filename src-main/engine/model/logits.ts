@@ -2,7 +2,11 @@
 import { type ExecutorOptions, StreamingExecutor } from './executor';
 import type { LoadedModel } from './model';
 
-export async function sequenceLogits(model: LoadedModel, ids: ArrayLike<number>, opts: ExecutorOptions = {}): Promise<Float32Array> {
+export async function sequenceLogits(
+  model: LoadedModel,
+  ids: ArrayLike<number>,
+  opts: ExecutorOptions = {},
+): Promise<Float32Array> {
   const exec = new StreamingExecutor(model, opts);
   try {
     const x = await exec.forward(exec.embed([ids]));
@@ -20,4 +24,3 @@ export async function sequenceLogits(model: LoadedModel, ids: ArrayLike<number>,
     exec.dispose();
   }
 }
-

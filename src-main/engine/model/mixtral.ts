@@ -2,10 +2,27 @@
 import { z } from 'zod';
 import type { ArchAdapter } from './adapter';
 import { llamaNames, W1_W3_W2 } from './adapter';
-import { commonFields, headDivisible, parseConfig, posInt, requireNoRopeScaling, requireSilu, requireTopK } from './config';
+import {
+  commonFields,
+  headDivisible,
+  parseConfig,
+  posInt,
+  requireNoRopeScaling,
+  requireSilu,
+  requireTopK,
+} from './config';
 
 const schema = z.looseObject({
-  ...commonFields({ vocab: 32000, hidden: 4096, intermediate: 14336, layers: 32, heads: 32, kvHeads: 8, eps: 1e-5, theta: 1e6 }),
+  ...commonFields({
+    vocab: 32000,
+    hidden: 4096,
+    intermediate: 14336,
+    layers: 32,
+    heads: 32,
+    kvHeads: 8,
+    eps: 1e-5,
+    theta: 1e6,
+  }),
   head_dim: posInt.nullable().default(null),
   sliding_window: posInt.nullable().default(null),
   num_local_experts: posInt.default(8),
@@ -20,7 +37,12 @@ export const mixtral: ArchAdapter = {
     requireSilu(c.hidden_act, file);
     const theta = requireNoRopeScaling(c, file);
     const kvHeads = c.num_key_value_heads ?? c.num_attention_heads;
-    const derived = headDivisible(c.head_dim ? c.num_attention_heads * c.head_dim : c.hidden_size, c.num_attention_heads, kvHeads, file);
+    const derived = headDivisible(
+      c.head_dim ? c.num_attention_heads * c.head_dim : c.hidden_size,
+      c.num_attention_heads,
+      kvHeads,
+      file,
+    );
     const headDim = c.head_dim ?? derived;
     requireTopK(c.num_experts_per_tok, c.num_local_experts, file, 'num_experts_per_tok');
     return {
@@ -31,7 +53,15 @@ export const mixtral: ArchAdapter = {
       vocab: c.vocab_size,
       norm: { kind: 'rms', eps: c.rms_norm_eps },
       rope: { theta, rotaryDim: headDim },
-      attention: { heads: c.num_attention_heads, kvHeads, headDim, qkvBias: false, oBias: false, qkNorm: 'none', clipQkv: null },
+      attention: {
+        heads: c.num_attention_heads,
+        kvHeads,
+        headDim,
+        qkvBias: false,
+        oBias: false,
+        qkNorm: 'none',
+        clipQkv: null,
+      },
       slidingWindow: Array(c.num_hidden_layers).fill(c.sliding_window),
       layerKinds: Array(c.num_hidden_layers).fill('moe'),
       intermediate: c.intermediate_size,

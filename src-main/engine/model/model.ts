@@ -19,7 +19,12 @@ export interface ExpectedTensor {
   shape: number[];
 }
 
-function mlpTensors(prefix: string, proj: { gate: string; up: string; down: string }, h: number, inter: number): ExpectedTensor[] {
+function mlpTensors(
+  prefix: string,
+  proj: { gate: string; up: string; down: string },
+  h: number,
+  inter: number,
+): ExpectedTensor[] {
   return [
     { name: `${prefix}.${proj.gate}.weight`, shape: [inter, h] },
     { name: `${prefix}.${proj.up}.weight`, shape: [inter, h] },
@@ -46,7 +51,11 @@ export function layerTensors(spec: ModelSpec, l: number): ExpectedTensor[] {
     out.push({ name: `${n.layer(l)}.post_attention_layernorm.bias`, shape: [h] });
   }
   if (spec.attention.qkvBias) {
-    out.push({ name: `${p}.q_proj.bias`, shape: [H * D] }, { name: `${p}.k_proj.bias`, shape: [KV * D] }, { name: `${p}.v_proj.bias`, shape: [KV * D] });
+    out.push(
+      { name: `${p}.q_proj.bias`, shape: [H * D] },
+      { name: `${p}.k_proj.bias`, shape: [KV * D] },
+      { name: `${p}.v_proj.bias`, shape: [KV * D] },
+    );
   }
   if (spec.attention.oBias) out.push({ name: `${p}.o_proj.bias`, shape: [h] });
   if (spec.attention.qkNorm === 'full') {
@@ -55,15 +64,31 @@ export function layerTensors(spec: ModelSpec, l: number): ExpectedTensor[] {
     out.push({ name: `${p}.q_norm.weight`, shape: [D] }, { name: `${p}.k_norm.weight`, shape: [D] });
   }
   if (spec.layerKinds[l] === 'dense') {
-    out.push(...mlpTensors(n.denseMlp(l), { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' }, h, spec.intermediate));
+    out.push(
+      ...mlpTensors(
+        n.denseMlp(l),
+        { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' },
+        h,
+        spec.intermediate,
+      ),
+    );
     return out;
   }
   const m = n.moe(l);
   out.push({ name: `${m}.${n.router}.weight`, shape: [spec.experts, h] });
-  for (let e = 0; e < spec.experts; e++) out.push(...mlpTensors(`${m}.experts.${e}`, n.expertProj, h, spec.moeIntermediate));
+  for (let e = 0; e < spec.experts; e++)
+    out.push(...mlpTensors(`${m}.experts.${e}`, n.expertProj, h, spec.moeIntermediate));
   if (spec.sharedIntermediate > 0 && n.sharedExpert) {
-    out.push(...mlpTensors(`${m}.${n.sharedExpert}`, { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' }, h, spec.sharedIntermediate));
-    if (spec.sharedGate && n.sharedExpertGate) out.push({ name: `${m}.${n.sharedExpertGate}.weight`, shape: [1, h] });
+    out.push(
+      ...mlpTensors(
+        `${m}.${n.sharedExpert}`,
+        { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' },
+        h,
+        spec.sharedIntermediate,
+      ),
+    );
+    if (spec.sharedGate && n.sharedExpertGate)
+      out.push({ name: `${m}.${n.sharedExpertGate}.weight`, shape: [1, h] });
   }
   return out;
 }

@@ -20,7 +20,12 @@ export function qwenLayerKinds(
 }
 
 /** DeepSeek-MoE v1: MoE from first_k_dense_replace on, every moe_layer_freq-th layer. */
-export function deepseekLayerKinds(layers: number, routed: number | null, firstDense: number, freq: number): ('moe' | 'dense')[] {
+export function deepseekLayerKinds(
+  layers: number,
+  routed: number | null,
+  firstDense: number,
+  freq: number,
+): ('moe' | 'dense')[] {
   return Array.from({ length: layers }, (_, l) =>
     routed !== null && l >= firstDense && l % freq === 0 ? 'moe' : 'dense',
   );

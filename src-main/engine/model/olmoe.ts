@@ -3,10 +3,28 @@
 import { z } from 'zod';
 import type { ArchAdapter } from './adapter';
 import { GATE_UP_DOWN, llamaNames } from './adapter';
-import { commonFields, headDivisible, parseConfig, posInt, posNum, requireNoRopeScaling, requireSilu, requireTopK } from './config';
+import {
+  commonFields,
+  headDivisible,
+  parseConfig,
+  posInt,
+  posNum,
+  requireNoRopeScaling,
+  requireSilu,
+  requireTopK,
+} from './config';
 
 const schema = z.looseObject({
-  ...commonFields({ vocab: 50304, hidden: 2048, intermediate: 2048, layers: 16, heads: 16, kvHeads: null, eps: 1e-5, theta: 10000 }),
+  ...commonFields({
+    vocab: 50304,
+    hidden: 2048,
+    intermediate: 2048,
+    layers: 16,
+    heads: 16,
+    kvHeads: null,
+    eps: 1e-5,
+    theta: 10000,
+  }),
   attention_bias: z.boolean().default(false),
   clip_qkv: posNum.nullable().default(null),
   num_experts_per_tok: posInt.default(8),

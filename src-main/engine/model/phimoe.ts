@@ -8,7 +8,16 @@ import { commonFields, headDivisible, parseConfig, posInt, requireSilu, ropeSett
 import type { RopeSpec } from './types';
 
 const schema = z.looseObject({
-  ...commonFields({ vocab: 32064, hidden: 4096, intermediate: 6400, layers: 32, heads: 32, kvHeads: 8, eps: 1e-5, theta: 1e6 }),
+  ...commonFields({
+    vocab: 32064,
+    hidden: 4096,
+    intermediate: 6400,
+    layers: 32,
+    heads: 32,
+    kvHeads: 8,
+    eps: 1e-5,
+    theta: 1e6,
+  }),
   max_position_embeddings: posInt.default(131072),
   original_max_position_embeddings: posInt.nullable().default(null),
   sliding_window: posInt.nullable().default(null),
@@ -21,7 +30,12 @@ const schema = z.looseObject({
 
 type Cfg = z.output<typeof schema>;
 
-function longrope(c: Cfg, s: Record<string, unknown> | null, headDim: number, file: string): RopeSpec['longrope'] {
+function longrope(
+  c: Cfg,
+  s: Record<string, unknown> | null,
+  headDim: number,
+  file: string,
+): RopeSpec['longrope'] {
   if (s === null) return undefined;
   const kind = String(s.rope_type ?? s.type ?? 'unknown');
   if (kind === 'default') return undefined;
@@ -34,13 +48,21 @@ function longrope(c: Cfg, s: Record<string, unknown> | null, headDim: number, fi
   const factors = (key: string): number[] => {
     const v = s[key];
     if (!Array.isArray(v) || v.length !== headDim / 2 || !v.every((x) => typeof x === 'number' && x > 0)) {
-      throw new EngineError(`expected ${headDim / 2} positive numbers (head_dim / 2)`, { file, field: `rope_scaling.${key}` });
+      throw new EngineError(`expected ${headDim / 2} positive numbers (head_dim / 2)`, {
+        file,
+        field: `rope_scaling.${key}`,
+      });
     }
     return v as number[];
   };
-  const orig = Number(s.original_max_position_embeddings ?? c.original_max_position_embeddings ?? c.max_position_embeddings);
+  const orig = Number(
+    s.original_max_position_embeddings ?? c.original_max_position_embeddings ?? c.max_position_embeddings,
+  );
   if (!Number.isInteger(orig) || orig <= 0) {
-    throw new EngineError('expected a positive integer', { file, field: 'rope_scaling.original_max_position_embeddings' });
+    throw new EngineError('expected a positive integer', {
+      file,
+      field: 'rope_scaling.original_max_position_embeddings',
+    });
   }
   // HF longrope attention factor, overridden by Phi-MoE's short/long mscale when present.
   const scale = c.max_position_embeddings / orig;
@@ -69,7 +91,8 @@ export const phimoe: ArchAdapter = {
         field: 'num_experts_per_tok',
       });
     }
-    if (c.num_local_experts < 2) throw new EngineError('sparsemixer needs at least 2 experts', { file, field: 'num_local_experts' });
+    if (c.num_local_experts < 2)
+      throw new EngineError('sparsemixer needs at least 2 experts', { file, field: 'num_local_experts' });
     const L = c.num_hidden_layers;
     const { theta, scaling } = ropeSettings(c, file);
     const lr = longrope(c, scaling, headDim, file);

@@ -17,10 +17,22 @@ import {
 import { qwenLayerKinds } from './moe-layout';
 
 const schema = z.looseObject({
-  ...commonFields({ vocab: 151936, hidden: 2048, intermediate: 5632, layers: 24, heads: 16, kvHeads: 16, eps: 1e-6, theta: 10000 }),
+  ...commonFields({
+    vocab: 151936,
+    hidden: 2048,
+    intermediate: 5632,
+    layers: 24,
+    heads: 16,
+    kvHeads: 16,
+    eps: 1e-6,
+    theta: 10000,
+  }),
   head_dim: posInt.nullable().default(null),
   qkv_bias: z.boolean().default(true),
-  layer_types: z.array(z.enum(['sliding_attention', 'full_attention'])).nullable().default(null),
+  layer_types: z
+    .array(z.enum(['sliding_attention', 'full_attention']))
+    .nullable()
+    .default(null),
   use_sliding_window: z.boolean().default(false),
   sliding_window: posInt.nullable().default(4096),
   max_window_layers: nonNegInt.default(28),
@@ -50,7 +62,9 @@ export const qwen2Moe: ArchAdapter = {
     }
     // transformers v5 rule when layer_types is absent: even-indexed layers below max_window_layers.
     const sliding = (l: number) =>
-      c.layer_types ? c.layer_types[l] === 'sliding_attention' : c.use_sliding_window && (l + 1) % 2 === 1 && l < c.max_window_layers;
+      c.layer_types
+        ? c.layer_types[l] === 'sliding_attention'
+        : c.use_sliding_window && (l + 1) % 2 === 1 && l < c.max_window_layers;
     const window = (l: number) => (c.use_sliding_window && sliding(l) ? c.sliding_window : null);
     return {
       architecture: this.architecture,
@@ -60,7 +74,15 @@ export const qwen2Moe: ArchAdapter = {
       vocab: c.vocab_size,
       norm: { kind: 'rms', eps: c.rms_norm_eps },
       rope: { theta, rotaryDim: headDim },
-      attention: { heads: c.num_attention_heads, kvHeads, headDim, qkvBias: c.qkv_bias, oBias: false, qkNorm: 'none', clipQkv: null },
+      attention: {
+        heads: c.num_attention_heads,
+        kvHeads,
+        headDim,
+        qkvBias: c.qkv_bias,
+        oBias: false,
+        qkNorm: 'none',
+        clipQkv: null,
+      },
       slidingWindow: Array.from({ length: L }, (_, l) => window(l)),
       layerKinds: qwenLayerKinds(L, c.num_experts, c.decoder_sparse_step, c.mlp_only_layers ?? [], file),
       intermediate: c.intermediate_size,

@@ -15,7 +15,16 @@ import {
 import { qwenLayerKinds } from './moe-layout';
 
 const schema = z.looseObject({
-  ...commonFields({ vocab: 151936, hidden: 2048, intermediate: 6144, layers: 24, heads: 32, kvHeads: 4, eps: 1e-6, theta: 10000 }),
+  ...commonFields({
+    vocab: 151936,
+    hidden: 2048,
+    intermediate: 6144,
+    layers: 24,
+    heads: 32,
+    kvHeads: 4,
+    eps: 1e-6,
+    theta: 10000,
+  }),
   head_dim: posInt.nullable().default(null),
   attention_bias: z.boolean().default(false),
   use_sliding_window: z.boolean().default(false),

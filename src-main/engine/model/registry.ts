@@ -25,7 +25,11 @@ export function parseModelSpec(raw: Record<string, unknown>, file: string): Mode
   return adapterFor(raw.model_type, file).parse(raw, file);
 }
 
-export function loadModelSpec(modelDir: string): { spec: ModelSpec; file: string; raw: Record<string, unknown> } {
+export function loadModelSpec(modelDir: string): {
+  spec: ModelSpec;
+  file: string;
+  raw: Record<string, unknown>;
+} {
   const { raw, file } = readConfigJson(modelDir);
   return { spec: parseModelSpec(raw, file), file, raw };
 }

@@ -145,7 +145,12 @@ export interface LayerObserver {
   onRouter?(e: RouterEvent): void | Promise<void>;
   /** Per token chunk and expert with at least one routed token. */
   onExpert?(e: ExpertEvent): void | Promise<void>;
-  onSharedExpert?(e: { layer: number; rowStart: number; input: Tensor2D; output: Tensor2D }): void | Promise<void>;
+  onSharedExpert?(e: {
+    layer: number;
+    rowStart: number;
+    input: Tensor2D;
+    output: Tensor2D;
+  }): void | Promise<void>;
   onLayerOutput?(e: { layer: number; hidden: Tensor2D }): void | Promise<void>;
 }
 

@@ -18,7 +18,7 @@ export const CalibrationConfig = z
 
 const stepSchemas = [...METHODS.values()].map((m) =>
   z
-    .object({ method: z.literal(m.id), params: (m.params as z.ZodType).default({}) as unknown as z.ZodTypeAny })
+    .object({ method: z.literal(m.id), params: (m.params as z.ZodType).prefault({}) as unknown as z.ZodTypeAny })
     .strict()
     .describe(m.title),
 );
@@ -31,7 +31,7 @@ export const PipelineConfig = z
     version: z.literal(1),
     name: z.string().min(1).max(200),
     model: z.string().min(1).describe('built-in model name (tiny-mixtral, …) or a Hugging Face model folder'),
-    calibration: CalibrationConfig.default({ dataset: 'calib', samples: 32, seqLen: 256, seed: 3, batch: 8 }),
+    calibration: CalibrationConfig.prefault({}),
     target: z
       .object({ ratio: z.number().min(0).lt(1).describe('whole-model compression ratio 1 − params_after/params_before') })
       .strict()

@@ -5,9 +5,17 @@ import { tf } from '../tensor/backend';
 
 type T = tf.Tensor;
 
+/**
+ * tf.customGrad with a usable type: tfjs types the callback as variadic (Tensor | GradSaveFunc)[],
+ * which no concrete (x, w, save) signature satisfies under strict mode.
+ */
+export const customOp = tf.customGrad as unknown as (
+  f: (...args: never[]) => { value: T; gradFunc: (dy: T, saved: T[]) => T | T[] },
+) => (...inputs: T[]) => T;
+
 /** Row lookup table[ids]; the gradient is a scatter-add done in JS (cheap: N×h adds). */
 export function embedding(table: T, ids: Int32Array): T {
-  const f = tf.customGrad((tab: T) => {
+  const f = customOp((tab: T) => {
     const [V, h] = tab.shape as [number, number];
     const idx = tf.tensor1d(ids, 'int32');
     const value = tf.gather(tab, idx);
@@ -31,7 +39,7 @@ export function embedding(table: T, ids: Int32Array): T {
 
 /** RMSNorm over the last axis: x * rsqrt(mean(x²) + eps) * w. */
 export function rmsNorm(x: T, w: T, eps: number): T {
-  const f = tf.customGrad((xx: T, ww: T, save: tf.GradSaveFunc) => {
+  const f = customOp((xx: T, ww: T, save: tf.GradSaveFunc) => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xx), -1, true), eps));
     const xn = tf.mul(xx, r);
     save([xn, r, ww]);
@@ -50,7 +58,7 @@ export function rmsNorm(x: T, w: T, eps: number): T {
 }
 
 export function silu(x: T): T {
-  const f = tf.customGrad((xx: T, save: tf.GradSaveFunc) => {
+  const f = customOp((xx: T, save: tf.GradSaveFunc) => {
     const s = tf.sigmoid(xx);
     save([xx, s]);
     return {
@@ -66,7 +74,7 @@ export function silu(x: T): T {
 
 /** Softmax over the last axis. */
 export function softmax(x: T): T {
-  const f = tf.customGrad((xx: T, save: tf.GradSaveFunc) => {
+  const f = customOp((xx: T, save: tf.GradSaveFunc) => {
     const y = tf.softmax(xx);
     save([y]);
     return {
@@ -85,7 +93,7 @@ export function softmax(x: T): T {
  * Backward: (softmax − onehot) / N.
  */
 export function softmaxCrossEntropy(logits: T, labels: Int32Array): T {
-  const f = tf.customGrad((lg: T, save: tf.GradSaveFunc) => {
+  const f = customOp((lg: T, save: tf.GradSaveFunc) => {
     const [N, V] = lg.shape as [number, number];
     const lse = tf.logSumExp(lg, -1, true);
     const flat = tf.tensor1d(Int32Array.from(labels, (l, i) => i * V + l), 'int32');
@@ -137,7 +145,7 @@ export function causalAttention(q: T, k: T, v: T, s: AttnShape): T {
   const { batch: B, seq: L, heads: H, kvHeads: KV, headDim: d } = s;
   const group = H / KV;
   const scale = 1 / Math.sqrt(d);
-  const f = tf.customGrad((qq: T, kk: T, vv: T, save: tf.GradSaveFunc) => {
+  const f = customOp((qq: T, kk: T, vv: T, save: tf.GradSaveFunc) => {
     const mask = causalMask(L);
     const qs = tf.split(tf.reshape(qq, [B, L, H * d]), B, 0).map((x) => tf.split(tf.reshape(x, [L, H * d]), H, 1));
     const ks = tf.split(tf.reshape(kk, [B, L, KV * d]), B, 0).map((x) => tf.split(tf.reshape(x, [L, KV * d]), KV, 1));

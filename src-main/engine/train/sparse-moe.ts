@@ -3,6 +3,7 @@
 // (outputs into tokens, token gradients, router-weight gradients) is done in JS, because the wasm
 // backend has no gradient kernels for gather (UnsortedSegmentSum) and the data is small (N×h).
 import { tf } from '../tensor/backend';
+import { customOp } from './fused-ops';
 
 type T = tf.Tensor;
 
@@ -27,7 +28,7 @@ function scatterAddRows(dst: Float32Array, rows: Int32Array, src: Float32Array, 
  */
 export function sparseExperts(x: T, w1: T, w3: T, w2: T, w: T, routes: Int32Array[], I: number): T {
   const E = routes.length;
-  const f = tf.customGrad((xx: T, g1: T, g3: T, g2: T, ww: T, save: tf.GradSaveFunc) => {
+  const f = customOp((xx: T, g1: T, g3: T, g2: T, ww: T, save: tf.GradSaveFunc) => {
     const [N, h] = xx.shape as [number, number];
     const y = new Float32Array(N * h);
     const kept: T[] = [];

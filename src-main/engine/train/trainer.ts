@@ -103,7 +103,7 @@ export class TinyTrainer {
   }
 
   /** One optimiser step; returns the LM loss and the summed balance loss. */
-  step(tokens: Int32Array): { loss: number; aux: number; lr: number } {
+  step(tokens: Int32Array): { loss: number; aux: number; lr: number; minExpertShare: number } {
     const s = this.settings;
     const rng = new Prng(this.state.rngState);
     const { ids, labels } = sampleBatch(tokens, s.batch, s.seq, rng);
@@ -113,12 +113,17 @@ export class TinyTrainer {
     const varList = names.map((n) => this.vars.get(n)!);
     let lossVal = 0;
     let auxVal = 0;
+    let minShare = Number.POSITIVE_INFINITY;
     tf.tidy(() => {
       const p = (n: string): tf.Tensor => this.vars.get(n)!;
       let lmLoss: tf.Tensor | null = null;
       let auxLoss: tf.Tensor | null = null;
       const { grads } = tf.variableGrads(() => {
         const out = forward(this.arch, p, ids, s.batch, s.seq, s.dispatch);
+        for (const c of out.routed.values()) {
+          const total = c.reduce((x, y) => x + y, 0);
+          for (const v of c) minShare = Math.min(minShare, (v * c.length) / total);
+        }
         const ce = softmaxCrossEntropy(out.logits, labels);
         lmLoss = tf.keep(tf.clone(ce));
         auxLoss = tf.keep(tf.clone(out.aux));
@@ -151,7 +156,7 @@ export class TinyTrainer {
     this.state.step++;
     this.state.tokensSeen += s.batch * s.seq;
     this.state.lossEma = this.state.lossEma === null ? lossVal : 0.95 * this.state.lossEma + 0.05 * lossVal;
-    return { loss: lossVal, aux: auxVal, lr };
+    return { loss: lossVal, aux: auxVal, lr, minExpertShare: minShare };
   }
 
   params(): Map<string, Float32Array> {

@@ -20,7 +20,9 @@ export class ApiCallError extends Error {
 /** One line for an inline error: the message, plus the first validation issue when there is one. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiCallError) {
-    const issues = Array.isArray(err.details) ? (err.details as { path?: unknown[]; message?: string }[]) : [];
+    const issues = Array.isArray(err.details)
+      ? (err.details as { path?: unknown[]; message?: string }[])
+      : [];
     const first = issues[0];
     if (err.code === 'bad_request' && first?.message) {
       const where = first.path?.length ? `${first.path.join('.')}: ` : '';

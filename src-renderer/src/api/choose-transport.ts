@@ -11,7 +11,8 @@ export function chooseTransport(win: Window): TransportChoice {
   if (!url) {
     return {
       ok: false,
-      reason: 'This page needs the access token. Open the full URL printed by `moe-bench serve` (it ends in ?token=…).',
+      reason:
+        'This page needs the access token. Open the full URL printed by `moe-bench serve` (it ends in ?token=…).',
     };
   }
   return { ok: true, transport: wsTransport(url) };

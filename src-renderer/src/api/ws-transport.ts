@@ -49,6 +49,8 @@ export function wsTransport(url: string): Transport {
       for (const text of waiting.splice(0)) ws.send(text);
     };
     ws.onmessage = onMessage;
+    // A refused or dropped socket always ends in onclose, which owns the retry.
+    ws.onerror = () => {};
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
@@ -79,8 +81,8 @@ export function wsTransport(url: string): Transport {
       });
     },
     onEvent(event, listener) {
-      let set = eventListeners.get(event);
-      if (!set) eventListeners.set(event, (set = new Set()));
+      const set = eventListeners.get(event) ?? new Set<(data: unknown) => void>();
+      eventListeners.set(event, set);
       set.add(listener);
       return () => set.delete(listener);
     },

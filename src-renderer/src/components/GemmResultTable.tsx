@@ -6,7 +6,8 @@ export function gemmRows(result: unknown): SizeRow[] {
   const sizes = (result as { sizes?: unknown } | null)?.sizes;
   if (!Array.isArray(sizes)) return [];
   return sizes.filter(
-    (r): r is SizeRow => typeof r?.size === 'number' && typeof r?.gflops === 'number' && Number.isFinite(r.gflops),
+    (r): r is SizeRow =>
+      typeof r?.size === 'number' && typeof r?.gflops === 'number' && Number.isFinite(r.gflops),
   );
 }
 

@@ -4,7 +4,10 @@ import { ProgressBar } from './ProgressBar';
 
 export function JobProgressView({ progress }: { progress: JobProgress | null }) {
   if (!progress) return <p className="muted">Starting…</p>;
-  const layer = progress.layer !== null && progress.layers !== null ? `layer ${progress.layer + 1}/${progress.layers}` : null;
+  const layer =
+    progress.layer !== null && progress.layers !== null
+      ? `layer ${progress.layer + 1}/${progress.layers}`
+      : null;
   return (
     <div className="job-progress" aria-live="polite">
       <p className="job-step">

@@ -2,7 +2,11 @@ import type { ModelRecord } from '@contract';
 
 export function ModelList({ models }: { models: readonly ModelRecord[] }) {
   if (models.length === 0) {
-    return <p className="empty" data-testid="models-empty">No models yet. Add a model folder below.</p>;
+    return (
+      <p className="empty" data-testid="models-empty">
+        No models yet. Add a model folder below.
+      </p>
+    );
   }
   return (
     <ul className="model-list" aria-label="Models">

@@ -8,7 +8,11 @@ export function ModelsPanel() {
   const models = useApiQuery('models.list', {}, ['models.changed']);
   return (
     <Panel title="Models">
-      {models.data ? <ModelList models={models.data} /> : models.loading ? <p className="muted">Loading…</p> : null}
+      {models.data ? (
+        <ModelList models={models.data} />
+      ) : models.loading ? (
+        <p className="muted">Loading…</p>
+      ) : null}
       <InlineError error={models.error} />
       <AddModelForm onAdded={models.reload} />
     </Panel>

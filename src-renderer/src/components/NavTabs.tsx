@@ -4,7 +4,12 @@ export function NavTabs({ routes, active }: { routes: readonly PageRoute[]; acti
   return (
     <nav className="nav-tabs" aria-label="Pages">
       {routes.map((r) => (
-        <a key={r.id} href={`#/${r.id}`} className="nav-tab" aria-current={r.id === active ? 'page' : undefined}>
+        <a
+          key={r.id}
+          href={`#/${r.id}`}
+          className="nav-tab"
+          aria-current={r.id === active ? 'page' : undefined}
+        >
           {r.title}
         </a>
       ))}

@@ -3,7 +3,12 @@ import { formatDuration, formatHeadline, formatTimestamp, runSeconds } from '../
 import { StatusBadge } from './StatusBadge';
 
 export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
-  if (runs.length === 0) return <p className="empty" data-testid="runs-empty">No runs yet.</p>;
+  if (runs.length === 0)
+    return (
+      <p className="empty" data-testid="runs-empty">
+        No runs yet.
+      </p>
+    );
   return (
     <div className="table-scroll">
       <table className="table" aria-label="Runs">
@@ -30,7 +35,8 @@ export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
               <td>{formatTimestamp(r.createdAt)}</td>
               <td className="num">{formatDuration(runSeconds(r))}</td>
               <td>
-                {formatHeadline(r.headline).join(' · ') || (r.error ? <span className="muted">{r.error}</span> : '—')}
+                {formatHeadline(r.headline).join(' · ') ||
+                  (r.error ? <span className="muted">{r.error}</span> : '—')}
               </td>
             </tr>
           ))}

@@ -19,7 +19,9 @@ export function runSeconds(run: Pick<RunSummary, 'seconds' | 'startedAt' | 'fini
 
 export function formatTimestamp(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 }
 
 function formatBytes(b: number): string {

@@ -45,8 +45,14 @@ export function useApiQuery<M extends Method>(
   useEffect(() => {
     reload();
     const offs = eventsKey ? eventsKey.split(',').map((e) => api.on(e as EventName, () => reload())) : [];
-    offs.push(api.onState((s) => s === 'open' && reload()));
-    return () => offs.forEach((off) => off());
+    offs.push(
+      api.onState((s) => {
+        if (s === 'open') reload();
+      }),
+    );
+    return () => {
+      for (const off of offs) off();
+    };
   }, [api, reload, eventsKey]);
 
   return { data, error, loading, reload };

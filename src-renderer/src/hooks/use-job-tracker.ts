@@ -29,8 +29,8 @@ export function useJobTracker(kind: string): JobTracker {
 
   useEffect(() => {
     const entry = (id: string) => {
-      let e = seen.current.get(id);
-      if (!e) seen.current.set(id, (e = { progress: null, finished: null }));
+      const e = seen.current.get(id) ?? { progress: null, finished: null };
+      seen.current.set(id, e);
       return e;
     };
     const offProgress = api.on('job.progress', (p) => {

@@ -4,8 +4,8 @@
 import { tf } from '../../tensor/backend';
 import type { AttentionSpec, Tensor1D, Tensor2D } from '../types';
 import { causalMask, firstVisibleKey } from './causal-mask';
-import { applyRope, type RopeTables } from './rope';
 import { rmsNorm } from './rms-norm';
+import { applyRope, type RopeTables } from './rope';
 
 export interface AttentionWeights {
   /** Pre-transposed projections [in, out]. */
@@ -42,7 +42,13 @@ function project(x: Tensor2D, wT: Tensor2D, bias: Tensor1D | undefined): Tensor2
 }
 
 /** x: normed hidden states [B·T, h] -> attention output after o_proj [B·T, h]. */
-export function attention(x: Tensor2D, w: AttentionWeights, spec: AttentionSpec, rope: RopeTables, s: AttentionShape): Tensor2D {
+export function attention(
+  x: Tensor2D,
+  w: AttentionWeights,
+  spec: AttentionSpec,
+  rope: RopeTables,
+  s: AttentionShape,
+): Tensor2D {
   const { heads: H, kvHeads: KV, headDim: D } = spec;
   const { batch: B, seqLen: T } = s;
   const [q4, k4, v4] = tf.tidy(() => {
@@ -75,7 +81,8 @@ export function attention(x: Tensor2D, w: AttentionWeights, spec: AttentionSpec,
   const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * g * T))));
   for (let b = 0; b < B; b++) {
     const [qb, kbT, vb] = tf.tidy(() => {
-      const pick = (t: tf.Tensor4D, n: number) => tf.reshape(tf.slice(t, [b, 0, 0, 0], [1, T, n, D]), [T, n, D]);
+      const pick = (t: tf.Tensor4D, n: number) =>
+        tf.reshape(tf.slice(t, [b, 0, 0, 0], [1, T, n, D]), [T, n, D]);
       return [
         tf.transpose(pick(q4, H), [1, 0, 2]) as tf.Tensor3D, // [H, T, D]
         tf.transpose(pick(k4, KV), [1, 2, 0]) as tf.Tensor3D, // [KV, D, T]
@@ -102,7 +109,9 @@ export function attention(x: Tensor2D, w: AttentionWeights, spec: AttentionSpec,
       groups.push(chunks.length === 1 ? chunks[0]! : (tf.concat(chunks, 1) as tf.Tensor3D));
       if (chunks.length > 1) tf.dispose(chunks);
     }
-    perSeq.push(tf.tidy(() => tf.reshape(tf.transpose(tf.concat(groups, 0), [1, 0, 2]), [T, H * D]) as Tensor2D));
+    perSeq.push(
+      tf.tidy(() => tf.reshape(tf.transpose(tf.concat(groups, 0), [1, 0, 2]), [T, H * D]) as Tensor2D),
+    );
     tf.dispose([qb, kbT, vb, ...groups]);
   }
   tf.dispose([q4, k4, v4]);

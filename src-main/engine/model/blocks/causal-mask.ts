@@ -3,7 +3,14 @@
 
 import { tf } from '../../tensor/backend';
 
-export function causalMask(q0: number, q1: number, k0: number, k1: number, window: number | null, repeat = 1): tf.Tensor2D {
+export function causalMask(
+  q0: number,
+  q1: number,
+  k0: number,
+  k1: number,
+  window: number | null,
+  repeat = 1,
+): tf.Tensor2D {
   const nq = q1 - q0;
   const nk = k1 - k0;
   const m = new Float32Array(repeat * nq * nk);

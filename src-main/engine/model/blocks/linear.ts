@@ -33,9 +33,12 @@ export function toExecLinear(L: Linear, memo: Map<tf.Tensor, Tensor2D>): ExecLin
     }
     return r;
   };
-  if (L.kind === 'dense') return L.bias ? { kind: 'dense', wT: t(L.w), bias: L.bias } : { kind: 'dense', wT: t(L.w) };
+  if (L.kind === 'dense')
+    return L.bias ? { kind: 'dense', wT: t(L.w), bias: L.bias } : { kind: 'dense', wT: t(L.w) };
   if (L.kind === 'factored') {
-    return L.bias ? { kind: 'factored', bT: t(L.B), aT: t(L.A), bias: L.bias } : { kind: 'factored', bT: t(L.B), aT: t(L.A) };
+    return L.bias
+      ? { kind: 'factored', bT: t(L.B), aT: t(L.A), bias: L.bias }
+      : { kind: 'factored', bT: t(L.B), aT: t(L.A) };
   }
   return { kind: 'delta', baseT: t(L.base), bT: t(L.B), aT: t(L.A) };
 }

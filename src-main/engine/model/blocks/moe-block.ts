@@ -24,7 +24,13 @@ function sharedFactors(experts: ExecExpert[]): Set<Tensor2D> {
   return new Set([...count].filter(([, c]) => c > 1).map(([t]) => t));
 }
 
-export async function moeBlock(x: Tensor2D, w: ExecMoe, layer: number, rowStart: number, obs?: LayerObserver): Promise<Tensor2D> {
+export async function moeBlock(
+  x: Tensor2D,
+  w: ExecMoe,
+  layer: number,
+  rowStart: number,
+  obs?: LayerObserver,
+): Promise<Tensor2D> {
   const [n, h] = x.shape;
   const N = w.experts.length;
   const logitsT = tf.tidy(() => {
@@ -37,7 +43,15 @@ export async function moeBlock(x: Tensor2D, w: ExecMoe, layer: number, rowStart:
   if (obs?.onRouter) {
     const probs = tf.tensor2d(r.probs, [n, N]);
     try {
-      await obs.onRouter({ layer, rowStart, logits: logitsT, probs, topK: k, experts: r.experts, weights: r.weights });
+      await obs.onRouter({
+        layer,
+        rowStart,
+        logits: logitsT,
+        probs,
+        topK: k,
+        experts: r.experts,
+        weights: r.weights,
+      });
     } finally {
       probs.dispose();
     }
@@ -70,14 +84,23 @@ export async function moeBlock(x: Tensor2D, w: ExecMoe, layer: number, rowStart:
     const idx = tf.tensor1d(rows[e]!, 'int32');
     const xe = tf.gather(x, idx) as Tensor2D;
     const preE: { gate?: Tensor2D; up?: Tensor2D } = {};
-    if (ex.gate.kind !== 'dense' && pre.has(ex.gate.bT)) preE.gate = tf.gather(pre.get(ex.gate.bT)!, idx) as Tensor2D;
+    if (ex.gate.kind !== 'dense' && pre.has(ex.gate.bT))
+      preE.gate = tf.gather(pre.get(ex.gate.bT)!, idx) as Tensor2D;
     if (ex.up.kind !== 'dense' && pre.has(ex.up.bT)) preE.up = tf.gather(pre.get(ex.up.bT)!, idx) as Tensor2D;
     const { out, intermediate } = gatedMlp(xe, ex, obs?.onExpert !== undefined, preE);
     const y = out.dataSync() as Float32Array;
     if (obs?.onExpert) {
       const abs = Int32Array.from(rows[e]!, (t) => t + rowStart);
       try {
-        await obs.onExpert({ layer, expert: e, rows: abs, weights: wts[e]!, input: xe, intermediate: intermediate!, output: out });
+        await obs.onExpert({
+          layer,
+          expert: e,
+          rows: abs,
+          weights: wts[e]!,
+          input: xe,
+          intermediate: intermediate!,
+          output: out,
+        });
       } finally {
         intermediate!.dispose();
       }

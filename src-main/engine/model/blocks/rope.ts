@@ -18,7 +18,12 @@ export function ropeFrequencies(spec: RopeSpec, seqLen: number): { invFreq: Floa
   for (let i = 0; i < half; i++) {
     // HF computes base ** (arange(0, dim, 2) / dim) in float32; match that rounding.
     const expo = Math.fround((2 * i) / spec.rotaryDim);
-    const f = Math.fround(1 / Math.fround(Math.fround(spec.theta ** expo) * (lr ? (long ? lr.longFactor[i]! : lr.shortFactor[i]!) : 1)));
+    const f = Math.fround(
+      1 /
+        Math.fround(
+          Math.fround(spec.theta ** expo) * (lr ? (long ? lr.longFactor[i]! : lr.shortFactor[i]!) : 1),
+        ),
+    );
     invFreq[i] = f;
   }
   return { invFreq, mscale: lr ? (long ? lr.longMscale : lr.shortMscale) : 1 };
@@ -56,6 +61,8 @@ export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
     const x2 = tf.slice(rot, [0, 0, 0, rd / 2], [B, T, H, rd / 2]);
     const rotated = tf.concat([tf.neg(x2), x1], 3);
     const out = tf.add(tf.mul(rot, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
-    return rd === D ? out : (tf.concat([out, tf.slice(x, [0, 0, 0, rd], [B, T, H, D - rd])], 3) as tf.Tensor4D);
+    return rd === D
+      ? out
+      : (tf.concat([out, tf.slice(x, [0, 0, 0, rd], [B, T, H, D - rd])], 3) as tf.Tensor4D);
   });
 }

@@ -25,7 +25,14 @@ export function softmaxRows(logits: Float32Array, n: number, N: number): Float32
 }
 
 /** Indices of the k largest values of row[o..o+N), descending; ties keep the lower index. */
-export function topKIndices(row: Float32Array, o: number, N: number, k: number, out: Int32Array, outOffset: number): void {
+export function topKIndices(
+  row: Float32Array,
+  o: number,
+  N: number,
+  k: number,
+  out: Int32Array,
+  outOffset: number,
+): void {
   for (let j = 0; j < k; j++) {
     let best = -1;
     let bv = Number.NEGATIVE_INFINITY;
@@ -46,7 +53,14 @@ function taken(out: Int32Array, off: number, j: number, e: number): boolean {
 }
 
 /** softmax over all N logits, top-k of the probabilities, optional renormalisation (sum + eps). */
-export function softmaxTopK(logits: Float32Array, n: number, N: number, topK: number, normTopK: boolean, normEps: number): Routed {
+export function softmaxTopK(
+  logits: Float32Array,
+  n: number,
+  N: number,
+  topK: number,
+  normTopK: boolean,
+  normEps: number,
+): Routed {
   const probs = softmaxRows(logits, n, N);
   const experts = new Int32Array(n * topK);
   const weights = new Float32Array(n * topK);
