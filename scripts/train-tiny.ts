@@ -13,7 +13,13 @@ import { importHfParams } from '../src-main/engine/train/hf-import';
 import { BOS, SPECIAL_TOKENS, writeTokenizerFiles } from '../src-main/engine/train/hf-tokenizer-files';
 import { modelCard } from '../src-main/engine/train/model-card';
 import { isMoeLayer } from '../src-main/engine/train/tiny-arch';
-import { evalWindows, expertUtilisation, perplexity, scoredLabels, unigramPerplexity } from '../src-main/engine/train/tiny-eval';
+import {
+  evalWindows,
+  expertUtilisation,
+  perplexity,
+  scoredLabels,
+  unigramPerplexity,
+} from '../src-main/engine/train/tiny-eval';
 import { paramShapes } from '../src-main/engine/train/tiny-moe-model';
 import { DEFAULT_TRAIN, parameterCount, TINY_ARCHS, TINY_VOCAB } from '../src-main/engine/train/tiny-presets';
 import { TinyTrainer, type TrainSettings } from '../src-main/engine/train/trainer';
@@ -21,8 +27,15 @@ import { TinyTrainer, type TrainSettings } from '../src-main/engine/train/traine
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const program = new Command()
   .requiredOption('--model <name>', `one of ${Object.keys(TINY_ARCHS).join(', ')}`)
-  .option('--minutes <m>', 'training wall-clock budget (excludes the final evaluation)', String(DEFAULT_TRAIN.minutes))
-  .option('--steps <n>', 'fixed number of steps (exactly reproducible schedule); default: estimated from --minutes')
+  .option(
+    '--minutes <m>',
+    'training wall-clock budget (excludes the final evaluation)',
+    String(DEFAULT_TRAIN.minutes),
+  )
+  .option(
+    '--steps <n>',
+    'fixed number of steps (exactly reproducible schedule); default: estimated from --minutes',
+  )
   .option('--seed <n>', 'seed for init and batch order', String(DEFAULT_TRAIN.seed))
   .option('--out <dir>', 'output model folder (default resources/models/<model>)')
   .option('--ckpt-dir <dir>', 'training-state folder (default out/train/<model>)')
@@ -31,7 +44,11 @@ const program = new Command()
   .option('--heldout-text <file>', 'held-out text', '/work/shared/data/train-text/c4/c4-heldout.txt')
   .option('--eval-windows <n>', 'held-out windows of 512 for the final evaluation (0 = all)', '128')
   .option('--backend <name>', 'tfjs backend', 'wasm')
-  .option('--dispatch <kind>', "expert dispatch: 'dense' (fastest on wasm here) or 'sparse'", DEFAULT_TRAIN.dispatch)
+  .option(
+    '--dispatch <kind>',
+    "expert dispatch: 'dense' (fastest on wasm here) or 'sparse'",
+    DEFAULT_TRAIN.dispatch,
+  )
   .option('--aux-coef <x>', 'load-balancing loss coefficient', String(DEFAULT_TRAIN.auxCoef));
 program.parse(process.argv.filter((a) => a !== '--'));
 const o = program.opts();
@@ -39,7 +56,8 @@ const o = program.opts();
 const log = (msg: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const name = String(o.model);
 const arch = TINY_ARCHS[name];
-if (!arch) throw new Error(`--model: unknown model '${name}'; expected one of ${Object.keys(TINY_ARCHS).join(', ')}`);
+if (!arch)
+  throw new Error(`--model: unknown model '${name}'; expected one of ${Object.keys(TINY_ARCHS).join(', ')}`);
 const outDir = path.resolve(o.out ?? path.join(root, 'resources/models', name));
 const ckptDir = path.resolve(o.ckptDir ?? path.join(root, 'out/train', name));
 const settings: TrainSettings = {
@@ -84,7 +102,10 @@ const st = trainer.state;
 
 const exportModel = (): void => {
   const params = trainer.params();
-  writeHfModel(outDir, arch, (n) => params.get(n)!, { producer: 'moe-workbench train-tiny', step: String(st.step) });
+  writeHfModel(outDir, arch, (n) => params.get(n)!, {
+    producer: 'moe-workbench train-tiny',
+    step: String(st.step),
+  });
 };
 
 const budgetSec = settings.minutes * 60;
@@ -124,20 +145,27 @@ while (st.totalSteps === 0 || st.step < st.totalSteps) {
 trainer.saveCheckpoint(ckptDir);
 exportModel();
 const tokensPerSec = st.tokensSeen / st.elapsedSec;
-log(`training done: ${st.step} steps, ${(st.elapsedSec / 60).toFixed(1)} min, ${Math.round(tokensPerSec)} tok/s`);
+log(
+  `training done: ${st.step} steps, ${(st.elapsedSec / 60).toFixed(1)} min, ${Math.round(tokensPerSec)} tok/s`,
+);
 trainer.dispose();
 
 // Evaluate what was saved: bf16 weights read back and upcast.
 t0 = performance.now();
 const saved = importHfParams(path.join(outDir, 'model.safetensors'), arch);
-const windows = evalWindows(heldTokens, EVAL_SEQ, Number(o.evalWindows) > 0 ? Number(o.evalWindows) : undefined);
+const windows = evalWindows(
+  heldTokens,
+  EVAL_SEQ,
+  Number(o.evalWindows) > 0 ? Number(o.evalWindows) : undefined,
+);
 const ev = perplexity(arch, saved, shapes, heldTokens, EVAL_SEQ, { maxWindows: windows });
 const uni = unigramPerplexity(trainTokens, arch.vocab, scoredLabels(heldTokens, EVAL_SEQ, windows));
 const util = expertUtilisation(ev.routed);
 log(
   `held-out ppl ${ev.ppl.toFixed(2)} over ${ev.tokens} tokens; unigram ${uni.ppl.toFixed(2)}; ratio ${(ev.ppl / uni.ppl).toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
 );
-for (const u of util) log(`layer ${u.layer} expert share min/uniform ${u.minOfUniform.toFixed(2)} dead [${u.dead.join(',')}]`);
+for (const u of util)
+  log(`layer ${u.layer} expert share min/uniform ${u.minOfUniform.toFixed(2)} dead [${u.dead.join(',')}]`);
 
 const card = modelCard({
   name,

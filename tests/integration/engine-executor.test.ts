@@ -168,6 +168,7 @@ describe('streaming executor', () => {
     const got = await sequenceLogits(olmoe, SEQS[0]!, { overrides: new Map([[1, { moe: pruned }]]) });
     expect(got.every(Number.isFinite)).toBe(true);
     const bad: MoeLayerView = { ...view, experts: view.experts.slice(1) };
+    const before = tf.memory().numTensors;
     await expect(
       sequenceLogits(olmoe, SEQS[0]!, { overrides: new Map([[1, { moe: bad }]]) }),
     ).rejects.toThrow(/router has 8 rows but 7 experts/);

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { BYTE_TO_CHAR, fromByteLevel, preTokenize, toByteLevel } from '../../src-main/engine/train/byte-level';
+import {
+  BYTE_TO_CHAR,
+  fromByteLevel,
+  preTokenize,
+  toByteLevel,
+} from '../../src-main/engine/train/byte-level';
 import { BpeEncoder } from '../../src-main/engine/train/bpe-encoder';
 import { trainBpe } from '../../src-main/engine/train/bpe-trainer';
-import { SPECIAL_TOKENS, tokenizerConfig, tokenizerJson } from '../../src-main/engine/train/hf-tokenizer-files';
+import {
+  SPECIAL_TOKENS,
+  tokenizerConfig,
+  tokenizerJson,
+} from '../../src-main/engine/train/hf-tokenizer-files';
 
 const corpus = readFileSync('resources/data/calib/c4-calib.txt', 'utf8').slice(0, 120_000);
 const sample = readFileSync('resources/data/heldout/c4-heldout.txt', 'utf8').slice(0, 20_000);

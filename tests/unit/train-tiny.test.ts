@@ -13,10 +13,51 @@ import { initParams, paramShapes } from '../../src-main/engine/train/tiny-moe-mo
 import { DEFAULT_TRAIN, TINY_ARCHS } from '../../src-main/engine/train/tiny-presets';
 import { lrAt, TinyTrainer, type TrainSettings } from '../../src-main/engine/train/trainer';
 
-const base = { vocab: 32, hidden: 16, layers: 2, heads: 2, ropeTheta: 10000, rmsEps: 1e-5, maxPositions: 64, bosId: 0, eosId: 1, padId: 2 };
-const mixtral: TinyArch = { ...base, family: 'mixtral', kvHeads: 1, experts: 4, topK: 2, moeIntermediate: 8, normTopK: true, sharedExperts: 0, firstKDense: 0, denseIntermediate: 0 };
-const deepseek: TinyArch = { ...base, family: 'deepseek', kvHeads: 2, experts: 4, topK: 2, moeIntermediate: 4, normTopK: false, sharedExperts: 2, firstKDense: 1, denseIntermediate: 12 };
-const settings: TrainSettings = { ...DEFAULT_TRAIN, batch: 2, seq: 16, lr: 1e-2, warmupSteps: 3, steps: 40, logEvery: 1 };
+const base = {
+  vocab: 32,
+  hidden: 16,
+  layers: 2,
+  heads: 2,
+  ropeTheta: 10000,
+  rmsEps: 1e-5,
+  maxPositions: 64,
+  bosId: 0,
+  eosId: 1,
+  padId: 2,
+};
+const mixtral: TinyArch = {
+  ...base,
+  family: 'mixtral',
+  kvHeads: 1,
+  experts: 4,
+  topK: 2,
+  moeIntermediate: 8,
+  normTopK: true,
+  sharedExperts: 0,
+  firstKDense: 0,
+  denseIntermediate: 0,
+};
+const deepseek: TinyArch = {
+  ...base,
+  family: 'deepseek',
+  kvHeads: 2,
+  experts: 4,
+  topK: 2,
+  moeIntermediate: 4,
+  normTopK: false,
+  sharedExperts: 2,
+  firstKDense: 1,
+  denseIntermediate: 12,
+};
+const settings: TrainSettings = {
+  ...DEFAULT_TRAIN,
+  batch: 2,
+  seq: 16,
+  lr: 1e-2,
+  warmupSteps: 3,
+  steps: 40,
+  logEvery: 1,
+};
 const periodic = Int32Array.from({ length: 4000 }, (_, i) => 3 + ((i * i) % 29));
 
 beforeAll(async () => {
@@ -31,7 +72,9 @@ describe('fused ops', () => {
       [1, 2, 3],
     ]);
     const labels = Int32Array.from([1, 0]);
-    const g = tf.grad((t: tf.Tensor) => softmaxCrossEntropy(t, labels))(x).arraySync() as number[][];
+    const g = tf
+      .grad((t: tf.Tensor) => softmaxCrossEntropy(t, labels))(x)
+      .arraySync() as number[][];
     const p = tf.softmax(x).arraySync() as number[][];
     const want = p.map((row, i) => row.map((v, j) => (v - (j === labels[i] ? 1 : 0)) / 2));
     g.flat().forEach((v, i) => expect(v).toBeCloseTo(want.flat()[i]!, 5));
@@ -43,12 +86,15 @@ describe('fused ops', () => {
     const shape = { batch: 1, seq: 3, heads: 2, kvHeads: 1, headDim: 2 };
     const q = tf.tensor2d([0.3, -0.2, 0.5, 0.1, 0.2, 0.4, -0.6, 0.3, 0.9, -0.1, 0.2, 0.7], [3, 4]);
     const kv = tf.tensor2d([0.2, 0.1, -0.4, 0.5, 0.3, -0.2], [3, 2]);
+    const v = tf.tensor2d([0.5, -0.3, 0.1, 0.8, -0.2, 0.4], [3, 2]);
     const w = tf.tensor2d([1, 2, 3, 4, -1, 0.5, 2, 1, 0.3, 0.7, -2, 1], [3, 4]);
-    const f = (qq: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(causalAttention(qq, k, kv, shape), w));
+    const f = (qq: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(causalAttention(qq, k, v, shape), w));
     // token 0 attends only to itself: output row 0 = v[0] for both heads (GQA, one kv head)
-    const out = causalAttention(q, kv, kv, shape).arraySync() as number[][];
-    expect(out[0]).toEqual([0.2, 0.1, 0.2, 0.1].map((v) => expect.closeTo(v, 6)));
-    const gk = tf.grad((k: tf.Tensor) => f(q, k))(kv).dataSync();
+    const out = causalAttention(q, kv, v, shape).arraySync() as number[][];
+    expect(out[0]).toEqual([0.5, -0.3, 0.5, -0.3].map((x) => expect.closeTo(x, 6)));
+    const gk = tf
+      .grad((k: tf.Tensor) => f(q, k))(kv)
+      .dataSync();
     const base0 = kv.dataSync();
     const eps = 1e-2;
     for (let i = 0; i < base0.length; i++) {
@@ -57,7 +103,8 @@ describe('fused ops', () => {
       const minus = base0.slice();
       minus[i]! -= eps;
       const num =
-        (f(q, tf.tensor2d(plus, [3, 2])).dataSync()[0]! - f(q, tf.tensor2d(minus, [3, 2])).dataSync()[0]!) / (2 * eps);
+        (f(q, tf.tensor2d(plus, [3, 2])).dataSync()[0]! - f(q, tf.tensor2d(minus, [3, 2])).dataSync()[0]!) /
+        (2 * eps);
       expect(gk[i]!).toBeCloseTo(num, 2);
     }
   });
@@ -125,7 +172,11 @@ describe('HF export', () => {
       norm_topk_prob: false,
       scoring_func: 'softmax',
     });
-    expect(hfConfig(TINY_ARCHS['tiny-mixtral']!)).toMatchObject({ model_type: 'mixtral', num_local_experts: 8, num_experts_per_tok: 2 });
+    expect(hfConfig(TINY_ARCHS['tiny-mixtral']!)).toMatchObject({
+      model_type: 'mixtral',
+      num_local_experts: 8,
+      num_experts_per_tok: 2,
+    });
   });
 
   it('round-trips through bf16 safetensors and keeps the forward (ppl within 1%)', () => {
@@ -137,7 +188,8 @@ describe('HF export', () => {
       for (const [n, v] of params) {
         const w = back.get(n)!;
         expect(w.length).toBe(v.length);
-        for (let i = 0; i < v.length; i += 17) expect(Math.abs(w[i]! - v[i]!)).toBeLessThanOrEqual(Math.abs(v[i]!) / 128 + 1e-30);
+        for (let i = 0; i < v.length; i += 17)
+          expect(Math.abs(w[i]! - v[i]!)).toBeLessThanOrEqual(Math.abs(v[i]!) / 128 + 1e-30);
       }
       const shapes = paramShapes(arch);
       const a = perplexity(arch, params, shapes, periodic.subarray(0, 200), 16);

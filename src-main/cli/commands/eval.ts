@@ -92,7 +92,9 @@ export function register(program: Command, ctx: CliContext): void {
           ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
           onProgress: (p) => {
             if (p.layer === p.layers - 1 || ctx.globals().verbose)
-              ctx.progress(`windows ${p.windowsDone}/${p.windows}: layer ${p.layer + 1}/${p.layers}`);
+              ctx.progress(
+                `windows ${p.batchStart + 1}-${p.batchEnd} of ${p.windows}: layer ${p.layer + 1}/${p.layers}`,
+              );
           },
         });
         ctx.output(r, human);

@@ -14,7 +14,14 @@ export interface PerplexityOptions extends Omit<ExecutorOptions, 'onLayerDone'> 
    * many as keep the batch's hidden states within ~256 MiB — all of them for small models.
    */
   batch?: number;
-  onProgress?(e: { windowsDone: number; windows: number; layer: number; layers: number }): void;
+  /** After each layer of each batch; the batch covers windows [batchStart, batchEnd). */
+  onProgress?(e: {
+    batchStart: number;
+    batchEnd: number;
+    windows: number;
+    layer: number;
+    layers: number;
+  }): void;
 }
 
 export interface PerplexityResult {
@@ -81,9 +88,11 @@ export async function perplexity(
   const batch = Math.max(1, Math.min(opts.batch ?? defaultBatch(model.spec.hidden, seqLen), windows));
   const layers = model.spec.layers;
   let done = 0;
+  let current = 0;
   const exec = new StreamingExecutor(model, {
     ...opts,
-    onLayerDone: (layer) => opts.onProgress?.({ windowsDone: done, windows, layer, layers }),
+    onLayerDone: (layer) =>
+      opts.onProgress?.({ batchStart: done, batchEnd: done + current, windows, layer, layers }),
   });
   const t0 = performance.now();
   let nll = 0;
@@ -91,6 +100,7 @@ export async function perplexity(
   try {
     for (let w0 = 0; w0 < windows; w0 += batch) {
       const nb = Math.min(batch, windows - w0);
+      current = nb;
       const seqs = Array.from(
         { length: nb },
         (_, i) => Array.prototype.slice.call(tokens, (w0 + i) * seqLen, (w0 + i + 1) * seqLen) as number[],

@@ -54,9 +54,23 @@ function execMlp(
 }
 
 export function loadExecLayer(model: LoadedModel, l: number, override?: LayerOverride): ExecLayer {
+  const owned: tf.Tensor[] = [];
+  try {
+    return buildExecLayer(model, l, override, owned);
+  } catch (e) {
+    tf.dispose(owned);
+    throw e;
+  }
+}
+
+function buildExecLayer(
+  model: LoadedModel,
+  l: number,
+  override: LayerOverride | undefined,
+  owned: tf.Tensor[],
+): ExecLayer {
   const { spec } = model;
   const n = spec.names;
-  const owned: tf.Tensor[] = [];
   const r = reader(model, owned);
   const base = n.layer(l);
   const p = `${base}.self_attn`;

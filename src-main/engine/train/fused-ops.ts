@@ -96,7 +96,10 @@ export function softmaxCrossEntropy(logits: T, labels: Int32Array): T {
   const f = customOp((lg: T, save: tf.GradSaveFunc) => {
     const [N, V] = lg.shape as [number, number];
     const lse = tf.logSumExp(lg, -1, true);
-    const flat = tf.tensor1d(Int32Array.from(labels, (l, i) => i * V + l), 'int32');
+    const flat = tf.tensor1d(
+      Int32Array.from(labels, (l, i) => i * V + l),
+      'int32',
+    );
     const picked = tf.gather(tf.reshape(lg, [-1]), flat);
     const value = tf.div(tf.sub(tf.sum(lse), tf.sum(picked)), N);
     save([lg, lse]);
@@ -118,7 +121,10 @@ export function tokenNll(logits: T, labels: Int32Array): Float32Array {
   return tf.tidy(() => {
     const V = logits.shape[1]!;
     const lse = tf.logSumExp(logits, -1);
-    const flat = tf.tensor1d(Int32Array.from(labels, (l, i) => i * V + l), 'int32');
+    const flat = tf.tensor1d(
+      Int32Array.from(labels, (l, i) => i * V + l),
+      'int32',
+    );
     return tf.sub(lse, tf.gather(tf.reshape(logits, [-1]), flat)).dataSync() as Float32Array;
   });
 }
@@ -147,9 +153,15 @@ export function causalAttention(q: T, k: T, v: T, s: AttnShape): T {
   const scale = 1 / Math.sqrt(d);
   const f = customOp((qq: T, kk: T, vv: T, save: tf.GradSaveFunc) => {
     const mask = causalMask(L);
-    const qs = tf.split(tf.reshape(qq, [B, L, H * d]), B, 0).map((x) => tf.split(tf.reshape(x, [L, H * d]), H, 1));
-    const ks = tf.split(tf.reshape(kk, [B, L, KV * d]), B, 0).map((x) => tf.split(tf.reshape(x, [L, KV * d]), KV, 1));
-    const vs = tf.split(tf.reshape(vv, [B, L, KV * d]), B, 0).map((x) => tf.split(tf.reshape(x, [L, KV * d]), KV, 1));
+    const qs = tf
+      .split(tf.reshape(qq, [B, L, H * d]), B, 0)
+      .map((x) => tf.split(tf.reshape(x, [L, H * d]), H, 1));
+    const ks = tf
+      .split(tf.reshape(kk, [B, L, KV * d]), B, 0)
+      .map((x) => tf.split(tf.reshape(x, [L, KV * d]), KV, 1));
+    const vs = tf
+      .split(tf.reshape(vv, [B, L, KV * d]), B, 0)
+      .map((x) => tf.split(tf.reshape(x, [L, KV * d]), KV, 1));
     const probs: T[] = [];
     const rows: T[] = [];
     for (let b = 0; b < B; b++) {

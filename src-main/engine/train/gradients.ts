@@ -81,8 +81,8 @@ export function registerTrainGradients(): void {
         const [x] = saved as T[];
         const axis = (attrs as { axis: number | number[] | null }).axis;
         const all = x!.shape.map((_, i) => i);
-        const axes = (axis === null || axis === undefined ? all : Array.isArray(axis) ? axis : [axis]).map((a) =>
-          a < 0 ? a + x!.rank : a,
+        const axes = (axis === null || axis === undefined ? all : Array.isArray(axis) ? axis : [axis]).map(
+          (a) => (a < 0 ? a + x!.rank : a),
         );
         const kept = x!.shape.map((d, i) => (axes.includes(i) ? 1 : d));
         const count = axes.reduce((n, a) => n * x!.shape[a]!, 1);

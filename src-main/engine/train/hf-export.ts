@@ -54,7 +54,9 @@ export function hfEntries(a: TinyArch, get: ParamSource, dtype: WriteDtype): Wri
       add(`${x}${gn}.weight`, [I, h], () => transpose2d(cols(get(`${p}w1`), h, E * I, e * I, I), h, I));
       add(`${x}${un}.weight`, [I, h], () => transpose2d(cols(get(`${p}w3`), h, E * I, e * I, I), h, I));
       // down: rows e·I..(e+1)·I of [E·I, h] → HF [h, I]
-      add(`${x}${dn}.weight`, [h, I], () => transpose2d(get(`${p}w2`).slice(e * I * h, (e + 1) * I * h), I, h));
+      add(`${x}${dn}.weight`, [h, I], () =>
+        transpose2d(get(`${p}w2`).slice(e * I * h, (e + 1) * I * h), I, h),
+      );
     }
     if (a.sharedExperts > 0) {
       const SI = a.sharedExperts * I;
@@ -141,9 +143,17 @@ export function generationConfig(a: TinyArch): Record<string, unknown> {
   };
 }
 
-export function writeHfModel(dir: string, a: TinyArch, get: ParamSource, metadata?: Record<string, string>): number {
+export function writeHfModel(
+  dir: string,
+  a: TinyArch,
+  get: ParamSource,
+  metadata?: Record<string, string>,
+): number {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfig(a), null, 2)}\n`);
-  writeFileSync(path.join(dir, 'generation_config.json'), `${JSON.stringify(generationConfig(a), null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, 'generation_config.json'),
+    `${JSON.stringify(generationConfig(a), null, 2)}\n`,
+  );
   return writeSafetensors(path.join(dir, 'model.safetensors'), hfEntries(a, get, 'BF16'), metadata).bytes;
 }

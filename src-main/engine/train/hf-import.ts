@@ -12,7 +12,8 @@ export function importHfParams(file: string, a: TinyArch): Map<string, Float32Ar
     const out = new Map<string, Float32Array>();
     const get = (n: string): Float32Array => f.readF32(n);
     /** HF [out, in] → [in, out] */
-    const lin = (n: string, outDim: number, inDim: number): Float32Array => transpose2d(get(n), outDim, inDim);
+    const lin = (n: string, outDim: number, inDim: number): Float32Array =>
+      transpose2d(get(n), outDim, inDim);
     out.set('embed', get('model.embed_tokens.weight'));
     for (let l = 0; l < a.layers; l++) {
       const p = `l${l}.`;

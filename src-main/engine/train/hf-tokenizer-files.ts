@@ -94,5 +94,8 @@ export function writeTokenizerFiles(dir: string, model: BpeModel, modelMaxLength
     path.join(dir, 'tokenizer_config.json'),
     `${JSON.stringify(tokenizerConfig(model, modelMaxLength), null, 2)}\n`,
   );
-  writeFileSync(path.join(dir, 'special_tokens_map.json'), `${JSON.stringify(specialTokensMap(), null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, 'special_tokens_map.json'),
+    `${JSON.stringify(specialTokensMap(), null, 2)}\n`,
+  );
 }

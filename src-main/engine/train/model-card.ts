@@ -9,7 +9,13 @@ export interface CardInput {
   settings: TrainSettings;
   state: TrainState;
   params: { total: number; activePerToken: number };
-  tokenizer: { vocab: number; merges: number; trainTokens: number; heldoutTokens: number; charsPerToken: number };
+  tokenizer: {
+    vocab: number;
+    merges: number;
+    trainTokens: number;
+    heldoutTokens: number;
+    charsPerToken: number;
+  };
   backend: string;
   tokensPerSec: number;
   eval: { seq: number; tokens: number; ppl: number; unigramPpl: number } | null;
@@ -23,24 +29,41 @@ export function modelCard(c: CardInput): string {
   const mix = a.family === 'mixtral';
   const last = c.state.history.at(-1);
   const archRows = [
-    ['architecture', mix ? '`MixtralForCausalLM` (model_type `mixtral`)' : '`DeepseekForCausalLM` (model_type `deepseek`, DeepSeek-MoE v1 remote-code layout)'],
+    [
+      'architecture',
+      mix
+        ? '`MixtralForCausalLM` (model_type `mixtral`)'
+        : '`DeepseekForCausalLM` (model_type `deepseek`, DeepSeek-MoE v1 remote-code layout)',
+    ],
     ['layers / hidden / heads / kv heads', `${a.layers} / ${a.hidden} / ${a.heads} / ${a.kvHeads}`],
-    ['routed experts / top-k', `${a.experts} / ${a.topK} (${a.normTopK ? 'top-k weights renormalised' : 'norm_topk_prob=false: no renormalisation'})`],
+    [
+      'routed experts / top-k',
+      `${a.experts} / ${a.topK} (${a.normTopK ? 'top-k weights renormalised' : 'norm_topk_prob=false: no renormalisation'})`,
+    ],
     ['expert intermediate', `${a.moeIntermediate}`],
     ...(mix
       ? []
       : [
-          ['shared experts', `${a.sharedExperts} (intermediate ${a.sharedExperts * a.moeIntermediate}, always on)`],
+          [
+            'shared experts',
+            `${a.sharedExperts} (intermediate ${a.sharedExperts * a.moeIntermediate}, always on)`,
+          ],
           ['dense layers', `first ${a.firstKDense} (intermediate ${a.denseIntermediate})`],
         ]),
     ['vocab', `${a.vocab} (byte-level BPE trained on the training text)`],
     ['RoPE theta / RMSNorm eps', `${a.ropeTheta} / ${a.rmsEps}`],
     ['embeddings', 'untied (`lm_head.weight` stored)'],
-    ['parameters', `${(c.params.total / 1e6).toFixed(2)} M total, ${(c.params.activePerToken / 1e6).toFixed(2)} M active per token`],
+    [
+      'parameters',
+      `${(c.params.total / 1e6).toFixed(2)} M total, ${(c.params.activePerToken / 1e6).toFixed(2)} M active per token`,
+    ],
     ['weights', '`model.safetensors`, bfloat16'],
   ];
   const util = c.utilisation
-    .map((u) => `| ${u.layer} | ${u.shares.map((s) => f(100 * s, 1)).join(' / ')} | ${f(u.minOfUniform)} | ${u.dead.length === 0 ? 'none' : u.dead.join(', ')} |`)
+    .map(
+      (u) =>
+        `| ${u.layer} | ${u.shares.map((s) => f(100 * s, 1)).join(' / ')} | ${f(u.minOfUniform)} | ${u.dead.length === 0 ? 'none' : u.dead.join(', ')} |`,
+    )
     .join('\n');
   const s = c.settings;
   return `---

@@ -40,7 +40,16 @@ export function sparseExperts(x: T, w1: T, w3: T, w2: T, w: T, routes: Int32Arra
         const xe = tf.gather(xx, ti);
         const a = tf.matMul(xe, tf.slice(g1, [0, e * I], [h, I]));
         const b = tf.matMul(xe, tf.slice(g3, [0, e * I], [h, I]));
-        const we = tf.reshape(tf.gather(tf.reshape(ww, [-1]), tf.tensor1d(Int32Array.from(idx, (n) => n * E + e), 'int32')), [-1, 1]);
+        const we = tf.reshape(
+          tf.gather(
+            tf.reshape(ww, [-1]),
+            tf.tensor1d(
+              Int32Array.from(idx, (n) => n * E + e),
+              'int32',
+            ),
+          ),
+          [-1, 1],
+        );
         const g = tf.mul(tf.mul(a, tf.sigmoid(a)), b);
         const ye = tf.matMul(tf.mul(g, we), tf.slice(g2, [e * I, 0], [I, h]));
         return [a, b, ye];
@@ -75,7 +84,10 @@ export function sparseExperts(x: T, w1: T, w3: T, w2: T, w: T, routes: Int32Arra
             const ti = tf.tensor1d(idx, 'int32');
             const xe = tf.gather(x2!, ti);
             const dye = tf.gather(dy, ti);
-            const we = tf.tensor2d(Float32Array.from(idx, (n) => wAll[n * E + e]!), [idx.length, 1]);
+            const we = tf.tensor2d(
+              Float32Array.from(idx, (n) => wAll[n * E + e]!),
+              [idx.length, 1],
+            );
             const sa = tf.sigmoid(a);
             const s = tf.mul(a, sa);
             const g = tf.mul(s, b);
@@ -103,7 +115,13 @@ export function sparseExperts(x: T, w1: T, w3: T, w2: T, w: T, routes: Int32Arra
           d3.push(g3e!);
           d2.push(g2e!);
         }
-        return [tf.tensor2d(dx, [N, h]), tf.concat(d1, 1), tf.concat(d3, 1), tf.concat(d2, 0), tf.tensor2d(dw, [N, E])];
+        return [
+          tf.tensor2d(dx, [N, h]),
+          tf.concat(d1, 1),
+          tf.concat(d3, 1),
+          tf.concat(d2, 0),
+          tf.tensor2d(dw, [N, E]),
+        ];
       },
     };
   });

@@ -68,7 +68,11 @@ export function perplexity(
 }
 
 /** Unigram model from training-token frequencies (add-one smoothing so unseen ids have mass). */
-export function unigramPerplexity(train: Int32Array, vocab: number, labels: Int32Array): { ppl: number; meanNll: number } {
+export function unigramPerplexity(
+  train: Int32Array,
+  vocab: number,
+  labels: Int32Array,
+): { ppl: number; meanNll: number } {
   const counts = new Float64Array(vocab).fill(1);
   for (const t of train) counts[t]! += 1;
   const total = train.length + vocab;

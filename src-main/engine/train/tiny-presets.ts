@@ -60,7 +60,7 @@ export const DEFAULT_TRAIN: TrainSettings = {
   warmupSteps: 30,
   minutes: 40,
   clip: 1.0,
-  auxCoef: 0.02,
+  auxCoef: 0.03,
   beta1: 0.9,
   beta2: 0.95,
   weightDecay: 0.01,

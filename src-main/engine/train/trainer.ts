@@ -56,7 +56,12 @@ export function lrAt(s: TrainSettings, step: number, total: number): number {
 }
 
 /** B random windows of seq+1 tokens from the stream, drawn with the given PRNG. */
-export function sampleBatch(tokens: Int32Array, B: number, L: number, rng: Prng): { ids: Int32Array; labels: Int32Array } {
+export function sampleBatch(
+  tokens: Int32Array,
+  B: number,
+  L: number,
+  rng: Prng,
+): { ids: Int32Array; labels: Int32Array } {
   const ids = new Int32Array(B * L);
   const labels = new Int32Array(B * L);
   for (let b = 0; b < B; b++) {
@@ -170,13 +175,21 @@ export class TinyTrainer {
     mkdirSync(dir, { recursive: true });
     const shapes = paramShapes(this.arch);
     const entries = [...shapes].flatMap(([n, shape]) => [
-      { name: `p/${n}`, dtype: 'F32' as const, shape, data: () => this.vars.get(n)!.dataSync() as Float32Array },
+      {
+        name: `p/${n}`,
+        dtype: 'F32' as const,
+        shape,
+        data: () => this.vars.get(n)!.dataSync() as Float32Array,
+      },
       { name: `m/${n}`, dtype: 'F32' as const, shape, data: () => this.m.get(n)!.dataSync() as Float32Array },
       { name: `v/${n}`, dtype: 'F32' as const, shape, data: () => this.v.get(n)!.dataSync() as Float32Array },
     ]);
     writeSafetensors(path.join(dir, 'train-state.safetensors'), entries);
     const tmp = path.join(dir, 'train-state.json.tmp');
-    writeFileSync(tmp, JSON.stringify({ arch: this.arch, settings: this.settings, state: this.state }, null, 1));
+    writeFileSync(
+      tmp,
+      JSON.stringify({ arch: this.arch, settings: this.settings, state: this.state }, null, 1),
+    );
     renameSync(tmp, path.join(dir, 'train-state.json'));
   }
 
@@ -185,7 +198,9 @@ export class TinyTrainer {
     if (!existsSync(json)) return null;
     const saved = JSON.parse(readFileSync(json, 'utf8')) as { arch: TinyArch; state: TrainState };
     if (JSON.stringify(saved.arch) !== JSON.stringify(arch)) {
-      throw new Error(`${json}: checkpoint architecture differs from the requested one; use a fresh --ckpt-dir`);
+      throw new Error(
+        `${json}: checkpoint architecture differs from the requested one; use a fresh --ckpt-dir`,
+      );
     }
     const f = SafetensorsFile.open(path.join(dir, 'train-state.safetensors'));
     try {
