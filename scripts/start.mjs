@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start [-- --home DIR] [-- --backend NAME]`: the desktop app when the Electron binary is
-// installed (build, then launch); otherwise browser mode (`moe-bench serve`, which builds the
-// renderer when it is missing or stale) with the URL to open printed.
+// installed (better-sqlite3 for Electron's ABI, build, then launch); otherwise browser mode
+// (`moe-bench serve`, which builds the renderer when it is missing or stale) with the URL printed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,6 +49,15 @@ const home = optionValue('--home');
 const env = home ? { ...process.env, MOE_WORKBENCH_HOME: path.resolve(home) } : process.env;
 
 if (electron.path) {
+  // Electron's main process needs better-sqlite3 built for its ABI; the CLI keeps the Node build.
+  const { ensureElectronSqlite } = await import('./electron-sqlite.mjs');
+  try {
+    ensureElectronSqlite();
+  } catch (e) {
+    console.error(`npm start: ${e instanceof Error ? e.message : String(e)}`);
+    console.error("hint: retry 'npm run rebuild:electron' with internet access (or a C++ toolchain and Python)");
+    process.exit(1);
+  }
   console.log('Building the desktop app (electron-vite)…');
   const viteBin = path.join(
     path.dirname(require.resolve('electron-vite/package.json')),

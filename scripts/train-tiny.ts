@@ -113,18 +113,31 @@ const startElapsed = st.elapsedSec;
 const t1 = performance.now();
 let lastCkpt = performance.now();
 let afterFirst = 0;
+let markSec = 0;
 const elapsed = (): number => startElapsed + (performance.now() - t1) / 1000;
-while (st.totalSteps === 0 || st.step < st.totalSteps) {
+while (
+  st.totalSteps === 0 ||
+  st.step < st.totalSteps ||
+  (!settings.steps && st.elapsedSec < budgetSec - 30)
+) {
   const r = trainer.step(trainTokens);
   st.elapsedSec = elapsed();
   if (st.step === 1) afterFirst = st.elapsedSec;
-  if (st.totalSteps === 0 && st.step === 6) {
-    // Fix the schedule length once from the measured step time, ignoring the warm-up first step
-    // (logged; pass --steps to reproduce exactly).
-    const perStep = (st.elapsedSec - afterFirst) / 5;
-    st.totalSteps = Math.max(settings.warmupSteps + 10, Math.floor(budgetSec / perStep));
+  if (
+    !settings.steps &&
+    (st.step === 6 || (st.step > 6 && st.step % 25 === 0 && st.elapsedSec < 0.9 * budgetSec))
+  ) {
+    // Time-budgeted schedule: the cosine length is re-estimated from the recent step time (other jobs share
+    // the cores, so speed drifts). Each estimate is logged; --steps N replays a fixed schedule exactly.
+    const span = st.step === 6 ? 5 : 25;
+    const perStep = (st.elapsedSec - (st.step === 6 ? afterFirst : markSec)) / span;
+    st.totalSteps = Math.max(
+      settings.warmupSteps + 10,
+      st.step + Math.floor((budgetSec - st.elapsedSec) / perStep),
+    );
     log(`step time ${perStep.toFixed(2)} s → schedule of ${st.totalSteps} steps`);
   }
+  if (st.step % 25 === 0 || st.step === 6) markSec = st.elapsedSec;
   if (st.step % settings.logEvery === 0 || st.step === 1) {
     st.history.push({ step: st.step, loss: r.loss, aux: r.aux, lr: r.lr, sec: st.elapsedSec });
     log(

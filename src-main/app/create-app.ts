@@ -10,8 +10,11 @@ import { guardHandlers } from './handler-guard';
 import type { App, AppOptions, EventListener } from './services';
 import type { ServiceContext } from './services/context';
 import { datasetHandlers } from './services/datasets';
+import { datasetPreviewHandlers } from './services/datasets-preview';
 import { infoHandlers } from './services/info';
 import { jobHandlers } from './services/jobs';
+import { methodHandlers } from './services/methods';
+import { modelInspectHandlers } from './services/models-inspect';
 import { modelHandlers } from './services/models';
 import { pipelineHandlers } from './services/pipelines';
 import { runHandlers } from './services/runs';
@@ -68,6 +71,9 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     ...pipelineHandlers(ctx),
     ...runHandlers(ctx),
     ...jobHandlers(ctx),
+    ...methodHandlers(ctx),
+    ...modelInspectHandlers(ctx),
+    ...datasetPreviewHandlers(ctx),
   });
   let closing: Promise<void> | null = null;
   return {

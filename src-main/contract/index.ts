@@ -156,6 +156,64 @@ export type JobFinished = z.infer<typeof JobFinished>;
 const Empty = z.object({}).strict();
 const ById = z.object({ id: z.number().int().positive() }).strict();
 
+/** A compression method as the pipeline editor sees it: its params as JSON Schema (from its zod schema). */
+export const MethodInfo = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  paramsSchema: z.unknown(),
+});
+export type MethodInfo = z.infer<typeof MethodInfo>;
+
+/** One problem in a pipeline config; `path` is dotted (`steps.0.params.rank`), '' for the root. */
+export const ConfigIssue = z.object({ path: z.string(), message: z.string() });
+export type ConfigIssue = z.infer<typeof ConfigIssue>;
+
+export const ModelLayerInfo = z.object({
+  layer: z.number().int(),
+  kind: z.enum(['moe', 'dense']),
+  experts: z.number().int(),
+  params: z.number(),
+  expertParams: z.number(),
+});
+export type ModelLayerInfo = z.infer<typeof ModelLayerInfo>;
+
+export const ModelInspection = z.object({
+  modelId: z.number().int(),
+  summary: z.object({
+    architecture: z.string(),
+    modelType: z.string(),
+    layers: z.number().int(),
+    moeLayers: z.array(z.number().int()),
+    denseLayers: z.array(z.number().int()),
+    expertsPerLayer: z.number().int(),
+    topK: z.number().int(),
+    sharedExperts: z.number().int(),
+    hiddenSize: z.number().int(),
+    intermediateSize: z.number().int(),
+    moeIntermediateSize: z.number().int(),
+    vocabSize: z.number().int(),
+    params: z.object({ total: z.number(), experts: z.number(), activePerToken: z.number() }),
+    dtype: z.string(),
+    bytesOnDisk: z.number(),
+  }),
+  layers: z.array(ModelLayerInfo),
+});
+export type ModelInspection = z.infer<typeof ModelInspection>;
+
+export const DatasetPreview = z.object({
+  datasetId: z.number().int(),
+  path: z.string(),
+  rows: z.number().int(),
+  chars: z.number().int(),
+  /** the first few non-empty rows, each cut to a readable length */
+  lines: z.array(z.string()),
+  /** tokens in the whole data set with the chosen model's tokenizer; null without a model */
+  tokens: z.number().int().nullable(),
+  tokenizerModel: z.string().nullable(),
+});
+export type DatasetPreview = z.infer<typeof DatasetPreview>;
+
 /**
  * Every request: method name -> params schema and result schema. Adding a capability means one
  * entry here, one service method, and the transports pick it up.
@@ -169,7 +227,30 @@ export const requests = {
   'models.list': { params: Empty, result: z.array(ModelRecord) },
   'models.add': { params: z.object({ path: z.string().min(1), name: z.string().optional() }).strict(), result: ModelRecord },
   'models.remove': { params: ById, result: z.object({ removed: z.boolean() }) },
+  'models.inspect': { params: ById, result: ModelInspection },
   'datasets.list': { params: Empty, result: z.array(DatasetRecord) },
+  'datasets.add': {
+    params: z.object({ path: z.string().min(1), name: z.string().min(1).optional() }).strict(),
+    result: DatasetRecord,
+  },
+  'datasets.preview': {
+    params: z
+      .object({
+        id: z.number().int().positive(),
+        modelId: z.number().int().positive().optional(),
+        lines: z.number().int().min(1).max(50).optional(),
+      })
+      .strict(),
+    result: DatasetPreview,
+  },
+  'methods.list': { params: Empty, result: z.array(MethodInfo) },
+  'pipelines.schema': { params: Empty, result: z.unknown() },
+  'pipelines.validate': {
+    params: z.object({ config: z.unknown() }).strict(),
+    result: z.object({ ok: z.boolean(), issues: z.array(ConfigIssue) }),
+  },
+  'pipelines.get': { params: ById, result: PipelineRecord },
+  'pipelines.delete': { params: ById, result: z.object({ deleted: z.boolean() }) },
   'pipelines.list': { params: Empty, result: z.array(PipelineRecord) },
   'pipelines.save': {
     params: z.object({ id: z.number().int().positive().optional(), name: z.string().min(1), config: z.unknown() }).strict(),

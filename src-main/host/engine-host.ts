@@ -249,7 +249,7 @@ export class EngineHost {
       mode: 'job',
       jobId: job.info.jobId,
       kind: job.info.kind,
-      module: job.def.module,
+      module: job.def.module ?? null,
       params: job.params,
       runId,
       resumeFrom: runId === null ? null : this.opts.store.runs.lastFinishedLayer(runId),

@@ -8,7 +8,8 @@ export type WorkerInput =
       mode: 'job';
       jobId: string;
       kind: string;
-      module: string;
+      /** file URL for jobs outside the built-in registry; null: the worker loads `kind` from JOBS */
+      module: string | null;
       params: unknown;
       runId: number | null;
       resumeFrom: number | null;

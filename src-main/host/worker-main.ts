@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CancelledError, EngineError } from '../engine/errors';
 import type { JobContext, JobModule, ProgressUpdate } from '../engine/jobs/job-context';
+import { JOBS } from '../engine/jobs/registry';
 import { initBackend } from '../engine/tensor/backend';
 import type { HostToWorker, WorkerInput, WorkerToHost } from './protocol';
 
@@ -30,6 +31,14 @@ function progressSender(): (u: ProgressUpdate) => void {
   };
 }
 
+/** A job outside the registry comes by URL; a built-in one through its bundler-visible import. */
+async function loadJobModule(job: Extract<WorkerInput, { mode: 'job' }>): Promise<Partial<JobModule>> {
+  if (job.module !== null) return (await import(job.module)) as Partial<JobModule>;
+  const load = JOBS.get(job.kind)?.load;
+  if (!load) throw new Error(`no built-in job module for kind '${job.kind}'`);
+  return (await load()) as Partial<JobModule>;
+}
+
 async function runJob(job: Extract<WorkerInput, { mode: 'job' }>): Promise<void> {
   const flag = new Int32Array(job.cancelFlag);
   const abort = new AbortController();
@@ -40,7 +49,7 @@ async function runJob(job: Extract<WorkerInput, { mode: 'job' }>): Promise<void>
   try {
     const backend = await initBackend({ force: job.backend });
     send({ type: 'backend', active: backend.active, probes: backend.probes });
-    const mod = (await import(job.module)) as Partial<JobModule>;
+    const mod = await loadJobModule(job);
     if (typeof mod.run !== 'function') throw new Error(`job module for '${job.kind}' does not export run()`);
     const ctx: JobContext = {
       jobId: job.jobId,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations/index';
+import { type BindingChoice, chooseSqliteBinding, isAbiMismatch } from './native-binding';
 import { StoreError } from './store-error';
 
 export type Db = Database.Database;
@@ -14,6 +15,8 @@ export interface OpenOptions {
   migrations?: readonly Migration[];
   /** This process's pid, recorded as the owner of runs it starts. */
   pid?: number;
+  /** Which native addon to load (tests); default: chosen for this runtime (Node or Electron). */
+  binding?: BindingChoice;
 }
 
 function ensureWritableFolder(dir: string): void {
@@ -81,10 +84,22 @@ function markOrphansInterrupted(db: Db, selfPid: number): number {
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   ensureWritableFolder(path.dirname(file));
+  const binding = opts.binding ?? chooseSqliteBinding();
   let db: Db;
   try {
-    db = new Database(file);
+    db = new Database(file, binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {});
   } catch (e) {
+    if (isAbiMismatch(e)) {
+      throw new StoreError(
+        `better-sqlite3's native addon does not match this runtime (${(e as Error).message.split('\n')[0]})`,
+        {
+          hint: binding.expected
+            ? `run 'npm run rebuild:electron' to build ${binding.expected}`
+            : `run 'npm rebuild better-sqlite3' for Node ${process.versions.node}`,
+          cause: e,
+        },
+      );
+    }
     throw new StoreError(`cannot open store '${file}': ${(e as Error).message}`, { cause: e });
   }
   try {

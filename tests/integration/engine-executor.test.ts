@@ -172,6 +172,7 @@ describe('streaming executor', () => {
     await expect(
       sequenceLogits(olmoe, SEQS[0]!, { overrides: new Map([[1, { moe: bad }]]) }),
     ).rejects.toThrow(/router has 8 rows but 7 experts/);
+    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([rows, pruned.router]);
     disposeMoeView(view);
   });
@@ -189,6 +190,19 @@ describe('streaming executor', () => {
     });
     expect(maxAbs(whole, chunked)).toBeLessThan(1e-5);
     m.checkpoint.close();
+  });
+
+  it('an observer that throws aborts the run without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    for (const hook of ['onRouter', 'onExpert', 'onSharedExpert', 'onLayerOutput'] as const) {
+      const observer = {
+        [hook]: () => {
+          throw new Error(`boom in ${hook}`);
+        },
+      };
+      await expect(sequenceLogits(deepseek, SEQS[0]!, { observer })).rejects.toThrow(`boom in ${hook}`);
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 
   it('an aborted signal stops the run with CancelledError', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventData, EventName, JobProgress } from '../../src-main/contract/index';
 import { EngineHost } from '../../src-main/host/engine-host';
@@ -211,14 +212,18 @@ describe('engine host', () => {
 });
 
 describe('resolveWorkerScript', () => {
-  it('prefers a bundled out/main/engine-worker.js, else the source entry', async () => {
+  it('uses the source entry from TypeScript, the bundled engine-worker.js from a build', async () => {
     const { resolveWorkerScript } = await import('../../src-main/host/worker-script');
-    const main = path.join(dir, 'out', 'main');
-    fs.mkdirSync(main, { recursive: true });
-    const from = new URL(`file://${path.join(main, 'index.js')}`).href;
-    expect(resolveWorkerScript(from).href).toBe(new URL('./worker-entry.mjs', from).href);
-    fs.writeFileSync(path.join(main, 'engine-worker.js'), '');
-    expect(resolveWorkerScript(from).pathname).toBe(path.join(main, 'engine-worker.js'));
     expect(resolveWorkerScript().pathname).toMatch(/src-main\/host\/worker-entry\.mjs$/);
+    const main = path.join(dir, 'out', 'main');
+    const chunks = path.join(main, 'chunks');
+    fs.mkdirSync(chunks, { recursive: true });
+    const fromIndex = pathToFileURL(path.join(main, 'index.js')).href;
+    const fromChunk = pathToFileURL(path.join(chunks, 'create-app-x1.js')).href;
+    // not built yet: the expected bundle path, so a job's failure names it
+    expect(resolveWorkerScript(fromIndex).pathname).toBe(path.join(main, 'engine-worker.js'));
+    fs.writeFileSync(path.join(main, 'engine-worker.js'), '');
+    expect(resolveWorkerScript(fromIndex).pathname).toBe(path.join(main, 'engine-worker.js'));
+    expect(resolveWorkerScript(fromChunk).pathname).toBe(path.join(main, 'engine-worker.js'));
   });
 });

@@ -77,7 +77,7 @@ describe('fused ops', () => {
       .arraySync() as number[][];
     const p = tf.softmax(x).arraySync() as number[][];
     const want = p.map((row, i) => row.map((v, j) => (v - (j === labels[i] ? 1 : 0)) / 2));
-    g.flat().forEach((v, i) => expect(v).toBeCloseTo(want.flat()[i]!, 5));
+    for (const [i, v] of g.flat().entries()) expect(v).toBeCloseTo(want.flat()[i]!, 5);
     const loss = softmaxCrossEntropy(x, labels).dataSync()[0]!;
     expect(loss).toBeCloseTo(-(Math.log(p[0]![1]!) + Math.log(p[1]![0]!)) / 2, 5);
   });
@@ -132,6 +132,27 @@ describe('tiny trainer', () => {
       return p;
     };
     expect(run()).toEqual(run());
+  });
+
+  it('resumes from a checkpoint bit-exactly (params, Adam moments, batch PRNG)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tiny-ckpt-'));
+    try {
+      const a = new TinyTrainer(deepseek, settings);
+      for (let i = 0; i < 3; i++) a.step(periodic);
+      const want = a.params().get('l1.w1')!.slice();
+      a.dispose();
+      const b = new TinyTrainer(deepseek, settings);
+      for (let i = 0; i < 2; i++) b.step(periodic);
+      b.saveCheckpoint(dir);
+      b.dispose();
+      const c = TinyTrainer.loadCheckpoint(dir, deepseek, settings)!;
+      expect(c.state.step).toBe(2);
+      c.step(periodic);
+      expect(c.params().get('l1.w1')).toEqual(want);
+      c.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('warms up linearly then decays by cosine to the floor', () => {

@@ -1,6 +1,7 @@
 // The command registry: one file per command, one line here.
 import type { RegisterCommand } from '../context';
 import { register as bench } from './bench';
+import { register as compress } from './compress';
 import { register as doctor } from './doctor';
 import { register as evalCmd } from './eval';
 import { register as inspect } from './inspect';
@@ -18,4 +19,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   inspect,
   evalCmd,
   logits,
+  compress,
 ];

@@ -134,7 +134,12 @@ export class StreamingExecutor {
     const h1 = tf.add(x.hidden, a) as Tensor2D;
     a.dispose();
     if (w.ffn.kind === 'none') {
-      await obs?.onLayerOutput?.({ layer: l, hidden: h1 });
+      try {
+        await obs?.onLayerOutput?.({ layer: l, hidden: h1 });
+      } catch (e) {
+        h1.dispose();
+        throw e;
+      }
       return h1;
     }
     const rows = h1.shape[0];
@@ -146,12 +151,16 @@ export class StreamingExecutor {
         const n = Math.min(chunk, rows - r0);
         const hc = rows <= chunk ? h1 : (tf.slice(h1, [r0, 0], [n, spec.hidden]) as Tensor2D);
         const hn = this.norm(hc, w.postNorm);
-        const y =
-          w.ffn.kind === 'dense'
-            ? gatedMlp(hn, w.ffn.mlp, false).out
-            : await moeBlock(hn, w.ffn.moe, l, r0, obs);
-        parts.push(tf.add(hc, y) as Tensor2D);
-        tf.dispose(hc === h1 ? [hn, y] : [hc, hn, y]);
+        try {
+          const y =
+            w.ffn.kind === 'dense'
+              ? gatedMlp(hn, w.ffn.mlp, false).out
+              : await moeBlock(hn, w.ffn.moe, l, r0, obs);
+          parts.push(tf.add(hc, y) as Tensor2D);
+          y.dispose();
+        } finally {
+          tf.dispose(hc === h1 ? [hn] : [hc, hn]);
+        }
       }
     } catch (e) {
       tf.dispose([h1, ...parts]);
@@ -160,7 +169,12 @@ export class StreamingExecutor {
     h1.dispose();
     const out = parts.length === 1 ? parts[0]! : (tf.concat(parts, 0) as Tensor2D);
     if (parts.length > 1) tf.dispose(parts);
-    await obs?.onLayerOutput?.({ layer: l, hidden: out });
+    try {
+      await obs?.onLayerOutput?.({ layer: l, hidden: out });
+    } catch (e) {
+      out.dispose();
+      throw e;
+    }
     return out;
   }
 

@@ -8,7 +8,9 @@ export class BpeEncoder {
   private readonly cache = new Map<string, number[]>();
 
   constructor(readonly model: BpeModel) {
-    model.merges.forEach(([a, b], r) => this.rank.set(`${a} ${b}`, r));
+    model.merges.forEach(([a, b], r) => {
+      this.rank.set(`${a} ${b}`, r);
+    });
     this.idOf = new Map(model.vocab.map((t, i) => [t, i]));
   }
 

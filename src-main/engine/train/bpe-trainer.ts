@@ -103,7 +103,10 @@ export function trainBpe(text: string, opts: BpeTrainOptions): BpeModel {
       pairCount.set(k, (pairCount.get(k) ?? 0) + sign * freq[wi]!);
       if (sign > 0) {
         let s = pairWords.get(k);
-        if (!s) pairWords.set(k, (s = new Set()));
+        if (!s) {
+          s = new Set();
+          pairWords.set(k, s);
+        }
         s.add(wi);
       }
     }

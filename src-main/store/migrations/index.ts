@@ -1,6 +1,7 @@
 // The ordered migration registry. Migration N takes the store from user_version N-1 to N; a new
 // schema change is one new file plus one line here. Never edit a migration that has shipped.
 import { initial } from './001-initial';
+import { metricHeadline } from './002-metric-headline';
 
 export interface Migration {
   version: number;
@@ -8,6 +9,9 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'metric headline flag', sql: metricHeadline },
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,9 +1,10 @@
+import type { ModelRecord } from '@contract';
 import { type FormEvent, useId, useState } from 'react';
 import { useApi } from '../api/api-context';
 import { InlineError } from './InlineError';
 
 /** Registers a local model folder (Hugging Face layout: config.json + *.safetensors). */
-export function AddModelForm({ onAdded }: { onAdded: () => void }) {
+export function AddModelForm({ onAdded }: { onAdded: (model?: ModelRecord) => void }) {
   const api = useApi();
   const pathId = useId();
   const errorId = useId();
@@ -21,9 +22,9 @@ export function AddModelForm({ onAdded }: { onAdded: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await api.call('models.add', { path: trimmed });
+      const model = await api.call('models.add', { path: trimmed });
       setPath('');
-      onAdded();
+      onAdded(model);
     } catch (err) {
       setError(err);
     } finally {

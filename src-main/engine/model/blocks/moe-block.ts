@@ -53,10 +53,11 @@ export async function moeBlock(
         weights: r.weights,
       });
     } finally {
-      probs.dispose();
+      tf.dispose([probs, logitsT]);
     }
+  } else {
+    logitsT.dispose();
   }
-  logitsT.dispose();
 
   // Group token rows by expert, in token order (HF: torch.where over the expert mask).
   const counts = new Int32Array(N);
@@ -88,10 +89,10 @@ export async function moeBlock(
       preE.gate = tf.gather(pre.get(ex.gate.bT)!, idx) as Tensor2D;
     if (ex.up.kind !== 'dense' && pre.has(ex.up.bT)) preE.up = tf.gather(pre.get(ex.up.bT)!, idx) as Tensor2D;
     const { out, intermediate } = gatedMlp(xe, ex, obs?.onExpert !== undefined, preE);
-    const y = out.dataSync() as Float32Array;
-    if (obs?.onExpert) {
-      const abs = Int32Array.from(rows[e]!, (t) => t + rowStart);
-      try {
+    try {
+      const y = out.dataSync() as Float32Array;
+      if (obs?.onExpert) {
+        const abs = Int32Array.from(rows[e]!, (t) => t + rowStart);
         await obs.onExpert({
           layer,
           expert: e,
@@ -101,25 +102,34 @@ export async function moeBlock(
           intermediate: intermediate!,
           output: out,
         });
-      } finally {
-        intermediate!.dispose();
       }
+      const re = rows[e]!;
+      const we = wts[e]!;
+      for (let i = 0; i < m; i++) {
+        const o = re[i]! * h;
+        const wi = we[i]!;
+        for (let j = 0; j < h; j++) acc[o + j] += Math.fround(y[i * h + j]! * wi);
+      }
+    } catch (err) {
+      tf.dispose([...pre.values()]);
+      throw err;
+    } finally {
+      tf.dispose([idx, xe, out, ...(intermediate ? [intermediate] : []), ...Object.values(preE)]);
     }
-    const re = rows[e]!;
-    const we = wts[e]!;
-    for (let i = 0; i < m; i++) {
-      const o = re[i]! * h;
-      const wi = we[i]!;
-      for (let j = 0; j < h; j++) acc[o + j] += Math.fround(y[i * h + j]! * wi);
-    }
-    tf.dispose([idx, xe, out, ...Object.values(preE)]);
   }
   tf.dispose([...pre.values()]);
 
   const routed = tf.tensor2d(acc, [n, h]);
   if (!w.shared) return routed;
   const { out: so } = gatedMlp(x, w.shared, false);
-  if (obs?.onSharedExpert) await obs.onSharedExpert({ layer, rowStart, input: x, output: so });
+  if (obs?.onSharedExpert) {
+    try {
+      await obs.onSharedExpert({ layer, rowStart, input: x, output: so });
+    } catch (err) {
+      tf.dispose([routed, so]);
+      throw err;
+    }
+  }
   const res = tf.tidy(() => {
     const s = w.shared!.gateT ? tf.mul(tf.sigmoid(tf.matMul(x, w.shared!.gateT)), so) : so;
     return tf.add(routed, s) as Tensor2D;

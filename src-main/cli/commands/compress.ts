@@ -1,0 +1,119 @@
+// moe-bench compress: run a compression pipeline (a config file, or the quick one-method form that
+// builds the equivalent one-step config) as a stored run, and export the compressed checkpoint.
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { JobProgress } from '../../contract/index';
+import type { CompressResult } from '../../engine/jobs/compress';
+import { METHOD_IDS } from '../../engine/methods/registry';
+import { parsePipelineConfig } from '../../engine/pipeline/config';
+import { positiveInt } from '../arg-parsers';
+import { CliError, usageError } from '../cli-error';
+import type { CliContext } from '../context';
+
+interface CompressOptions {
+  config?: string;
+  out?: string;
+  model?: string;
+  method?: string;
+  ratio?: string;
+  calibDataset?: string;
+  calibText?: string;
+  calibSamples?: number;
+  calibSeqLen?: number;
+  seed?: string;
+  format?: 'factored' | 'dense';
+  dataDir: string[];
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The one-step config the quick form stands for (kept in one place so both forms stay equivalent). */
+export function quickConfig(o: CompressOptions): Record<string, unknown> {
+  if (!o.model || !o.method || o.ratio === undefined) throw usageError('the quick form needs --model DIR --method NAME --ratio R (or use --config FILE)');
+  if (!METHOD_IDS.includes(o.method)) throw usageError(`unknown --method '${o.method}'; expected ${METHOD_IDS.join(', ')}`);
+  const ratio = Number(o.ratio);
+  if (!(ratio >= 0 && ratio < 1)) throw usageError(`--ratio must be a number in [0, 1), got '${o.ratio}'`);
+  if (o.calibDataset && o.calibText) throw usageError('give --calib-dataset or --calib-text, not both');
+  const calibration: Record<string, unknown> = {};
+  if (o.calibText) calibration.text = path.resolve(o.calibText);
+  else if (o.calibDataset) calibration.dataset = o.calibDataset;
+  if (o.calibSamples !== undefined) calibration.samples = o.calibSamples;
+  if (o.calibSeqLen !== undefined) calibration.seqLen = o.calibSeqLen;
+  if (o.seed !== undefined) calibration.seed = Number(o.seed);
+  return {
+    version: 1,
+    name: `${o.method}-${ratio}`,
+    model: path.resolve(o.model),
+    calibration,
+    target: { ratio },
+    steps: [{ method: o.method, params: {} }],
+    export: { format: o.format ?? 'factored' },
+  };
+}
+
+function human(r: CompressResult): string {
+  return [
+    `run ${r.runId ?? '-'}: ${r.paramsBefore} → ${r.paramsAfter} params, achieved ratio ${r.achievedRatio.toFixed(4)}`,
+    `rank ${r.rank ?? '-'} on layers [${r.layers.join(', ')}], ${r.seconds.toFixed(1)} s`,
+    `written to ${r.outDir}`,
+  ].join('\n');
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('compress')
+    .description('compress a model with a pipeline config (or one method with --model/--method/--ratio) and export it')
+    .option('--config <file>', 'pipeline config JSON (resources/pipelines/pipeline.schema.json)')
+    .option('--out <dir>', 'output folder for the compressed checkpoint')
+    .option('--model <dir>', 'quick form: model folder or built-in name')
+    .option('--method <id>', `quick form: ${METHOD_IDS.join(' | ')}`)
+    .option('--ratio <r>', 'quick form: whole-model compression ratio in [0, 1)')
+    .option('--calib-dataset <name>', 'quick form: calibration dataset (default calib)')
+    .option('--calib-text <file>', 'quick form: calibration text file')
+    .option('--calib-samples <n>', 'quick form: calibration sequences', positiveInt)
+    .option('--calib-seq-len <n>', 'quick form: tokens per calibration sequence', positiveInt)
+    .option('--seed <s>', 'quick form: sampler seed')
+    .option('--format <f>', 'quick form: factored | dense export')
+    .option('--data-dir <dir>', 'extra folder to search for built-in datasets (repeatable)', collect, [])
+    .action(async (o: CompressOptions) => {
+      let raw: Record<string, unknown>;
+      let base = process.cwd();
+      if (o.config) {
+        if (o.model || o.method || o.ratio !== undefined) throw usageError('--config cannot be combined with --model/--method/--ratio');
+        const file = path.resolve(o.config);
+        raw = ctx.readJsonFile(file, 'pipeline config') as Record<string, unknown>;
+        base = path.dirname(file);
+        parsePipelineConfig(raw, file);
+      } else {
+        raw = quickConfig(o);
+        parsePipelineConfig(raw);
+      }
+      const name = String(raw.name ?? 'compressed');
+      const outDir = path.resolve(o.out ?? path.join('compressed', name));
+      const app = await ctx.app();
+      const job = await app.handlers['jobs.start']({ kind: 'compress', params: { config: raw, outDir, baseDir: base, dataDirs: o.dataDir } });
+      const off = app.on((event, data) => {
+        const p = data as JobProgress;
+        if (event === 'job.progress' && p.jobId === job.jobId && (ctx.globals().verbose || p.step !== 'propagate')) {
+          ctx.progress(`[run ${p.runId ?? '-'}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${p.step}${p.message ? `: ${p.message}` : ''}${p.etaSeconds === null ? '' : ` eta ${p.etaSeconds.toFixed(0)}s`}`);
+        }
+      });
+      const onSigint = () => {
+        ctx.progress('cancelling… (finished layers are kept; run the same command again to resume)');
+        void app.handlers['jobs.cancel']({ jobId: job.jobId });
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        const finished = await app.waitForJob(job.jobId);
+        if (finished.state !== 'succeeded') throw new CliError(`compress ${finished.state}${finished.error ? `: ${finished.error}` : ''}`);
+        const r = finished.result as CompressResult;
+        ctx.output(
+          { runId: finished.runId, achievedRatio: r.achievedRatio, paramsBefore: r.paramsBefore, paramsAfter: r.paramsAfter, outDir: r.outDir, seconds: r.seconds, rank: r.rank, layers: r.layers, ...(r.ppl !== undefined ? { ppl: r.ppl } : {}) },
+          (d) => human({ ...r, runId: d.runId }),
+        );
+      } finally {
+        off();
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,73 @@
+// The pipeline as a chain of stages for the graph view: model & target → calibration → each
+// compression step in order → evaluation → export. Pure: derived from the config on every edit.
+
+export type StageId = 'model' | 'calibration' | `step-${number}` | 'evaluate' | 'export';
+
+export interface Stage {
+  id: StageId;
+  kind: 'model' | 'calibration' | 'step' | 'evaluate' | 'export';
+  title: string;
+  summary: string;
+  /** index into config.steps for kind 'step' */
+  stepIndex?: number;
+}
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : null);
+
+export function stagesOf(config: unknown, methodTitles: ReadonlyMap<string, string> = new Map()): Stage[] {
+  const c = asObj(config);
+  const cal = asObj(c.calibration);
+  const steps = Array.isArray(c.steps) ? c.steps : [];
+  const ppl = asObj(asObj(c.evaluate).ppl);
+  const exp = asObj(c.export);
+  const model = typeof c.model === 'string' ? (c.model.split(/[\\/]/).filter(Boolean).pop() ?? c.model) : '—';
+  const stages: Stage[] = [
+    { id: 'model', kind: 'model', title: 'Model & target', summary: [model, pct(asObj(c.target).ratio) && `target ${pct(asObj(c.target).ratio)}`].filter(Boolean).join(' · ') },
+    {
+      id: 'calibration',
+      kind: 'calibration',
+      title: 'Calibration',
+      summary: `${String(cal.dataset ?? 'calib')} · ${String(cal.samples ?? 32)}×${String(cal.seqLen ?? 256)}`,
+    },
+  ];
+  steps.forEach((s, i) => {
+    const st = asObj(s);
+    const p = asObj(st.params);
+    const method = typeof st.method === 'string' ? st.method : '?';
+    const amount = p.rank !== undefined ? `rank ${String(p.rank)}` : p.ratio !== undefined ? `ratio ${pct(p.ratio)}` : p.keepRatio !== undefined ? `keep ${pct(p.keepRatio)}` : 'target ratio';
+    stages.push({ id: `step-${i}`, kind: 'step', stepIndex: i, title: `${i + 1}. ${methodTitles.get(method) ?? method}`, summary: `${method} · ${amount}` });
+  });
+  stages.push({
+    id: 'evaluate',
+    kind: 'evaluate',
+    title: 'Evaluation',
+    summary: c.evaluate && asObj(c.evaluate).ppl ? `perplexity · ${String(ppl.dataset ?? 'wikitext2')}` : 'none',
+  });
+  stages.push({ id: 'export', kind: 'export', title: 'Export', summary: c.export ? `${String(exp.format ?? 'factored')}${exp.dtype ? ` · ${String(exp.dtype)}` : ''}` : 'none' });
+  return stages;
+}
+
+/** Which stage an issue path (`steps.0.params.rank`) belongs to, to mark the node in error. */
+export function stageOfPath(path: string): StageId {
+  const [head, idx] = path.split('.');
+  if (head === 'steps') return idx !== undefined && /^\d+$/.test(idx) ? `step-${Number(idx)}` : 'step-0';
+  if (head === 'calibration') return 'calibration';
+  if (head === 'evaluate') return 'evaluate';
+  if (head === 'export') return 'export';
+  return 'model';
+}
+
+export function newPipelineConfig(model: string, name = 'new-pipeline'): Record<string, unknown> {
+  return {
+    version: 1,
+    name,
+    model,
+    calibration: { dataset: 'calib', samples: 32, seqLen: 256, seed: 3 },
+    target: { ratio: 0.2 },
+    steps: [{ method: 'svd', params: {} }],
+    evaluate: { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } },
+    export: { format: 'factored' },
+  };
+}

@@ -1,0 +1,96 @@
+// moe-bench compress end to end (through the app, the engine host and a worker): the quick form and
+// the equivalent one-step config give identical checkpoints; inspect / eval ppl work on the output
+// folders; the exported parameter total equals the run's paramsAfter; the dense export loads as a
+// plain HF checkpoint and matches the factored one.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli';
+import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
+
+let root: string;
+let model: string;
+let text: string;
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'compress-cli-'));
+  model = path.join(root, 'mixtral');
+  writeTinyCheckpoint(model, { arch: 'mixtral', layers: 3, seed: 21 });
+  text = path.join(root, 'calib.txt');
+  const words = ['the', 'expert', 'router', 'token', 'layer', 'model', 'compress', 'rank', 'of', 'and'];
+  fs.writeFileSync(text, Array.from({ length: 4000 }, (_, i) => words[(i * 7 + (i >> 3)) % words.length]).join(' '));
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'moe-bench', ...args, '--home', root], {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+const quick = (method: string, out: string, extra: string[] = []) =>
+  cli('compress', '--model', model, '--method', method, '--ratio', '0.3', '--calib-text', text, '--calib-samples', '4', '--calib-seq-len', '32', '--seed', '5', '--out', out, '--json', ...extra);
+
+describe('moe-bench compress', () => {
+  it('quick form and the equivalent config give identical outputs; inspect total = paramsAfter', async () => {
+    const a = await quick('svd-llm', path.join(root, 'out-quick'));
+    expect(a.code, a.stderr).toBe(0);
+    const ra = JSON.parse(a.stdout);
+    expect(Object.keys(ra)).toEqual(expect.arrayContaining(['runId', 'achievedRatio', 'paramsBefore', 'paramsAfter', 'outDir', 'seconds']));
+    expect(ra.runId).toBeGreaterThan(0);
+    const cfg = path.join(root, 'p.json');
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        version: 1,
+        name: 'svd-llm-0.3',
+        model,
+        calibration: { text, samples: 4, seqLen: 32, seed: 5 },
+        target: { ratio: 0.3 },
+        steps: [{ method: 'svd-llm' }],
+      }),
+    );
+    const b = await cli('compress', '--config', cfg, '--out', path.join(root, 'out-config'), '--json');
+    expect(b.code, b.stderr).toBe(0);
+    const rb = JSON.parse(b.stdout);
+    expect(rb.paramsAfter).toBe(ra.paramsAfter);
+    expect(fs.readFileSync(path.join(root, 'out-config', 'model.safetensors'))).toEqual(fs.readFileSync(path.join(root, 'out-quick', 'model.safetensors')));
+
+    const ins = await cli('inspect', path.join(root, 'out-quick'), '--json');
+    expect(ins.code, ins.stderr).toBe(0);
+    expect(JSON.parse(ins.stdout).params.total).toBe(ra.paramsAfter);
+    const ppl = await cli('eval', 'ppl', '--model', path.join(root, 'out-quick'), '--text', text, '--seq-len', '32', '--max-windows', '2', '--json');
+    expect(ppl.code, ppl.stderr).toBe(0);
+    expect(Number.isFinite(JSON.parse(ppl.stdout).ppl)).toBe(true);
+  });
+
+  it('moe-svd: shared V stored once, exported total = paramsAfter; dense export has the original layout and the same ppl', async () => {
+    const f = await quick('moe-svd', path.join(root, 'out-moesvd'));
+    expect(f.code, f.stderr).toBe(0);
+    const rf = JSON.parse(f.stdout);
+    const ins = JSON.parse((await cli('inspect', path.join(root, 'out-moesvd'), '--json')).stdout);
+    expect(ins.params.total).toBe(rf.paramsAfter);
+    const d = await quick('moe-svd', path.join(root, 'out-moesvd-dense'), ['--format', 'dense']);
+    expect(d.code, d.stderr).toBe(0);
+    const insD = JSON.parse((await cli('inspect', path.join(root, 'out-moesvd-dense'), '--json')).stdout);
+    expect(insD.params.total).toBe(JSON.parse(d.stdout).paramsBefore);
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'out-moesvd-dense', 'config.json'), 'utf8')).moe_workbench).toBeUndefined();
+    const p1 = JSON.parse((await cli('eval', 'ppl', '--model', path.join(root, 'out-moesvd'), '--text', text, '--seq-len', '32', '--max-windows', '2', '--json')).stdout);
+    const p2 = JSON.parse((await cli('eval', 'ppl', '--model', path.join(root, 'out-moesvd-dense'), '--text', text, '--seq-len', '32', '--max-windows', '2', '--json')).stdout);
+    expect(Math.abs(p1.ppl - p2.ppl) / p2.ppl).toBeLessThan(1e-4);
+  });
+
+  it('bad usage is one clear error', async () => {
+    const r = await cli('compress', '--model', model, '--method', 'nope', '--ratio', '0.3', '--out', path.join(root, 'x'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown --method 'nope'/);
+  });
+});

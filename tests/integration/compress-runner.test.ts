@@ -1,0 +1,143 @@
+// Runner v1 on generated checkpoints: exact accounting, ratio 0 = unchanged model, cancel keeps the
+// finished layers, resume after an interruption reproduces the uninterrupted run bit for bit, and
+// the memory pre-flight refuses with the estimate in the message.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError, EngineError } from '../../src-main/engine/errors';
+import { SafetensorsFile } from '../../src-main/engine/io/safetensors';
+import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
+import { StreamingExecutor } from '../../src-main/engine/model/executor';
+import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
+import type { LayerOverride } from '../../src-main/engine/model/types';
+import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
+import { disposeOverrides, runPipeline } from '../../src-main/engine/pipeline/runner';
+import { initBackend, tf } from '../../src-main/engine/tensor/backend';
+import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'compress-runner-'));
+let model: LoadedModel;
+let deepseek: LoadedModel;
+const rng = xoshiro128ss(9);
+const calibration = Array.from({ length: 6 }, () => Array.from({ length: 24 }, () => rng.int(256)));
+
+const config = (method: string, ratio: number, params: Record<string, unknown> = {}) =>
+  parsePipelineConfig({
+    version: 1,
+    name: `${method}-${ratio}`,
+    model: 'generated',
+    calibration: { samples: 6, seqLen: 24, batch: 3 },
+    target: { ratio },
+    steps: [{ method, params }],
+  });
+
+async function logits(m: LoadedModel, overrides: Map<number, LayerOverride>): Promise<Float32Array> {
+  const exec = new StreamingExecutor(m, { overrides });
+  const x = await exec.forward(exec.embed(calibration.slice(0, 2)));
+  const parts: Float32Array[] = [];
+  await exec.logitsChunks(x.hidden, (_r, l) => {
+    parts.push(l.dataSync() as Float32Array);
+  });
+  x.hidden.dispose();
+  exec.dispose();
+  return Float32Array.from(parts.flatMap((p) => [...p]));
+}
+
+beforeAll(async () => {
+  await initBackend();
+  writeTinyCheckpoint(path.join(root, 'mixtral'), { arch: 'mixtral', layers: 4, seed: 3 });
+  writeTinyCheckpoint(path.join(root, 'deepseek'), { arch: 'deepseek', layers: 3, seed: 4 });
+  model = openModel(path.join(root, 'mixtral'));
+  deepseek = openModel(path.join(root, 'deepseek'));
+});
+
+afterAll(() => {
+  model.checkpoint.close();
+  deepseek.checkpoint.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('compression runner', () => {
+  it('ratio 0 leaves the model unchanged: no layer decomposed, identical logits', async () => {
+    const r = await runPipeline({ model, config: config('svd-llm', 0), calibration, workDir: path.join(root, 'w0') });
+    expect(r.plan.layers).toEqual([]);
+    expect(r.paramsAfter).toBe(r.paramsBefore);
+    expect(r.achievedRatio).toBe(0);
+    const a = await logits(model, new Map());
+    const b = await logits(model, r.overrides);
+    expect(b).toEqual(a);
+  });
+
+  it.each([
+    ['svd', 0.2],
+    ['asvd', 0.4],
+    ['svd-llm', 0.4],
+    ['moe-svd', 0.2],
+  ])('%s at %f: accounting of the installed views equals the planned count; tensors do not leak', async (method, ratio) => {
+    const before = tf.memory().numTensors;
+    const r = await runPipeline({ model, config: config(method, ratio), calibration, workDir: path.join(root, `w-${method}`) });
+    expect(r.plan.layers.length).toBeGreaterThan(0);
+    expect(r.paramsAfter).toBe(r.plan.predictedAfter);
+    expect(Math.abs(r.achievedRatio - ratio)).toBeLessThan(0.02);
+    expect(r.records.size).toBe(r.plan.layers.length);
+    const lg = await logits(model, r.overrides);
+    expect(lg.every(Number.isFinite)).toBe(true);
+    disposeOverrides(r.overrides);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('DeepSeek: the dense layer 0 and the shared experts are untouched', async () => {
+    const r = await runPipeline({ model: deepseek, config: config('svd-llm', 0.2), calibration, workDir: path.join(root, 'w-ds') });
+    expect(r.plan.layers).toEqual([1, 2]);
+    const v = r.overrides.get(1)!.moe!;
+    expect(v.shared?.gate.kind).toBe('dense');
+    expect(v.experts.every((e) => e.gate.kind === 'factored')).toBe(true);
+    expect(r.paramsAfter).toBe(r.plan.predictedAfter);
+    disposeOverrides(r.overrides);
+  });
+
+  it('cancel keeps finished layers; resume continues from the last one and matches an uninterrupted run', async () => {
+    const cfg = config('svd-llm', 0.3);
+    const full = await runPipeline({ model, config: cfg, calibration, workDir: path.join(root, 'w-full') });
+    const dir = path.join(root, 'w-resume');
+    const ac = new AbortController();
+    await expect(
+      runPipeline({
+        model,
+        config: cfg,
+        calibration,
+        workDir: dir,
+        signal: ac.signal,
+        onLayer: (l) => {
+          if (l === 1) ac.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    const files = fs.readdirSync(path.join(dir, 'layers')).sort();
+    expect(files).toEqual(['layer-000.json', 'layer-000.safetensors', 'layer-001.json', 'layer-001.safetensors']);
+    const resumed = await runPipeline({ model, config: cfg, calibration, workDir: dir, resume: true });
+    expect(resumed.resumedAfter).toBe(0);
+    expect(resumed.paramsAfter).toBe(full.paramsAfter);
+    for (const l of full.plan.layers) {
+      const a = SafetensorsFile.open(path.join(root, 'w-full', 'layers', `layer-00${l}.safetensors`));
+      const b = SafetensorsFile.open(path.join(dir, 'layers', `layer-00${l}.safetensors`));
+      expect(b.names().sort()).toEqual(a.names().sort());
+      for (const n of a.names()) expect(b.readF32(n)).toEqual(a.readF32(n));
+      a.close();
+      b.close();
+    }
+    expect(await logits(model, resumed.overrides)).toEqual(await logits(model, full.overrides));
+    disposeOverrides(full.overrides);
+    disposeOverrides(resumed.overrides);
+  });
+
+  it('memory pre-flight refuses a run that cannot fit, with the estimate and the available amount', async () => {
+    await expect(
+      runPipeline({ model, config: config('svd-llm', 0.3), calibration, workDir: path.join(root, 'w-mem'), availableMemoryBytes: 1e6 }),
+    ).rejects.toThrow(/needs about [\d.]+ GiB .*only 0\.00 GiB is available/);
+    await expect(
+      runPipeline({ model, config: config('svd-llm', 0.3), calibration, workDir: path.join(root, 'w-mem'), availableMemoryBytes: 1e6 }),
+    ).rejects.toBeInstanceOf(EngineError);
+  });
+});
