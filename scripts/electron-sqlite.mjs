@@ -44,11 +44,31 @@ function run(cmd, args, cwd, log) {
 function nodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+    path.join(
+      path.dirname(process.execPath),
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   const found = candidates.find((c) => c && fs.existsSync(c));
-  return found ? [process.execPath, [found]] : [process.platform === 'win32' ? 'npx.cmd' : 'npx', ['--yes', 'node-gyp']];
+  return found
+    ? [process.execPath, [found]]
+    : [process.platform === 'win32' ? 'npx.cmd' : 'npx', ['--yes', 'node-gyp']];
 }
 
 /**
@@ -70,7 +90,9 @@ export function ensureElectronSqlite({
     sqliteVersion: betterSqliteVersion(root),
   });
   if (!force && fs.existsSync(target)) return target;
-  log(`Building better-sqlite3 for Electron ${electronVersion} (${platform}-${arch}) → ${path.relative(root, target)}`);
+  log(
+    `Building better-sqlite3 for Electron ${electronVersion} (${platform}-${arch}) → ${path.relative(root, target)}`,
+  );
   const pkgDir = path.dirname(require.resolve('better-sqlite3/package.json'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-sqlite-electron-'));
   const work = path.join(tmp, 'better-sqlite3');
@@ -83,8 +105,22 @@ export function ensureElectronSqlite({
     const built = path.join(work, 'build', 'Release', 'better_sqlite3.node');
     const prebuild = createRequire(path.join(pkgDir, 'package.json')).resolve('prebuild-install/bin.js');
     const ok =
-      run(process.execPath, [prebuild, '--runtime', 'electron', '--target', electronVersion, '--arch', arch, '--platform', platform], work, log) &&
-      fs.existsSync(built);
+      run(
+        process.execPath,
+        [
+          prebuild,
+          '--runtime',
+          'electron',
+          '--target',
+          electronVersion,
+          '--arch',
+          arch,
+          '--platform',
+          platform,
+        ],
+        work,
+        log,
+      ) && fs.existsSync(built);
     if (!ok) {
       log('  no prebuilt binary; compiling against the Electron headers (needs a C++ toolchain and Python)');
       const [cmd, pre] = nodeGyp();

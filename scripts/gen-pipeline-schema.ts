@@ -4,7 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipelineJsonSchema } from '../src-main/engine/pipeline/config';
 
-export const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'pipelines', 'pipeline.schema.json');
+export const SCHEMA_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'resources',
+  'pipelines',
+  'pipeline.schema.json',
+);
 
 export function schemaText(): string {
   return `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`;

@@ -55,7 +55,9 @@ if (electron.path) {
     ensureElectronSqlite();
   } catch (e) {
     console.error(`npm start: ${e instanceof Error ? e.message : String(e)}`);
-    console.error("hint: retry 'npm run rebuild:electron' with internet access (or a C++ toolchain and Python)");
+    console.error(
+      "hint: retry 'npm run rebuild:electron' with internet access (or a C++ toolchain and Python)",
+    );
     process.exit(1);
   }
   console.log('Building the desktop app (electron-vite)…');

@@ -141,7 +141,7 @@ while (
   if (st.step % settings.logEvery === 0 || st.step === 1) {
     st.history.push({ step: st.step, loss: r.loss, aux: r.aux, lr: r.lr, sec: st.elapsedSec });
     log(
-      `step ${st.step}/${st.totalSteps} loss ${r.loss.toFixed(4)} ema ${st.lossEma?.toFixed(4)} aux ${r.aux.toFixed(3)} min-expert ${r.minExpertShare.toFixed(2)} lr ${r.lr.toExponential(2)} ${Math.round(st.tokensSeen / st.elapsedSec)} tok/s`,
+      `step ${st.step}/${st.totalSteps} loss ${r.loss.toFixed(4)} ema ${st.lossEma?.toFixed(4)} aux ${r.aux.toFixed(3)} min-expert/uniform [${r.minExpertShare.map((v) => v.toFixed(2)).join(' ')}] lr ${r.lr.toExponential(2)} ${Math.round(st.tokensSeen / st.elapsedSec)} tok/s`,
     );
   }
   if ((performance.now() - lastCkpt) / 60000 >= settings.checkpointEveryMin) {

@@ -1,13 +1,15 @@
 // `moe-bench`: the automation interface over the same services as the app. Exit codes: 0 success,
 // 1 runtime failure, 2 usage error. Errors are one line plus a hint; stacks only with --verbose.
+// Only light modules load up front: commands import what they need (store, engine, tfjs) when
+// they run, so `--help`, usage errors and light commands start fast.
 import { CommanderError } from 'commander';
 import { ApiError } from './app/api-error';
-import { createApp, type WorkbenchApp } from './app/create-app';
+import type { WorkbenchApp } from './app/create-app';
 import { CliError } from './cli/cli-error';
 import { type CliContext, type CliIo, type GlobalOptions, readJsonFile } from './cli/context';
 import { buildProgram } from './cli/program';
 import { EngineError } from './engine/errors';
-import { StoreError } from './store/index';
+import { StoreError } from './store/store-error';
 
 const processIo: CliIo = {
   stdout: (s) => void process.stdout.write(s),
@@ -33,7 +35,7 @@ function describe(err: unknown): { code: number; message: string; hint?: string 
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let app = null as Promise<WorkbenchApp> | null;
-  let program: ReturnType<typeof buildProgram> | null = null;
+  let program: Awaited<ReturnType<typeof buildProgram>> | null = null;
   const globals = (): GlobalOptions => {
     const o = program?.opts() ?? {};
     return { home: o.home, backend: o.backend, json: Boolean(o.json), verbose: Boolean(o.verbose) };
@@ -43,7 +45,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     globals,
     app: () => {
       const g = globals();
-      app ??= createApp({ mode: 'cli', home: g.home, backend: g.backend });
+      app ??= import('./app/create-app').then(({ createApp }) =>
+        createApp({ mode: 'cli', home: g.home, backend: g.backend }),
+      );
       return app;
     },
     output(data, human) {
@@ -54,7 +58,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   };
   let code = 0;
   try {
-    program = buildProgram(ctx, io);
+    program = await buildProgram(ctx, io, argv);
     await program.parseAsync(argv);
   } catch (err) {
     const d = describe(err);

@@ -6,16 +6,18 @@ import type { JobRegistry } from '../engine/jobs/registry';
 import { type BackendReport, EngineHost } from '../host/engine-host';
 import { openStore, resolveHome, type Store, storePathIn } from '../store/index';
 import { appVersion } from './app-version';
+import { defaultResourcesDir, registerBuiltins } from './builtin-resources';
 import { guardHandlers } from './handler-guard';
 import type { App, AppOptions, EventListener } from './services';
+import { compareHandlers } from './services/compare';
 import type { ServiceContext } from './services/context';
 import { datasetHandlers } from './services/datasets';
 import { datasetPreviewHandlers } from './services/datasets-preview';
 import { infoHandlers } from './services/info';
 import { jobHandlers } from './services/jobs';
 import { methodHandlers } from './services/methods';
-import { modelInspectHandlers } from './services/models-inspect';
 import { modelHandlers } from './services/models';
+import { modelInspectHandlers } from './services/models-inspect';
 import { pipelineHandlers } from './services/pipelines';
 import { runHandlers } from './services/runs';
 
@@ -25,6 +27,8 @@ export interface EngineOptions {
   workerScript?: URL | string;
   concurrency?: number;
   cancelGraceMs?: number;
+  /** where the bundled data sets and models live (default: defaultResourcesDir()); null: none */
+  resourcesDir?: string | null;
 }
 
 export interface WorkbenchApp extends App {
@@ -37,6 +41,12 @@ export interface WorkbenchApp extends App {
 export async function createApp(opts: AppOptions, engine: EngineOptions = {}): Promise<WorkbenchApp> {
   const home = resolveHome(opts.home);
   const store: Store = openStore(storePathIn(home));
+  try {
+    registerBuiltins(store, engine.resourcesDir === undefined ? defaultResourcesDir() : engine.resourcesDir);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const listeners = new Set<EventListener>();
   const emit = <E extends EventName>(event: E, data: EventData<E>) => {
     for (const l of listeners) {
@@ -48,7 +58,8 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     }
   };
   const version = appVersion();
-  const host = new EngineHost({ store, appVersion: version, emit, backend: opts.backend, ...engine });
+  const { resourcesDir: _resources, ...hostOptions } = engine;
+  const host = new EngineHost({ store, appVersion: version, emit, backend: opts.backend, ...hostOptions });
   let backend: Promise<BackendReport> | null = null;
   const ctx: ServiceContext = {
     store,
@@ -74,6 +85,7 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     ...methodHandlers(ctx),
     ...modelInspectHandlers(ctx),
     ...datasetPreviewHandlers(ctx),
+    ...compareHandlers(ctx),
   });
   let closing: Promise<void> | null = null;
   return {

@@ -1,12 +1,36 @@
 // Builds the commander program: global options shared by every command, usage errors turned into
-// exceptions (exitOverride) so main() picks the exit code, and the registered commands.
+// exceptions (exitOverride) so main() picks the exit code, and the registered commands: only the
+// one the arguments name, so a light command never pays for loading the heavy ones.
 import { Command, Option } from 'commander';
 import { appVersion } from '../app/app-version';
 import { BackendName } from '../contract/index';
-import { COMMANDS } from './commands/index';
+import { COMMANDS, type CommandEntry } from './commands/index';
 import type { CliContext, CliIo } from './context';
 
-export function buildProgram(ctx: CliContext, io: CliIo): Command {
+/** Global options that take a value (`--home DIR`), to step over when looking for the command. */
+const VALUE_OPTIONS = ['--home', '--backend'];
+
+/** The registry entries this invocation needs: the named command, or all (help, typos, none). */
+export function commandsFor(
+  args: readonly string[],
+  registry: readonly CommandEntry[] = COMMANDS,
+): CommandEntry[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (VALUE_OPTIONS.includes(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    const hit = registry.find((c) => c.name === a);
+    return hit ? [hit] : [...registry];
+  }
+  return [...registry];
+}
+
+/** `argv` as process.argv has it (node, script, args…). */
+export async function buildProgram(ctx: CliContext, io: CliIo, argv: readonly string[]): Promise<Command> {
   const program = new Command('moe-bench')
     .description('MoE Workbench command line: inspect, compress and evaluate Mixture-of-Experts models')
     .version(appVersion(), '-V, --version')
@@ -23,6 +47,8 @@ export function buildProgram(ctx: CliContext, io: CliIo): Command {
       outputError: () => {},
     })
     .exitOverride();
-  for (const register of COMMANDS) register(program, ctx);
+  const wanted = commandsFor(argv.slice(2));
+  const modules = await Promise.all(wanted.map((c) => c.load()));
+  for (const m of modules) m.register(program, ctx);
   return program;
 }

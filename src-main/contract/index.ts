@@ -22,8 +22,11 @@ export const DoctorReport = z.object({
   appVersion: z.string(),
   nodeVersion: z.string(),
   platform: z.string(),
-  backend: BackendName,
+  /** null when no backend could be initialised (e.g. a forced one that is not installed) */
+  backend: BackendName.nullable(),
   backends: z.array(BackendProbe),
+  /** why the backend is null */
+  error: z.string().optional(),
   electronBinary: z.object({ present: z.boolean(), path: z.string().nullable(), detail: z.string() }),
   sqliteVersion: z.string(),
   storePath: z.string(),
@@ -70,6 +73,8 @@ export const MetricRecord = z.object({
   value: z.number(),
   dataset: z.string().nullable(),
   unit: z.string().nullable(),
+  /** shown in run lists (RunSummary.headline); chosen by the job that recorded it */
+  headline: z.boolean().optional(),
 });
 export type MetricRecord = z.infer<typeof MetricRecord>;
 
@@ -105,7 +110,7 @@ export const RunSummary = z.object({
   finishedAt: z.string().nullable(),
   seconds: z.number().nullable(),
   error: z.string().nullable(),
-  /** Headline metrics for list views: ppl, tokensPerSecond, peakRssBytes, targetRatio, achievedRatio. */
+  /** Headline metrics for list views (those recorded as headline; first value per name). */
   headline: z.record(z.string(), z.number()),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
@@ -117,6 +122,18 @@ export const RunDetail = RunSummary.extend({
   artifacts: z.array(ArtifactRecord),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
+
+/** A run as lists and comparisons need it: its summary plus every metric and what its config says. */
+export const RunRow = RunSummary.extend({
+  /** every recorded metric by name (first value wins) */
+  metrics: z.record(z.string(), z.number()),
+  /** from the pipeline config, when the run has one */
+  configModel: z.string().nullable(),
+  configName: z.string().nullable(),
+  methods: z.array(z.string()),
+  configTargetRatio: z.number().nullable(),
+});
+export type RunRow = z.infer<typeof RunRow>;
 
 export const JobKind = z.string().min(1);
 export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -221,11 +238,19 @@ export type DatasetPreview = z.infer<typeof DatasetPreview>;
 export const requests = {
   'app.info': {
     params: Empty,
-    result: z.object({ appVersion: z.string(), backend: BackendName, storePath: z.string(), mode: z.enum(['electron', 'browser']) }),
+    result: z.object({
+      appVersion: z.string(),
+      backend: BackendName,
+      storePath: z.string(),
+      mode: z.enum(['electron', 'browser']),
+    }),
   },
   doctor: { params: Empty, result: DoctorReport },
   'models.list': { params: Empty, result: z.array(ModelRecord) },
-  'models.add': { params: z.object({ path: z.string().min(1), name: z.string().optional() }).strict(), result: ModelRecord },
+  'models.add': {
+    params: z.object({ path: z.string().min(1), name: z.string().optional() }).strict(),
+    result: ModelRecord,
+  },
   'models.remove': { params: ById, result: z.object({ removed: z.boolean() }) },
   'models.inspect': { params: ById, result: ModelInspection },
   'datasets.list': { params: Empty, result: z.array(DatasetRecord) },
@@ -251,9 +276,16 @@ export const requests = {
   },
   'pipelines.get': { params: ById, result: PipelineRecord },
   'pipelines.delete': { params: ById, result: z.object({ deleted: z.boolean() }) },
+  /** Validate a config with the engine's schema and start a `compress` job; the export goes under the app home. */
+  'pipelines.run': {
+    params: z.object({ config: z.unknown(), pipelineId: z.number().int().positive().optional() }).strict(),
+    result: JobInfo,
+  },
   'pipelines.list': { params: Empty, result: z.array(PipelineRecord) },
   'pipelines.save': {
-    params: z.object({ id: z.number().int().positive().optional(), name: z.string().min(1), config: z.unknown() }).strict(),
+    params: z
+      .object({ id: z.number().int().positive().optional(), name: z.string().min(1), config: z.unknown() })
+      .strict(),
     result: PipelineRecord,
   },
   'runs.list': {
@@ -267,12 +299,25 @@ export const requests = {
     result: z.array(RunSummary),
   },
   'runs.get': { params: ById, result: RunDetail },
+  'runs.table': {
+    params: z
+      .object({
+        status: RunStatus.optional(),
+        kind: z.string().optional(),
+        limit: z.number().int().positive().max(100_000).optional(),
+      })
+      .strict(),
+    result: z.array(RunRow),
+  },
   'runs.delete': { params: ById, result: z.object({ deleted: z.boolean() }) },
   'jobs.start': {
     params: z.object({ kind: JobKind, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
     result: JobInfo,
   },
-  'jobs.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  'jobs.cancel': {
+    params: z.object({ jobId: z.string().min(1) }).strict(),
+    result: z.object({ cancelled: z.boolean() }),
+  },
   'jobs.list': { params: Empty, result: z.array(JobInfo) },
 } as const;
 
@@ -303,11 +348,19 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
-export const ApiErrorBody = z.object({ code: ErrorCode, message: z.string(), details: z.unknown().optional() });
+export const ApiErrorBody = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  details: z.unknown().optional(),
+});
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
 /** Wire frames (WebSocket; IPC carries the same objects). */
-export const RequestFrame = z.object({ id: z.union([z.string(), z.number()]), method: z.string(), params: z.unknown().optional() });
+export const RequestFrame = z.object({
+  id: z.union([z.string(), z.number()]),
+  method: z.string(),
+  params: z.unknown().optional(),
+});
 export type RequestFrame = z.infer<typeof RequestFrame>;
 export type ResponseFrame =
   | { id: string | number; ok: true; result: unknown }

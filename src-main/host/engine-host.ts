@@ -13,6 +13,7 @@ import type {
 } from '../contract/index';
 import { EngineError } from '../engine/errors';
 import { JOBS, type JobDefinition, type JobRegistry } from '../engine/jobs/registry';
+import { BackendUnavailableError, backendHint } from '../engine/tensor/backend-error';
 import type { Store } from '../store/index';
 import { estimateEta } from './eta';
 import type { WorkerInput, WorkerToHost } from './protocol';
@@ -202,7 +203,11 @@ export class EngineHost {
           resolve({ active: m.active, probes: m.probes });
         } else if (m.type === 'failed') {
           answered = true;
-          reject(new EngineError(m.error));
+          reject(
+            m.probes
+              ? new BackendUnavailableError(m.error, m.probes, m.hint ?? backendHint(this.opts.backend))
+              : new EngineError(m.error),
+          );
         }
         void w.terminate();
       });
@@ -303,7 +308,13 @@ export class EngineHost {
           break;
         case 'metric':
           if (runId !== null)
-            runs.recordMetric(runId, { name: m.name, value: m.value, dataset: m.dataset, unit: m.unit });
+            runs.recordMetric(runId, {
+              name: m.name,
+              value: m.value,
+              dataset: m.dataset,
+              unit: m.unit,
+              headline: m.headline,
+            });
           break;
         case 'artifact':
           if (runId !== null)

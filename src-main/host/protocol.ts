@@ -24,8 +24,16 @@ export type WorkerToHost =
   | { type: 'backend'; active: BackendName; probes: BackendProbe[] }
   | ({ type: 'progress' } & ProgressUpdate)
   | { type: 'layer'; layer: number; stats: Record<string, unknown>; seconds: number | null }
-  | { type: 'metric'; name: string; value: number; dataset: string | null; unit: string | null }
+  | {
+      type: 'metric';
+      name: string;
+      value: number;
+      dataset: string | null;
+      unit: string | null;
+      headline: boolean | undefined;
+    }
   | { type: 'artifact'; path: string; kind: string; bytes: number; sha256: string }
   | { type: 'done'; result: unknown }
-  | { type: 'failed'; error: string }
+  /** `probes`: set when no backend could be initialised, one per backend tried or skipped */
+  | { type: 'failed'; error: string; hint?: string | undefined; probes?: BackendProbe[] }
   | { type: 'cancelled' };

@@ -3,8 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CancelledError, EngineError } from '../engine/errors';
 import type { JobContext, JobModule, ProgressUpdate } from '../engine/jobs/job-context';
-import { JOBS } from '../engine/jobs/registry';
 import { initBackend } from '../engine/tensor/backend';
+import { BackendUnavailableError } from '../engine/tensor/backend-error';
 import type { HostToWorker, WorkerInput, WorkerToHost } from './protocol';
 
 const port = parentPort;
@@ -34,6 +34,8 @@ function progressSender(): (u: ProgressUpdate) => void {
 /** A job outside the registry comes by URL; a built-in one through its bundler-visible import. */
 async function loadJobModule(job: Extract<WorkerInput, { mode: 'job' }>): Promise<Partial<JobModule>> {
   if (job.module !== null) return (await import(job.module)) as Partial<JobModule>;
+  // loaded here, not at the top: a backend probe (doctor) has no use for the job schemas
+  const { JOBS } = await import('../engine/jobs/registry');
   const load = JOBS.get(job.kind)?.load;
   if (!load) throw new Error(`no built-in job module for kind '${job.kind}'`);
   return (await load()) as Partial<JobModule>;
@@ -67,7 +69,14 @@ async function runJob(job: Extract<WorkerInput, { mode: 'job' }>): Promise<void>
       record: {
         layer: (layer, stats, seconds = null) => send({ type: 'layer', layer, stats, seconds }),
         metric: (name, value, o = {}) =>
-          send({ type: 'metric', name, value, dataset: o.dataset ?? null, unit: o.unit ?? null }),
+          send({
+            type: 'metric',
+            name,
+            value,
+            dataset: o.dataset ?? null,
+            unit: o.unit ?? null,
+            headline: o.headline,
+          }),
         artifact: (a) => send({ type: 'artifact', ...a }),
       },
     };
@@ -84,7 +93,9 @@ if (input.mode === 'probe') {
     const r = await initBackend({ force: input.backend });
     send({ type: 'backend', active: r.active, probes: r.probes });
   } catch (e) {
-    send({ type: 'failed', error: errorText(e) });
+    if (e instanceof BackendUnavailableError)
+      send({ type: 'failed', error: e.message, hint: e.hint, probes: e.probes });
+    else send({ type: 'failed', error: errorText(e) });
   }
 } else {
   await runJob(input);

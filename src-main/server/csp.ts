@@ -1,14 +1,17 @@
 // One Content-Security-Policy for every way the renderer is loaded: sent as a header by the
 // browser-mode server, and injected as a <meta> into the built index.html (Electron loads it from
 // file://). No inline script, no eval, no remote origin; the API socket is same-origin.
+// Styles allow 'unsafe-inline' because Monaco injects <style> elements at runtime (xyflow and
+// recharts set style attributes); scripts stay 'self' only. Workers: Monaco's editor and JSON
+// workers are same-origin files built by Vite; blob: covers Monaco's fallback worker bootstrap.
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self' data:",
   "connect-src 'self'",
-  "worker-src 'self'",
+  "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",

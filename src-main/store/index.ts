@@ -13,7 +13,7 @@ import { pipelinesRepo } from './repos/pipelines';
 import { runsRepo } from './repos/runs';
 
 export { defaultHome, resolveHome, STORE_FILE_NAME, storePathIn } from './paths';
-export { HEADLINE_METRICS } from './repos/runs';
+export { DEFAULT_HEADLINE_METRICS } from './repos/runs';
 export { StoreError } from './store-error';
 export { LATEST_SCHEMA_VERSION };
 

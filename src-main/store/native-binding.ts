@@ -78,10 +78,11 @@ export function chooseSqliteBinding(
   return { nativeBinding: exists(expected) ? expected : undefined, expected };
 }
 
-/** better-sqlite3's own words when its addon was built for another ABI. */
-export function isAbiMismatch(e: unknown): boolean {
+/**
+ * The addon itself failed to load (built for another ABI, or not a loadable library), as opposed to
+ * the store file failing to open: Node's and dlopen's messages name the `.node` file.
+ */
+export function isAddonLoadFailure(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : String(e);
-  return /NODE_MODULE_VERSION|compiled against a different Node\.js version|invalid ELF header|not a valid Win32 application/.test(
-    msg,
-  );
+  return /\.node['":]|NODE_MODULE_VERSION|did not self-register/.test(msg);
 }

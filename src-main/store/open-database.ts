@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations/index';
-import { type BindingChoice, chooseSqliteBinding, isAbiMismatch } from './native-binding';
+import { type BindingChoice, chooseSqliteBinding, isAddonLoadFailure } from './native-binding';
 import { StoreError } from './store-error';
 
 export type Db = Database.Database;
@@ -89,9 +89,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   try {
     db = new Database(file, binding.nativeBinding ? { nativeBinding: binding.nativeBinding } : {});
   } catch (e) {
-    if (isAbiMismatch(e)) {
+    if (isAddonLoadFailure(e)) {
       throw new StoreError(
-        `better-sqlite3's native addon does not match this runtime (${(e as Error).message.split('\n')[0]})`,
+        `better-sqlite3's native addon cannot be loaded by this runtime (${(e as Error).message.split('\n')[0]})`,
         {
           hint: binding.expected
             ? `run 'npm run rebuild:electron' to build ${binding.expected}`

@@ -27,7 +27,8 @@ describe.skipIf(!hasChromium)('workbench UI in browser mode', () => {
     const rendererDir = await builtRenderer();
     mkdirSync(SHOTS, { recursive: true });
     home = mkdtempSync(path.join(os.tmpdir(), 'moe-e2e-home-'));
-    app = await createApp({ home, mode: 'browser' });
+    // a first start without bundled models, so the empty states show (built-ins: app-builtins.test.ts)
+    app = await createApp({ home, mode: 'browser' }, { resourcesDir: null });
     server = await startServer(app, { port: 0, rendererDir });
     browser = await launchChromium();
     page = await browser.context.newPage();

@@ -15,7 +15,7 @@ let server: RunningServer;
 beforeAll(async () => {
   home = mkdtempSync(path.join(os.tmpdir(), 'moe-ws-home-'));
   writeFileSync(path.join(home, 'index.html'), '<!doctype html><title>stub</title>');
-  app = await createApp({ home, mode: 'browser' });
+  app = await createApp({ home, mode: 'browser' }, { resourcesDir: null });
   server = await startServer(app, { port: 0, rendererDir: home });
 });
 

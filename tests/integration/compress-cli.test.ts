@@ -18,7 +18,10 @@ beforeAll(() => {
   writeTinyCheckpoint(model, { arch: 'mixtral', layers: 3, seed: 21 });
   text = path.join(root, 'calib.txt');
   const words = ['the', 'expert', 'router', 'token', 'layer', 'model', 'compress', 'rank', 'of', 'and'];
-  fs.writeFileSync(text, Array.from({ length: 4000 }, (_, i) => words[(i * 7 + (i >> 3)) % words.length]).join(' '));
+  fs.writeFileSync(
+    text,
+    Array.from({ length: 4000 }, (_, i) => words[(i * 7 + (i >> 3)) % words.length]).join(' '),
+  );
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -37,14 +40,36 @@ async function cli(...args: string[]) {
 }
 
 const quick = (method: string, out: string, extra: string[] = []) =>
-  cli('compress', '--model', model, '--method', method, '--ratio', '0.3', '--calib-text', text, '--calib-samples', '4', '--calib-seq-len', '32', '--seed', '5', '--out', out, '--json', ...extra);
+  cli(
+    'compress',
+    '--model',
+    model,
+    '--method',
+    method,
+    '--ratio',
+    '0.3',
+    '--calib-text',
+    text,
+    '--calib-samples',
+    '4',
+    '--calib-seq-len',
+    '32',
+    '--seed',
+    '5',
+    '--out',
+    out,
+    '--json',
+    ...extra,
+  );
 
 describe('moe-bench compress', () => {
   it('quick form and the equivalent config give identical outputs; inspect total = paramsAfter', async () => {
     const a = await quick('svd-llm', path.join(root, 'out-quick'));
     expect(a.code, a.stderr).toBe(0);
     const ra = JSON.parse(a.stdout);
-    expect(Object.keys(ra)).toEqual(expect.arrayContaining(['runId', 'achievedRatio', 'paramsBefore', 'paramsAfter', 'outDir', 'seconds']));
+    expect(Object.keys(ra)).toEqual(
+      expect.arrayContaining(['runId', 'achievedRatio', 'paramsBefore', 'paramsAfter', 'outDir', 'seconds']),
+    );
     expect(ra.runId).toBeGreaterThan(0);
     const cfg = path.join(root, 'p.json');
     fs.writeFileSync(
@@ -62,12 +87,31 @@ describe('moe-bench compress', () => {
     expect(b.code, b.stderr).toBe(0);
     const rb = JSON.parse(b.stdout);
     expect(rb.paramsAfter).toBe(ra.paramsAfter);
-    expect(fs.readFileSync(path.join(root, 'out-config', 'model.safetensors'))).toEqual(fs.readFileSync(path.join(root, 'out-quick', 'model.safetensors')));
+    expect(fs.readFileSync(path.join(root, 'out-config', 'model.safetensors'))).toEqual(
+      fs.readFileSync(path.join(root, 'out-quick', 'model.safetensors')),
+    );
 
+    const run = JSON.parse((await cli('runs', 'show', String(ra.runId), '--json')).stdout);
+    expect(run.status).toBe('succeeded');
+    expect(run.layers.map((l: { layer: number }) => l.layer)).toEqual(ra.layers);
+    expect(run.metrics.find((m: { name: string }) => m.name === 'params_after').value).toBe(ra.paramsAfter);
+    expect(run.artifacts[0].path).toBe(path.join(root, 'out-quick', 'model.safetensors'));
     const ins = await cli('inspect', path.join(root, 'out-quick'), '--json');
     expect(ins.code, ins.stderr).toBe(0);
     expect(JSON.parse(ins.stdout).params.total).toBe(ra.paramsAfter);
-    const ppl = await cli('eval', 'ppl', '--model', path.join(root, 'out-quick'), '--text', text, '--seq-len', '32', '--max-windows', '2', '--json');
+    const ppl = await cli(
+      'eval',
+      'ppl',
+      '--model',
+      path.join(root, 'out-quick'),
+      '--text',
+      text,
+      '--seq-len',
+      '32',
+      '--max-windows',
+      '2',
+      '--json',
+    );
     expect(ppl.code, ppl.stderr).toBe(0);
     expect(Number.isFinite(JSON.parse(ppl.stdout).ppl)).toBe(true);
   });
@@ -82,14 +126,71 @@ describe('moe-bench compress', () => {
     expect(d.code, d.stderr).toBe(0);
     const insD = JSON.parse((await cli('inspect', path.join(root, 'out-moesvd-dense'), '--json')).stdout);
     expect(insD.params.total).toBe(JSON.parse(d.stdout).paramsBefore);
-    expect(JSON.parse(fs.readFileSync(path.join(root, 'out-moesvd-dense', 'config.json'), 'utf8')).moe_workbench).toBeUndefined();
-    const p1 = JSON.parse((await cli('eval', 'ppl', '--model', path.join(root, 'out-moesvd'), '--text', text, '--seq-len', '32', '--max-windows', '2', '--json')).stdout);
-    const p2 = JSON.parse((await cli('eval', 'ppl', '--model', path.join(root, 'out-moesvd-dense'), '--text', text, '--seq-len', '32', '--max-windows', '2', '--json')).stdout);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(root, 'out-moesvd-dense', 'config.json'), 'utf8')).moe_workbench,
+    ).toBeUndefined();
+    const p1 = JSON.parse(
+      (
+        await cli(
+          'eval',
+          'ppl',
+          '--model',
+          path.join(root, 'out-moesvd'),
+          '--text',
+          text,
+          '--seq-len',
+          '32',
+          '--max-windows',
+          '2',
+          '--json',
+        )
+      ).stdout,
+    );
+    const p2 = JSON.parse(
+      (
+        await cli(
+          'eval',
+          'ppl',
+          '--model',
+          path.join(root, 'out-moesvd-dense'),
+          '--text',
+          text,
+          '--seq-len',
+          '32',
+          '--max-windows',
+          '2',
+          '--json',
+        )
+      ).stdout,
+    );
     expect(Math.abs(p1.ppl - p2.ppl) / p2.ppl).toBeLessThan(1e-4);
+    // `moe-bench export` turns the factored folder into the same dense checkpoint
+    const ex = await cli(
+      'export',
+      '--model',
+      path.join(root, 'out-moesvd'),
+      '--out',
+      path.join(root, 'out-moesvd-exported'),
+      '--json',
+    );
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'out-moesvd-exported', 'model.safetensors'))).toEqual(
+      fs.readFileSync(path.join(root, 'out-moesvd-dense', 'model.safetensors')),
+    );
   });
 
   it('bad usage is one clear error', async () => {
-    const r = await cli('compress', '--model', model, '--method', 'nope', '--ratio', '0.3', '--out', path.join(root, 'x'));
+    const r = await cli(
+      'compress',
+      '--model',
+      model,
+      '--method',
+      'nope',
+      '--ratio',
+      '0.3',
+      '--out',
+      path.join(root, 'x'),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown --method 'nope'/);
   });

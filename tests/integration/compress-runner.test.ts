@@ -60,7 +60,12 @@ afterAll(() => {
 
 describe('compression runner', () => {
   it('ratio 0 leaves the model unchanged: no layer decomposed, identical logits', async () => {
-    const r = await runPipeline({ model, config: config('svd-llm', 0), calibration, workDir: path.join(root, 'w0') });
+    const r = await runPipeline({
+      model,
+      config: config('svd-llm', 0),
+      calibration,
+      workDir: path.join(root, 'w0'),
+    });
     expect(r.plan.layers).toEqual([]);
     expect(r.paramsAfter).toBe(r.paramsBefore);
     expect(r.achievedRatio).toBe(0);
@@ -74,21 +79,34 @@ describe('compression runner', () => {
     ['asvd', 0.4],
     ['svd-llm', 0.4],
     ['moe-svd', 0.2],
-  ])('%s at %f: accounting of the installed views equals the planned count; tensors do not leak', async (method, ratio) => {
-    const before = tf.memory().numTensors;
-    const r = await runPipeline({ model, config: config(method, ratio), calibration, workDir: path.join(root, `w-${method}`) });
-    expect(r.plan.layers.length).toBeGreaterThan(0);
-    expect(r.paramsAfter).toBe(r.plan.predictedAfter);
-    expect(Math.abs(r.achievedRatio - ratio)).toBeLessThan(0.02);
-    expect(r.records.size).toBe(r.plan.layers.length);
-    const lg = await logits(model, r.overrides);
-    expect(lg.every(Number.isFinite)).toBe(true);
-    disposeOverrides(r.overrides);
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  ])(
+    '%s at %f: accounting of the installed views equals the planned count; tensors do not leak',
+    async (method, ratio) => {
+      const before = tf.memory().numTensors;
+      const r = await runPipeline({
+        model,
+        config: config(method, ratio),
+        calibration,
+        workDir: path.join(root, `w-${method}`),
+      });
+      expect(r.plan.layers.length).toBeGreaterThan(0);
+      expect(r.paramsAfter).toBe(r.plan.predictedAfter);
+      expect(Math.abs(r.achievedRatio - ratio)).toBeLessThan(0.02);
+      expect(r.records.size).toBe(r.plan.layers.length);
+      const lg = await logits(model, r.overrides);
+      expect(lg.every(Number.isFinite)).toBe(true);
+      disposeOverrides(r.overrides);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 
   it('DeepSeek: the dense layer 0 and the shared experts are untouched', async () => {
-    const r = await runPipeline({ model: deepseek, config: config('svd-llm', 0.2), calibration, workDir: path.join(root, 'w-ds') });
+    const r = await runPipeline({
+      model: deepseek,
+      config: config('svd-llm', 0.2),
+      calibration,
+      workDir: path.join(root, 'w-ds'),
+    });
     expect(r.plan.layers).toEqual([1, 2]);
     const v = r.overrides.get(1)!.moe!;
     expect(v.shared?.gate.kind).toBe('dense');
@@ -115,7 +133,12 @@ describe('compression runner', () => {
       }),
     ).rejects.toBeInstanceOf(CancelledError);
     const files = fs.readdirSync(path.join(dir, 'layers')).sort();
-    expect(files).toEqual(['layer-000.json', 'layer-000.safetensors', 'layer-001.json', 'layer-001.safetensors']);
+    expect(files).toEqual([
+      'layer-000.json',
+      'layer-000.safetensors',
+      'layer-001.json',
+      'layer-001.safetensors',
+    ]);
     const resumed = await runPipeline({ model, config: cfg, calibration, workDir: dir, resume: true });
     expect(resumed.resumedAfter).toBe(0);
     expect(resumed.paramsAfter).toBe(full.paramsAfter);
@@ -134,10 +157,22 @@ describe('compression runner', () => {
 
   it('memory pre-flight refuses a run that cannot fit, with the estimate and the available amount', async () => {
     await expect(
-      runPipeline({ model, config: config('svd-llm', 0.3), calibration, workDir: path.join(root, 'w-mem'), availableMemoryBytes: 1e6 }),
+      runPipeline({
+        model,
+        config: config('svd-llm', 0.3),
+        calibration,
+        workDir: path.join(root, 'w-mem'),
+        availableMemoryBytes: 1e6,
+      }),
     ).rejects.toThrow(/needs about [\d.]+ GiB .*only 0\.00 GiB is available/);
     await expect(
-      runPipeline({ model, config: config('svd-llm', 0.3), calibration, workDir: path.join(root, 'w-mem'), availableMemoryBytes: 1e6 }),
+      runPipeline({
+        model,
+        config: config('svd-llm', 0.3),
+        calibration,
+        workDir: path.join(root, 'w-mem'),
+        availableMemoryBytes: 1e6,
+      }),
     ).rejects.toBeInstanceOf(EngineError);
   });
 });

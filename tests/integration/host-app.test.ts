@@ -14,7 +14,7 @@ let app: WorkbenchApp;
 let events: { event: EventName; data: unknown }[];
 beforeEach(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'app-'));
-  app = await createApp({ mode: 'browser', home }, { registry: TEST_JOBS });
+  app = await createApp({ mode: 'browser', home }, { registry: TEST_JOBS, resourcesDir: null });
   events = [];
   app.on((event, data) => events.push({ event, data }));
 });

@@ -6,8 +6,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli';
 import { readJsonFile } from '../../src-main/cli/context';
+import { commandsFor } from '../../src-main/cli/program';
 import { DoctorReport, RunDetail, RunSummary } from '../../src-main/contract/index';
-import { openStore } from '../../src-main/store/index';
+import { LATEST_SCHEMA_VERSION, openStore } from '../../src-main/store/index';
 
 let home: string;
 beforeEach(() => {
@@ -39,7 +40,36 @@ describe('moe-bench exit codes and output', () => {
     expect(report.backends.find((b) => b.name === 'node-gpu')!.reason).toMatch(/not installed/);
     expect(report.electronBinary.present).toBe(false);
     expect(report.storePath).toBe(path.join(home, 'workbench.sqlite'));
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(report.error).toBeUndefined();
+  });
+
+  it('doctor with a forced backend that is missing: the report still prints, with the reason, exit 1', async () => {
+    const r = await cli('--backend', 'node', 'doctor', '--json', '--home', home);
+    expect(r.code).toBe(1);
+    const report = DoctorReport.parse(JSON.parse(r.stdout));
+    expect(report.backend).toBeNull();
+    expect(report.error).toMatch(
+      /^forced backend 'node' is unavailable: @tensorflow\/tfjs-node is not installed/,
+    );
+    expect(report.backends.map((b) => [b.name, b.available])).toEqual([
+      ['node-gpu', false],
+      ['node', false],
+      ['wasm', false],
+      ['cpu', false],
+    ]);
+    expect(report.backends.find((b) => b.name === 'wasm')!.reason).toBe("skipped: backend forced to 'node'");
+    expect(report.storePath).toBe(path.join(home, 'workbench.sqlite'));
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      `moe-bench: ${report.error}`,
+      expect.stringMatching(/^hint: install the package for 'node'/),
+    ]);
+
+    const human = await cli('--backend', 'node', 'doctor', '--home', home);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^backend: +none \(forced backend 'node' is unavailable: /m);
+    expect(human.stdout).toMatch(/^sqlite: +3\./m);
   });
 
   it('global options work after the command too, and human output is not JSON', async () => {
@@ -133,7 +163,7 @@ describe('moe-bench exit codes and output', () => {
 
     const show = await cli('runs', 'show', String(a.id), '--json', '--home', home);
     expect(RunDetail.parse(JSON.parse(show.stdout)).metrics).toEqual([
-      { name: 'gflops@64', value: 3, dataset: null, unit: 'GFLOP/s' },
+      { name: 'gflops@64', value: 3, dataset: null, unit: 'GFLOP/s', headline: false },
     ]);
     const human = await cli('runs', 'show', String(a.id), '--home', home);
     expect(human.stdout).toMatch(/gflops@64 = 3 GFLOP\/s/);
@@ -158,7 +188,38 @@ describe('moe-bench exit codes and output', () => {
       ['gflops@64', 'GFLOP/s'],
     ]);
     expect(run.metrics.every((m) => m.value > 0)).toBe(true);
+    // the job flags its gflops as headline metrics: run lists show them
+    expect(Object.keys(run.headline)).toEqual(['gflops@32', 'gflops@64']);
+    const list = await cli('runs', 'list', '--home', home);
+    expect(list.stdout).toMatch(/gflops@32=[\d.]+ gflops@64=[\d.]+/);
     expect(r.stderr).toMatch(/\[run 1\]\s+\d+% gemm 32/);
+  });
+});
+
+describe('lazy command loading', () => {
+  const names = (args: string[]) => commandsFor(args).map((c) => c.name);
+  it('loads only the command the arguments name, stepping over global options and their values', () => {
+    expect(names(['doctor', '--json'])).toEqual(['doctor']);
+    expect(names(['--home', 'doctor', 'runs', 'list'])).toEqual(['runs']);
+    expect(names(['--backend', 'wasm', '--json', 'bench', 'gemm'])).toEqual(['bench']);
+    expect(names(['--home=/x', 'eval', 'ppl'])).toEqual(['eval']);
+  });
+  it('loads every command for help, no command, or an unknown one', () => {
+    const all = names([]);
+    expect(all).toContain('doctor');
+    expect(all.length).toBeGreaterThan(5);
+    expect(names(['--help'])).toEqual(all);
+    expect(names(['frobnicate'])).toEqual(all);
+    expect(names(['help', 'doctor'])).toEqual(all);
+  });
+  it('each registry entry registers the command it is named for', async () => {
+    const { Command } = await import('commander');
+    const { COMMANDS } = await import('../../src-main/cli/commands/index');
+    for (const entry of COMMANDS) {
+      const program = new Command();
+      (await entry.load()).register(program, {} as never);
+      expect(program.commands.map((c) => c.name())).toEqual([entry.name]);
+    }
   });
 });
 

@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LayerStatsCollector, type LayerStats, routingFrequency } from '../../src-main/engine/calibration/layer-stats';
+import {
+  LayerStatsCollector,
+  type LayerStats,
+  meanAbs,
+  outlierFraction,
+  routingFrequency,
+} from '../../src-main/engine/calibration/layer-stats';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { asvd } from '../../src-main/engine/methods/asvd';
 import { moeSvd, principalRank, selectionLength } from '../../src-main/engine/methods/moe-svd';
@@ -34,7 +40,12 @@ beforeAll(async () => {
   const rng = xoshiro128ss(5);
   const seqs = Array.from({ length: 4 }, () => Array.from({ length: 48 }, () => rng.int(256)));
   const exec = new StreamingExecutor(model);
-  const c = new LayerStatsCollector(LAYER, model.spec.experts, { hidden: model.spec.hidden, intermediate: model.spec.moeIntermediate }, { inputs: true });
+  const c = new LayerStatsCollector(
+    LAYER,
+    model.spec.experts,
+    { hidden: model.spec.hidden, intermediate: model.spec.moeIntermediate },
+    { inputs: true },
+  );
   const inner = c.observer();
   for (let e = 0; e < model.spec.experts; e++) {
     X.push([]);
@@ -144,13 +155,43 @@ describe('low-rank methods on real routed tokens', () => {
       expect(Bs.size).toBe(1);
       expect(As.size).toBe(2);
     }
-    const shape = { hidden: model.spec.hidden, intermediate: model.spec.moeIntermediate, experts: model.spec.experts, topK: 2 };
+    const shape = {
+      hidden: model.spec.hidden,
+      intermediate: model.spec.moeIntermediate,
+      experts: model.spec.experts,
+      topK: 2,
+    };
     expect(viewExpertParams(out.view)).toBe(RANK * moeSvd.unitPerRank(shape, p));
     disposeMoeView(out.view);
     const ap = moeSvd.params.parse({ uTrimming: 'appendix' });
     const app = moeSvd.compressLayer({ view, stats, rank: RANK, params: ap });
     expect(viewExpertParams(app.view)).toBe(RANK * moeSvd.unitPerRank(shape, ap));
     disposeMoeView(app.view);
+  });
+
+  it('outlier fraction a_i (two passes: mean |x|, then count above τ·mean) matches a direct count on the routed inputs', async () => {
+    const rng = xoshiro128ss(5);
+    const seqs = Array.from({ length: 4 }, () => Array.from({ length: 48 }, () => rng.int(256)));
+    const dims = { hidden: model.spec.hidden, intermediate: model.spec.moeIntermediate };
+    const exec = new StreamingExecutor(model);
+    const pass = async (needs: ConstructorParameters<typeof LayerStatsCollector>[3]) => {
+      const c = new LayerStatsCollector(LAYER, model.spec.experts, dims, needs);
+      const x = exec.embed(seqs);
+      const y = await exec.runLayer(LAYER, x, c.observer());
+      tf.dispose([x.hidden, y]);
+      return c.result();
+    };
+    const first = await pass({ absMean: true });
+    const second = await pass({ outliers: { tau: 2, mean: meanAbs(first) } });
+    exec.dispose();
+    const a = outlierFraction(second);
+    X.forEach((chunks, e) => {
+      const all = chunks.flatMap((c) => Array.from(c, Math.abs));
+      const mean = all.reduce((s, v) => s + v, 0) / all.length;
+      const direct = all.filter((v) => v > 2 * mean).length / all.length;
+      expect(a[e]).toBeCloseTo(direct, 12);
+      expect(direct).toBeGreaterThan(0);
+    });
   });
 
   it('U-trimming selections: top expert alone, second with top, the rest {top-1, top-2}', () => {
@@ -167,7 +208,16 @@ describe('low-rank methods on real routed tokens', () => {
   it('an expert with no calibration tokens falls back to plain SVD and is counted', () => {
     const empty: LayerStats = {
       ...stats,
-      experts: stats.experts.map((e, i) => (i === 0 ? { ...e, tokens: 0, input: { ...e.input!, tokens: 0 }, intermediate: { ...e.intermediate!, tokens: 0 } } : e)),
+      experts: stats.experts.map((e, i) =>
+        i === 0
+          ? {
+              ...e,
+              tokens: 0,
+              input: { ...e.input!, tokens: 0 },
+              intermediate: { ...e.intermediate!, tokens: 0 },
+            }
+          : e,
+      ),
     };
     const a = svdLlm.compressLayer({ view, stats: empty, rank: RANK, params: svdLlm.params.parse({}) });
     const b = svd.compressLayer({ view, stats, rank: RANK, params: svd.params.parse({}) });
@@ -175,7 +225,9 @@ describe('low-rank methods on real routed tokens', () => {
     expect(a.record.fallbacks).toBe(1);
     const [ea, eb] = [a.view.experts[0]!.gate, b.view.experts[0]!.gate];
     if (ea.kind !== 'factored' || eb.kind !== 'factored') throw new Error('factored');
-    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.matMul(ea.A, ea.B), tf.matMul(eb.A, eb.B)))).dataSync()[0]!);
+    const d = tf.tidy(
+      () => tf.max(tf.abs(tf.sub(tf.matMul(ea.A, ea.B), tf.matMul(eb.A, eb.B)))).dataSync()[0]!,
+    );
     expect(d).toBeLessThan(1e-5);
     disposeMoeView(a.view);
     disposeMoeView(b.view);

@@ -24,7 +24,13 @@ describe('pipeline config', () => {
   });
 
   it('fills method defaults from the method schema', () => {
-    const c = parsePipelineConfig({ version: 1, name: 'x', model: 'm', target: { ratio: 0.4 }, steps: [{ method: 'asvd' }] });
+    const c = parsePipelineConfig({
+      version: 1,
+      name: 'x',
+      model: 'm',
+      target: { ratio: 0.4 },
+      steps: [{ method: 'asvd' }],
+    });
     expect(c.steps[0]!.params).toMatchObject({ alpha: 0.5, svd: { method: 'auto' } });
     expect(c.calibration).toMatchObject({ dataset: 'calib', seed: 3 });
   });
@@ -39,9 +45,24 @@ describe('pipeline config', () => {
         expect((e as EngineError).field).toBe(field);
       }
     };
-    bad({ version: 1, name: 'x', model: 'm', target: { ratio: 1.2 }, steps: [{ method: 'svd' }] }, 'target.ratio');
-    bad({ version: 1, name: 'x', model: 'm', target: { ratio: 0.2 }, steps: [{ method: 'svd', params: { alpha: 1 } }] }, 'steps.0.params');
-    bad({ version: 1, name: 'x', model: 'm', target: { ratio: 0.2 }, steps: [{ method: 'nope' }] }, 'steps.0.method');
+    bad(
+      { version: 1, name: 'x', model: 'm', target: { ratio: 1.2 }, steps: [{ method: 'svd' }] },
+      'target.ratio',
+    );
+    bad(
+      {
+        version: 1,
+        name: 'x',
+        model: 'm',
+        target: { ratio: 0.2 },
+        steps: [{ method: 'svd', params: { alpha: 1 } }],
+      },
+      'steps.0.params',
+    );
+    bad(
+      { version: 1, name: 'x', model: 'm', target: { ratio: 0.2 }, steps: [{ method: 'nope' }] },
+      'steps.0.method',
+    );
     bad({ version: 1, name: 'x', model: 'm', steps: [{ method: 'svd' }] }, 'target');
   });
 });

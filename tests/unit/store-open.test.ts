@@ -13,6 +13,7 @@ import {
   StoreError,
 } from '../../src-main/store/index';
 import { MIGRATIONS } from '../../src-main/store/migrations/index';
+import { openDatabase } from '../../src-main/store/open-database';
 
 let dir: string;
 beforeEach(() => {
@@ -43,15 +44,19 @@ describe('opening the store', () => {
   it('applies only pending migrations, in order, on reopen', () => {
     const file = path.join(dir, 'm.sqlite');
     openStore(file).close();
-    const v2 = [...MIGRATIONS, { version: 2, name: 'notes', sql: 'ALTER TABLE runs ADD COLUMN notes TEXT;' }];
+    const next = LATEST_SCHEMA_VERSION + 1;
+    const v2 = [
+      ...MIGRATIONS,
+      { version: next, name: 'notes', sql: 'ALTER TABLE runs ADD COLUMN notes TEXT;' },
+    ];
     const s = openStore(file, { migrations: v2 });
-    expect(s.schemaVersion()).toBe(2);
+    expect(s.schemaVersion()).toBe(next);
     const cols = (s.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).map((c) => c.name);
     expect(cols).toContain('notes');
     s.close();
-    // reopening at v2 must not re-run migration 2 (ALTER TABLE would fail on a duplicate column)
+    // reopening must not re-run the last migration (ALTER TABLE would fail on a duplicate column)
     const again = openStore(file, { migrations: v2 });
-    expect(again.schemaVersion()).toBe(2);
+    expect(again.schemaVersion()).toBe(next);
     again.close();
   });
 
@@ -60,11 +65,15 @@ describe('opening the store', () => {
     openStore(file).close();
     const broken = [
       ...MIGRATIONS,
-      { version: 2, name: 'broken', sql: 'CREATE TABLE x (a INT); SELECT * FROM no_such_table;' },
+      {
+        version: LATEST_SCHEMA_VERSION + 1,
+        name: 'broken',
+        sql: 'CREATE TABLE x (a INT); SELECT * FROM no_such_table;',
+      },
     ];
     expect(() => openStore(file, { migrations: broken })).toThrow(StoreError);
     const db = new Database(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'x'`).get()).toEqual({ n: 0 });
     db.close();
   });
@@ -76,12 +85,52 @@ describe('opening the store', () => {
     db.pragma('user_version = 99');
     db.close();
     const before = sha(file);
-    expect(() => openStore(file)).toThrow(/schema version 99, newer than this app supports \(1\)/);
+    expect(() => openStore(file)).toThrow(
+      new RegExp(`schema version 99, newer than this app supports \\(${LATEST_SCHEMA_VERSION}\\)`),
+    );
     expect(sha(file)).toBe(before);
     const check = new Database(file, { readonly: true });
     expect(check.pragma('journal_mode', { simple: true })).toBe('delete');
     expect(check.prepare('SELECT x FROM future').get()).toEqual({ x: 42 });
     check.close();
+  });
+
+  it('upgrades a v1 store: metrics gain the headline flag, v1 headlines keep showing', () => {
+    const file = path.join(dir, 'v1.sqlite');
+    // a v1 store as v1 wrote it (the repositories only speak the latest schema)
+    const v1 = openDatabase(file, { migrations: MIGRATIONS.filter((m) => m.version === 1) });
+    expect(v1.pragma('user_version', { simple: true })).toBe(1);
+    const runId = Number(
+      v1
+        .prepare(
+          `INSERT INTO runs (kind, status, config_json, app_version, created_at, finished_at)
+           VALUES ('eval', 'succeeded', '{}', '0.0.1', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z')`,
+        )
+        .run().lastInsertRowid,
+    );
+    const insert = v1.prepare(
+      'INSERT INTO metrics (run_id, name, value, dataset, unit) VALUES (?, ?, ?, ?, ?)',
+    );
+    insert.run(runId, 'ppl', 7.25, 'wikitext2', null);
+    insert.run(runId, 'gflops@64', 3, null, 'GFLOP/s');
+    insert.run(runId, 'ppl', 9, 'c4', null);
+    v1.close();
+    const run = { id: runId };
+
+    const s = openStore(file);
+    expect(s.schemaVersion()).toBe(2);
+    expect(s.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(s.db.pragma('foreign_key_check')).toEqual([]);
+    expect(s.runs.get(run.id)!.headline).toEqual({ ppl: 7.25 });
+    expect(s.runs.detail(run.id)!.metrics.map((m) => [m.name, m.headline])).toEqual([
+      ['ppl', true],
+      ['gflops@64', false],
+      ['ppl', true],
+    ]);
+    s.runs.recordMetric(run.id, { name: 'gflops@128', value: 5, dataset: null, unit: null, headline: true });
+    expect(s.runs.get(run.id)!.headline).toEqual({ ppl: 7.25, 'gflops@128': 5 });
+    expect(s.runs.get(run.id)!.status).toBe('succeeded');
+    s.close();
   });
 
   it('says clearly when the folder cannot be written', () => {

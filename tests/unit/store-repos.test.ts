@@ -66,7 +66,7 @@ describe('runs', () => {
     expect(RunSummary.safeParse(f).success).toBe(true);
   });
 
-  it('records layers (upsert per layer), metrics, artifacts; headline picks the named metrics', () => {
+  it('records layers (upsert per layer), metrics, artifacts; headline follows the metric flag', () => {
     const r = s.runs.create({ kind: 'compress', config: {}, appVersion: '0.1.0' });
     s.runs.recordLayer(r.id, 0, { rank: 8 }, 1.5);
     s.runs.recordLayer(r.id, 2, { rank: 4 }, 1.0);
@@ -76,6 +76,15 @@ describe('runs', () => {
     s.runs.recordMetric(r.id, { name: 'ppl', value: 11, dataset: 'c4', unit: null });
     s.runs.recordMetric(r.id, { name: 'achievedRatio', value: 0.25, dataset: null, unit: null });
     s.runs.recordMetric(r.id, { name: 'gflops@256', value: 20, dataset: null, unit: 'GFLOP/s' });
+    s.runs.recordMetric(r.id, { name: 'gflops@512', value: 21, dataset: null, unit: null, headline: true });
+    s.runs.recordMetric(r.id, { name: 'paramsAfter', value: 1e6, dataset: null, unit: null });
+    s.runs.recordMetric(r.id, {
+      name: 'targetRatio',
+      value: 0.3,
+      dataset: null,
+      unit: null,
+      headline: false,
+    });
     s.runs.recordArtifact(r.id, { path: '/o/report.html', kind: 'report', bytes: 100, sha256: 'ab' });
     const d = s.runs.detail(r.id)!;
     expect(RunDetail.safeParse(d).success).toBe(true);
@@ -83,8 +92,19 @@ describe('runs', () => {
       { layer: 0, stats: { rank: 16 }, seconds: 2 },
       { layer: 2, stats: { rank: 4 }, seconds: 1 },
     ]);
-    expect(d.headline).toEqual({ ppl: 9.5, achievedRatio: 0.25 });
-    expect(d.metrics.map((m) => m.name)).toEqual(['ppl', 'ppl', 'achievedRatio', 'gflops@256']);
+    // default by name (ppl, achievedRatio, paramsAfter), explicit flag either way, first value wins
+    expect(d.headline).toEqual({ ppl: 9.5, achievedRatio: 0.25, 'gflops@512': 21, paramsAfter: 1e6 });
+    expect(s.runs.list()[0]!.headline).toEqual(d.headline);
+    expect(d.metrics.map((m) => m.name)).toEqual([
+      'ppl',
+      'ppl',
+      'achievedRatio',
+      'gflops@256',
+      'gflops@512',
+      'paramsAfter',
+      'targetRatio',
+    ]);
+    expect(d.metrics.filter((m) => m.headline).length).toBe(5);
     expect(d.artifacts).toHaveLength(1);
   });
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ApiError, notFound } from '../api-error';
 import type { Handlers } from '../services';
 import type { ServiceContext } from './context';
@@ -7,7 +8,7 @@ export function pipelineHandlers(
   ctx: ServiceContext,
 ): Pick<
   Handlers,
-  'pipelines.list' | 'pipelines.save' | 'pipelines.get' | 'pipelines.delete' | 'pipelines.schema' | 'pipelines.validate'
+  'pipelines.list' | 'pipelines.save' | 'pipelines.get' | 'pipelines.delete' | 'pipelines.schema' | 'pipelines.validate' | 'pipelines.run'
 > {
   const pipelines = ctx.store.pipelines;
   return {
@@ -22,6 +23,18 @@ export function pipelineHandlers(
     'pipelines.validate': async ({ config }) => {
       const issues = await validatePipelineConfig(config);
       return { ok: issues.length === 0, issues };
+    },
+    'pipelines.run': async ({ config }) => {
+      // the engine's own schema, before a worker is started: an invalid config never runs
+      const issues = await validatePipelineConfig(config);
+      if (issues.length > 0) {
+        const first = issues[0]!;
+        throw new ApiError('bad_request', `invalid pipeline config: ${first.path || '(root)'}: ${first.message}`, issues);
+      }
+      const name = String((config as { name?: unknown }).name ?? 'pipeline').replace(/[^\w.-]+/g, '-');
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const outDir = path.join(ctx.home, 'exports', `${name}-${stamp}`);
+      return ctx.host.start('compress', { config: config as Record<string, unknown>, outDir });
     },
     'pipelines.save': async ({ id, name, config }) => {
       // drafts may be saved while invalid; running goes through the compress job's schema

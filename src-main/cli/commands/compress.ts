@@ -29,8 +29,10 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The one-step config the quick form stands for (kept in one place so both forms stay equivalent). */
 export function quickConfig(o: CompressOptions): Record<string, unknown> {
-  if (!o.model || !o.method || o.ratio === undefined) throw usageError('the quick form needs --model DIR --method NAME --ratio R (or use --config FILE)');
-  if (!METHOD_IDS.includes(o.method)) throw usageError(`unknown --method '${o.method}'; expected ${METHOD_IDS.join(', ')}`);
+  if (!o.model || !o.method || o.ratio === undefined)
+    throw usageError('the quick form needs --model DIR --method NAME --ratio R (or use --config FILE)');
+  if (!METHOD_IDS.includes(o.method))
+    throw usageError(`unknown --method '${o.method}'; expected ${METHOD_IDS.join(', ')}`);
   const ratio = Number(o.ratio);
   if (!(ratio >= 0 && ratio < 1)) throw usageError(`--ratio must be a number in [0, 1), got '${o.ratio}'`);
   if (o.calibDataset && o.calibText) throw usageError('give --calib-dataset or --calib-text, not both');
@@ -62,7 +64,9 @@ function human(r: CompressResult): string {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('compress')
-    .description('compress a model with a pipeline config (or one method with --model/--method/--ratio) and export it')
+    .description(
+      'compress a model with a pipeline config (or one method with --model/--method/--ratio) and export it',
+    )
     .option('--config <file>', 'pipeline config JSON (resources/pipelines/pipeline.schema.json)')
     .option('--out <dir>', 'output folder for the compressed checkpoint')
     .option('--model <dir>', 'quick form: model folder or built-in name')
@@ -79,7 +83,8 @@ export function register(program: Command, ctx: CliContext): void {
       let raw: Record<string, unknown>;
       let base = process.cwd();
       if (o.config) {
-        if (o.model || o.method || o.ratio !== undefined) throw usageError('--config cannot be combined with --model/--method/--ratio');
+        if (o.model || o.method || o.ratio !== undefined)
+          throw usageError('--config cannot be combined with --model/--method/--ratio');
         const file = path.resolve(o.config);
         raw = ctx.readJsonFile(file, 'pipeline config') as Record<string, unknown>;
         base = path.dirname(file);
@@ -91,11 +96,20 @@ export function register(program: Command, ctx: CliContext): void {
       const name = String(raw.name ?? 'compressed');
       const outDir = path.resolve(o.out ?? path.join('compressed', name));
       const app = await ctx.app();
-      const job = await app.handlers['jobs.start']({ kind: 'compress', params: { config: raw, outDir, baseDir: base, dataDirs: o.dataDir } });
+      const job = await app.handlers['jobs.start']({
+        kind: 'compress',
+        params: { config: raw, outDir, baseDir: base, dataDirs: o.dataDir },
+      });
       const off = app.on((event, data) => {
         const p = data as JobProgress;
-        if (event === 'job.progress' && p.jobId === job.jobId && (ctx.globals().verbose || p.step !== 'propagate')) {
-          ctx.progress(`[run ${p.runId ?? '-'}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${p.step}${p.message ? `: ${p.message}` : ''}${p.etaSeconds === null ? '' : ` eta ${p.etaSeconds.toFixed(0)}s`}`);
+        if (
+          event === 'job.progress' &&
+          p.jobId === job.jobId &&
+          (ctx.globals().verbose || p.step !== 'propagate')
+        ) {
+          ctx.progress(
+            `[run ${p.runId ?? '-'}] ${(p.fraction * 100).toFixed(0).padStart(3)}% ${p.step}${p.message ? `: ${p.message}` : ''}${p.etaSeconds === null ? '' : ` eta ${p.etaSeconds.toFixed(0)}s`}`,
+          );
         }
       });
       const onSigint = () => {
@@ -105,10 +119,21 @@ export function register(program: Command, ctx: CliContext): void {
       process.once('SIGINT', onSigint);
       try {
         const finished = await app.waitForJob(job.jobId);
-        if (finished.state !== 'succeeded') throw new CliError(`compress ${finished.state}${finished.error ? `: ${finished.error}` : ''}`);
+        if (finished.state !== 'succeeded')
+          throw new CliError(`compress ${finished.state}${finished.error ? `: ${finished.error}` : ''}`);
         const r = finished.result as CompressResult;
         ctx.output(
-          { runId: finished.runId, achievedRatio: r.achievedRatio, paramsBefore: r.paramsBefore, paramsAfter: r.paramsAfter, outDir: r.outDir, seconds: r.seconds, rank: r.rank, layers: r.layers, ...(r.ppl !== undefined ? { ppl: r.ppl } : {}) },
+          {
+            runId: finished.runId,
+            achievedRatio: r.achievedRatio,
+            paramsBefore: r.paramsBefore,
+            paramsAfter: r.paramsAfter,
+            outDir: r.outDir,
+            seconds: r.seconds,
+            rank: r.rank,
+            layers: r.layers,
+            ...(r.ppl !== undefined ? { ppl: r.ppl } : {}),
+          },
           (d) => human({ ...r, runId: d.runId }),
         );
       } finally {

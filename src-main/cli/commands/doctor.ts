@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import type { DoctorReport } from '../../contract/index';
+import type { BackendName, DoctorReport } from '../../contract/index';
+import { backendHint } from '../../engine/tensor/backend-error';
+import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
@@ -7,7 +9,7 @@ const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 function human(r: DoctorReport): string {
   const lines = [
     `MoE Workbench ${r.appVersion} on ${r.platform}, Node ${r.nodeVersion}`,
-    `backend:        ${r.backend}`,
+    `backend:        ${r.backend ?? `none (${r.error ?? 'unavailable'})`}`,
     ...r.backends.map((b) => `  ${b.available ? '+' : '-'} ${b.name.padEnd(9)} ${b.reason}`),
     `electron:       ${r.electronBinary.present ? r.electronBinary.path : 'absent'} (${r.electronBinary.detail})`,
     `sqlite:         ${r.sqliteVersion}`,
@@ -24,6 +26,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description('report the compute backend, Electron, SQLite, store and machine')
     .action(async () => {
       const app = await ctx.app();
-      ctx.output(await app.handlers.doctor({}), human);
+      const report = await app.handlers.doctor({});
+      ctx.output(report, human);
+      // the report is out (with --json, `error` says the same): now fail the command
+      if (report.error) {
+        const forced = ctx.globals().backend ?? (process.env.MOE_BACKEND as BackendName | undefined);
+        throw new CliError(report.error, { hint: backendHint(forced) });
+      }
     });
 }

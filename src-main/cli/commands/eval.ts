@@ -3,17 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError } from '../../engine/errors';
-import { type PerplexityResult, perplexity } from '../../engine/eval/perplexity';
+import type { PerplexityResult } from '../../engine/eval/perplexity';
 import { readTokenIds } from '../../engine/eval/token-ids';
-import {
-  defaultDataDirs,
-  joinForPerplexity,
-  loadDatasetRows,
-  resolveDataset,
-} from '../../engine/io/datasets';
-import { loadTokenizer } from '../../engine/io/tokenizer';
-import { openModel } from '../../engine/model/model';
-import { initBackend } from '../../engine/tensor/backend';
 import { positiveInt } from '../arg-parsers';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
@@ -45,11 +36,15 @@ async function tokensFor(opts: PplOptions, ctx: CliContext): Promise<number[]> {
       });
     }
   } else {
+    const { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } = await import(
+      '../../engine/io/datasets'
+    );
     const ref = resolveDataset(opts.dataset!, { dataDirs: [...opts.dataDir, ...defaultDataDirs()] });
     const rows = await loadDatasetRows(ref);
     ctx.progress(`dataset ${ref.builtin ?? ref.spec}: ${rows.length} rows from ${ref.path}`);
     text = joinForPerplexity(rows);
   }
+  const { loadTokenizer } = await import('../../engine/io/tokenizer');
   const tok = await loadTokenizer(opts.model);
   const ids = tok.encode(text);
   ctx.progress(`tokenized ${text.length} chars -> ${ids.length} tokens (${tok.specialTokenRule})`);
@@ -82,6 +77,12 @@ export function register(program: Command, ctx: CliContext): void {
       const sources = [opts.dataset, opts.text, opts.tokenIds].filter((v) => v !== undefined).length;
       if (sources !== 1)
         throw usageError('eval ppl needs exactly one of --dataset NAME, --text FILE or --token-ids FILE');
+      // the engine (tfjs) loads only when a command that computes runs
+      const [{ openModel }, { perplexity }, { initBackend }] = await Promise.all([
+        import('../../engine/model/model'),
+        import('../../engine/eval/perplexity'),
+        import('../../engine/tensor/backend'),
+      ]);
       const model = openModel(opts.model);
       try {
         const ids = await tokensFor(opts, ctx);

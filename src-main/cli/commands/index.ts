@@ -1,23 +1,21 @@
-// The command registry: one file per command, one line here.
+// The command registry: one file per command, one line here. Command files load lazily: an
+// invocation imports only the command it names (all of them for top-level help and usage errors).
 import type { RegisterCommand } from '../context';
-import { register as bench } from './bench';
-import { register as compress } from './compress';
-import { register as doctor } from './doctor';
-import { register as evalCmd } from './eval';
-import { register as inspect } from './inspect';
-import { register as logits } from './logits';
-import { register as runs } from './runs';
-import { register as serve } from './serve';
-import { register as tokenize } from './tokenize';
 
-export const COMMANDS: readonly RegisterCommand[] = [
-  doctor,
-  runs,
-  bench,
-  serve,
-  tokenize,
-  inspect,
-  evalCmd,
-  logits,
-  compress,
+export interface CommandEntry {
+  /** the top-level command name the module registers */
+  name: string;
+  load: () => Promise<{ register: RegisterCommand }>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'doctor', load: () => import('./doctor') },
+  { name: 'runs', load: () => import('./runs') },
+  { name: 'bench', load: () => import('./bench') },
+  { name: 'serve', load: () => import('./serve') },
+  { name: 'tokenize', load: () => import('./tokenize') },
+  { name: 'inspect', load: () => import('./inspect') },
+  { name: 'eval', load: () => import('./eval') },
+  { name: 'logits', load: () => import('./logits') },
+  { name: 'compress', load: () => import('./compress') },
 ];

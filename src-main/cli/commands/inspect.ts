@@ -1,7 +1,6 @@
 // moe-bench inspect MODEL_DIR: architecture, layer layout and exact parameter counts of a checkpoint.
 import type { Command } from 'commander';
-import { type ModelSummary, summarize } from '../../engine/model/inspect';
-import { openModel } from '../../engine/model/model';
+import type { ModelSummary } from '../../engine/model/inspect';
 import type { CliContext } from '../context';
 
 const fmt = (n: number) =>
@@ -22,7 +21,11 @@ export function register(program: Command, ctx: CliContext): void {
     .command('inspect')
     .description('show a model folder: architecture, MoE layout, parameter counts, dtype, size')
     .argument('<model-dir>', 'Hugging Face model folder (config.json + safetensors)')
-    .action((dir: string) => {
+    .action(async (dir: string) => {
+      const [{ summarize }, { openModel }] = await Promise.all([
+        import('../../engine/model/inspect'),
+        import('../../engine/model/model'),
+      ]);
       const model = openModel(dir);
       try {
         ctx.output(summarize(model), human);

@@ -3,9 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readTokenIds } from '../../engine/eval/token-ids';
-import { sequenceLogits } from '../../engine/model/logits';
-import { openModel } from '../../engine/model/model';
-import { initBackend } from '../../engine/tensor/backend';
 import type { CliContext } from '../context';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -17,6 +14,11 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--out <file>', 'output JSON file')
     .action(async (opts: { model: string; tokenIds: string; out: string }) => {
       const ids = readTokenIds(opts.tokenIds);
+      const [{ sequenceLogits }, { openModel }, { initBackend }] = await Promise.all([
+        import('../../engine/model/logits'),
+        import('../../engine/model/model'),
+        import('../../engine/tensor/backend'),
+      ]);
       const model = openModel(opts.model);
       try {
         await initBackend({ force: ctx.globals().backend });

@@ -2,9 +2,7 @@
 // WebSocket server; the page URL carries the access token. Runs until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process';
 import { type Command, InvalidArgumentError } from 'commander';
-import { createApp } from '../../app/create-app';
-import { isLoopbackHost, startServer } from '../../server/index';
-import { ensureRendererBuilt } from '../../server/renderer-build';
+import type { startServer } from '../../server/index';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
 
@@ -63,6 +61,11 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--open', 'open the page in the default browser', false)
     .action(async (o: ServeOptions) => {
+      const [{ createApp }, { isLoopbackHost, startServer }, { ensureRendererBuilt }] = await Promise.all([
+        import('../../app/create-app'),
+        import('../../server/index'),
+        import('../../server/renderer-build'),
+      ]);
       const g = ctx.globals();
       let rendererDir: string;
       try {

@@ -4,13 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError } from '../../engine/errors';
-import {
-  defaultDataDirs,
-  joinForPerplexity,
-  loadDatasetRows,
-  resolveDataset,
-} from '../../engine/io/datasets';
-import { loadTokenizer } from '../../engine/io/tokenizer';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
 
@@ -45,6 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
       if ((opts.text === undefined) === (opts.dataset === undefined)) {
         throw usageError('tokenize needs exactly one of --text FILE or --dataset NAME');
       }
+      const [{ defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset }, { loadTokenizer }] =
+        await Promise.all([import('../../engine/io/datasets'), import('../../engine/io/tokenizer')]);
       const tok = await loadTokenizer(opts.model);
       let text: string;
       if (opts.text !== undefined) {

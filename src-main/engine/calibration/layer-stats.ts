@@ -67,8 +67,12 @@ export class LayerStatsCollector {
     this.absSum = new Float64Array(experts);
     this.absCount = new Float64Array(experts);
     this.outliers = new Float64Array(experts);
-    this.inputs = needs.inputs ? Array.from({ length: experts }, () => new InputStatisticsAccumulator(dims.hidden)) : null;
-    this.inter = needs.inputs ? Array.from({ length: experts }, () => new InputStatisticsAccumulator(dims.intermediate)) : null;
+    this.inputs = needs.inputs
+      ? Array.from({ length: experts }, () => new InputStatisticsAccumulator(dims.hidden))
+      : null;
+    this.inter = needs.inputs
+      ? Array.from({ length: experts }, () => new InputStatisticsAccumulator(dims.intermediate))
+      : null;
   }
 
   observer(): LayerObserver {
@@ -84,10 +88,14 @@ export class LayerStatsCollector {
     if (needsExpert) {
       obs.onExpert = (e) => {
         if (e.layer !== this.layer) return;
-        this.inputs?.[e.expert]!.add(e.input);
-        this.inter?.[e.expert]!.add(e.intermediate);
+        if (this.inputs && this.inter) {
+          this.inputs[e.expert]!.add(e.input);
+          this.inter[e.expert]!.add(e.intermediate);
+        }
         if (this.needs.absMean || this.needs.outliers) {
-          const tau = this.needs.outliers ? this.needs.outliers.tau * this.needs.outliers.mean[e.expert]! : Infinity;
+          const tau = this.needs.outliers
+            ? this.needs.outliers.tau * this.needs.outliers.mean[e.expert]!
+            : Infinity;
           const [sum, over] = tf.tidy(() => {
             const a = tf.abs(e.input);
             return [tf.sum(a), tf.sum(tf.cast(tf.greater(a, tau), 'float32'))];
@@ -108,7 +116,12 @@ export class LayerStatsCollector {
       tokens: this.tokens,
       topK: this.topK,
       experts: Array.from(this.counts, (tokens, i) => {
-        const s: ExpertStats = { tokens, absSum: this.absSum[i]!, absCount: this.absCount[i]!, outliers: this.outliers[i]! };
+        const s: ExpertStats = {
+          tokens,
+          absSum: this.absSum[i]!,
+          absCount: this.absCount[i]!,
+          outliers: this.outliers[i]!,
+        };
         if (this.inputs) s.input = this.inputs[i]!.result();
         if (this.inter) s.intermediate = this.inter[i]!.result();
         return s;

@@ -35,7 +35,11 @@ export function factorName(spec: ModelSpec, l: number, e: number, p: Proj, which
 }
 
 /** Safetensors entries (each distinct tensor once) and the manifest of one decomposed layer. */
-export function layerEntries(spec: ModelSpec, view: MoeLayerView, dtype: WriteDtype): { entries: WriteEntry[]; manifest: LayerManifest } {
+export function layerEntries(
+  spec: ModelSpec,
+  view: MoeLayerView,
+  dtype: WriteDtype,
+): { entries: WriteEntry[]; manifest: LayerManifest } {
   const l = view.layer;
   const named = new Map<tf.Tensor, string>();
   const entries: WriteEntry[] = [];
@@ -53,8 +57,12 @@ export function layerEntries(spec: ModelSpec, view: MoeLayerView, dtype: WriteDt
     const refs = {} as Record<Proj, FactorRef>;
     for (const p of PROJ) {
       const L = ex[p];
-      if (L.kind !== 'factored') throw new EngineError(`layer ${l} expert ${e} ${p} is not factored`, { field: 'view' });
-      refs[p] = { A: nameOf(L.A, factorName(spec, l, e, p, 'A')), B: nameOf(L.B, factorName(spec, l, e, p, 'B')) };
+      if (L.kind !== 'factored')
+        throw new EngineError(`layer ${l} expert ${e} ${p} is not factored`, { field: 'view' });
+      refs[p] = {
+        A: nameOf(L.A, factorName(spec, l, e, p, 'A')),
+        B: nameOf(L.B, factorName(spec, l, e, p, 'B')),
+      };
     }
     manifest.experts[String(e)] = refs;
   });
@@ -79,12 +87,19 @@ export function expertsFromManifest(
   };
   return Array.from({ length: experts }, (_, e) => {
     const refs = manifest.experts[String(e)];
-    if (!refs) throw new EngineError(`expert ${e} is missing from the factored manifest`, { file: where, field: `experts.${e}` });
+    if (!refs)
+      throw new EngineError(`expert ${e} is missing from the factored manifest`, {
+        file: where,
+        field: `experts.${e}`,
+      });
     const out = {} as ExpertWeights;
     for (const p of PROJ) {
       const r = refs[p];
       if (!r || typeof r.A !== 'string' || typeof r.B !== 'string') {
-        throw new EngineError(`expert ${e} has no ${p} factor names`, { file: where, field: `experts.${e}.${p}` });
+        throw new EngineError(`expert ${e} has no ${p} factor names`, {
+          file: where,
+          field: `experts.${e}.${p}`,
+        });
       }
       out[p] = { kind: 'factored', A: get(r.A), B: get(r.B) } as Linear;
     }
@@ -93,20 +108,31 @@ export function expertsFromManifest(
 }
 
 /** Parse and check the config.json block; null when the model is a plain HF checkpoint. */
-export function parseFactoredBlock(config: Record<string, unknown>, file: string, layers: number): FactoredBlock | null {
+export function parseFactoredBlock(
+  config: Record<string, unknown>,
+  file: string,
+  layers: number,
+): FactoredBlock | null {
   const raw = config[FORMAT_KEY] as Partial<FactoredBlock> | undefined;
   if (raw === undefined) return null;
   if (raw === null || typeof raw !== 'object' || raw.format !== 'factored' || raw.version !== 1) {
-    throw new EngineError(`${FORMAT_KEY} block must be {"format": "factored", "version": 1, "layers": {...}}`, {
-      file,
-      field: FORMAT_KEY,
-    });
+    throw new EngineError(
+      `${FORMAT_KEY} block must be {"format": "factored", "version": 1, "layers": {...}}`,
+      {
+        file,
+        field: FORMAT_KEY,
+      },
+    );
   }
-  if (!raw.layers || typeof raw.layers !== 'object') throw new EngineError('missing layers map', { file, field: `${FORMAT_KEY}.layers` });
+  if (!raw.layers || typeof raw.layers !== 'object')
+    throw new EngineError('missing layers map', { file, field: `${FORMAT_KEY}.layers` });
   for (const k of Object.keys(raw.layers)) {
     const l = Number(k);
     if (!Number.isInteger(l) || l < 0 || l >= layers) {
-      throw new EngineError(`layer key '${k}' is not a layer index in [0, ${layers - 1}]`, { file, field: `${FORMAT_KEY}.layers` });
+      throw new EngineError(`layer key '${k}' is not a layer index in [0, ${layers - 1}]`, {
+        file,
+        field: `${FORMAT_KEY}.layers`,
+      });
     }
   }
   return raw as FactoredBlock;
@@ -117,7 +143,8 @@ export function replacedTensorNames(spec: ModelSpec, block: FactoredBlock): Set<
   const out = new Set<string>();
   for (const k of Object.keys(block.layers)) {
     const l = Number(k);
-    for (let e = 0; e < spec.experts; e++) for (const p of PROJ) out.add(`${spec.names.moe(l)}.experts.${e}.${spec.names.expertProj[p]}.weight`);
+    for (let e = 0; e < spec.experts; e++)
+      for (const p of PROJ) out.add(`${spec.names.moe(l)}.experts.${e}.${spec.names.expertProj[p]}.weight`);
   }
   return out;
 }

@@ -6,7 +6,14 @@ import { EngineError } from '../errors';
 import type { Checkpoint } from '../io/checkpoint';
 import type { LoadedModel } from '../model/model';
 import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
-import { expertsFromManifest, FORMAT_KEY, type FactoredBlock, type LayerManifest, PROJ, parseFactoredBlock } from './factored-format';
+import {
+  expertsFromManifest,
+  FORMAT_KEY,
+  type FactoredBlock,
+  type LayerManifest,
+  PROJ,
+  parseFactoredBlock,
+} from './factored-format';
 
 const STD = { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' } as const;
 
@@ -30,17 +37,33 @@ export function factoredLayerView(
   if (spec.sharedIntermediate > 0 && n.sharedExpert) {
     const lin = (name: string): Linear => ({ kind: 'dense', w: mat(`${name}.weight`) });
     const p = `${m}.${n.sharedExpert}`;
-    const s: ExpertWeights = { gate: lin(`${p}.${STD.gate}`), up: lin(`${p}.${STD.up}`), down: lin(`${p}.${STD.down}`) };
-    view.shared = spec.sharedGate && n.sharedExpertGate ? { ...s, gateWeight: mat(`${m}.${n.sharedExpertGate}.weight`) } : s;
+    const s: ExpertWeights = {
+      gate: lin(`${p}.${STD.gate}`),
+      up: lin(`${p}.${STD.up}`),
+      down: lin(`${p}.${STD.down}`),
+    };
+    view.shared =
+      spec.sharedGate && n.sharedExpertGate
+        ? { ...s, gateWeight: mat(`${m}.${n.sharedExpertGate}.weight`) }
+        : s;
   }
   return view;
 }
 
 /** The view of a factored layer of an exported checkpoint (caller disposes with disposeMoeView). */
-export function openFactoredLayer(model: LoadedModel & { factored?: FactoredBlock }, l: number): MoeLayerView | null {
+export function openFactoredLayer(
+  model: LoadedModel & { factored?: FactoredBlock },
+  l: number,
+): MoeLayerView | null {
   const manifest = model.factored?.layers[String(l)];
   if (!manifest) return null;
-  return factoredLayerView(model, l, manifest, (n) => model.checkpoint.readTensor(n) as Tensor2D, model.configFile);
+  return factoredLayerView(
+    model,
+    l,
+    manifest,
+    (n) => model.checkpoint.readTensor(n) as Tensor2D,
+    model.configFile,
+  );
 }
 
 /** Read the config block and check every factor tensor named in it exists with consistent shapes. */
@@ -56,15 +79,20 @@ export function loadFactoredBlock(spec: ModelSpec, ck: Checkpoint, configFile: s
       for (const p of PROJ) {
         const r = m.experts[String(e)]?.[p];
         const field = `${FORMAT_KEY}.layers.${k}.experts.${e}.${p}`;
-        if (!r) throw new EngineError(`missing factor names for expert ${e} ${p}`, { file: configFile, field });
+        if (!r)
+          throw new EngineError(`missing factor names for expert ${e} ${p}`, { file: configFile, field });
         for (const n of [r.A, r.B]) {
-          if (!ck.has(n)) throw new EngineError(`factor tensor '${n}' is not in the weights`, { file: configFile, field });
+          if (!ck.has(n))
+            throw new EngineError(`factor tensor '${n}' is not in the weights`, { file: configFile, field });
         }
         const a = ck.info(r.A).shape;
         const b = ck.info(r.B).shape;
         const [out, inp] = dims[p];
         if (a.length !== 2 || b.length !== 2 || a[0] !== out || b[1] !== inp || a[1] !== b[0]) {
-          throw new EngineError(`factor shapes [${a}]·[${b}] do not make a [${out}, ${inp}] matrix`, { file: configFile, field });
+          throw new EngineError(`factor shapes [${a}]·[${b}] do not make a [${out}, ${inp}] matrix`, {
+            file: configFile,
+            field,
+          });
         }
       }
     }

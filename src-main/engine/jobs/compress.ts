@@ -52,17 +52,28 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
       resume: ctx.resumeFrom !== null || fs.existsSync(path.join(workDir, 'progress.json')),
       onProgress: (p) => {
         ctx.throwIfCancelled();
-        ctx.progress({ step: p.step, layer: p.layer, layers: p.layers, fraction: 0.9 * p.fraction, ...(p.message ? { message: p.message } : {}) });
+        ctx.progress({
+          step: p.step,
+          layer: p.layer,
+          layers: p.layers,
+          fraction: 0.9 * p.fraction,
+          ...(p.message ? { message: p.message } : {}),
+        });
       },
       onLayer: (l, rec, s) => ctx.record.layer(l, rec, s),
     });
     try {
       ctx.record.metric('params_before', r.paramsBefore);
-      ctx.record.metric('params_after', r.paramsAfter);
-      ctx.record.metric('compression_ratio', r.achievedRatio);
+      ctx.record.metric('params_after', r.paramsAfter, { headline: true });
+      ctx.record.metric('compression_ratio', r.achievedRatio, { headline: true });
       ctx.progress({ step: 'export', fraction: 0.9 });
-      const ex = exportModel(model, r.overrides, outDir, { format: config.export?.format ?? 'factored', ...(config.export?.dtype ? { dtype: config.export.dtype } : {}), method: config.steps[0]!.method as string });
-      for (const f of ex.files) ctx.record.artifact({ path: f, kind: 'checkpoint', bytes: fs.statSync(f).size, sha256: sha256(f) });
+      const ex = exportModel(model, r.overrides, outDir, {
+        format: config.export?.format ?? 'factored',
+        ...(config.export?.dtype ? { dtype: config.export.dtype } : {}),
+        method: config.steps[0]!.method as string,
+      });
+      for (const f of ex.files)
+        ctx.record.artifact({ path: f, kind: 'checkpoint', bytes: fs.statSync(f).size, sha256: sha256(f) });
       const result: CompressResult = {
         runId: ctx.runId,
         achievedRatio: r.achievedRatio,
@@ -79,9 +90,14 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         const ref = resolveDataset(ev.dataset, { dataDirs: [...params.dataDirs, ...defaultDataDirs()] });
         const tok = await loadTokenizer(modelDir);
         const ids = tok.encode(joinForPerplexity(await loadDatasetRows(ref)));
-        const p = await perplexity(model, ids, { seqLen: ev.seqLen, overrides: r.overrides, signal: ctx.signal, ...(ev.maxWindows ? { maxWindows: ev.maxWindows } : {}) });
+        const p = await perplexity(model, ids, {
+          seqLen: ev.seqLen,
+          overrides: r.overrides,
+          signal: ctx.signal,
+          ...(ev.maxWindows ? { maxWindows: ev.maxWindows } : {}),
+        });
         ctx.record.metric('ppl', p.ppl, { dataset: ev.dataset });
-        ctx.record.metric('tokens_per_second', p.tokensPerSecond, { unit: 'tok/s' });
+        ctx.record.metric('tokens_per_second', p.tokensPerSecond, { unit: 'tok/s', headline: true });
         result.ppl = p.ppl;
       }
       fs.rmSync(workDir, { recursive: true, force: true });

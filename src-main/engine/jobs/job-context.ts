@@ -13,7 +13,15 @@ export interface ProgressUpdate {
 
 export interface JobRecorder {
   layer(layer: number, stats: Record<string, unknown>, seconds?: number | null): void;
-  metric(name: string, value: number, opts?: { dataset?: string | null; unit?: string | null }): void;
+  /**
+   * `headline`: show it in run lists (RunSummary.headline). Omitted: the store's default for the
+   * name (ppl, tokensPerSecond, peakRssBytes, targetRatio, achievedRatio, paramsAfter).
+   */
+  metric(
+    name: string,
+    value: number,
+    opts?: { dataset?: string | null; unit?: string | null; headline?: boolean },
+  ): void;
   artifact(a: { path: string; kind: string; bytes: number; sha256: string }): void;
 }
 

@@ -42,5 +42,11 @@ export const JOBS: JobRegistry = jobRegistry([
     params: GemmParams,
     createsRun: true,
   },
-  { kind: 'compress', title: 'Compress a model', load: () => import('./compress'), params: CompressParams, createsRun: true },
+  {
+    kind: 'compress',
+    title: 'Compress a model',
+    load: () => import('./compress'),
+    params: CompressParams,
+    createsRun: true,
+  },
 ]);

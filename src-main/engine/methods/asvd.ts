@@ -9,7 +9,12 @@ import type { CompressionMethod } from './types';
 export const AsvdParams = z
   .object({
     ...RankOptions,
-    alpha: z.number().min(0).max(4).default(0.5).describe('exponent α of S = diag(m^α) (compression-MoE default 0.5)'),
+    alpha: z
+      .number()
+      .min(0)
+      .max(4)
+      .default(0.5)
+      .describe('exponent α of S = diag(m^α) (compression-MoE default 0.5)'),
     svd: SvdOptions,
   })
   .strict()

@@ -20,7 +20,12 @@ export function denseWeight(L: Linear): Tensor2D {
 
 /** A new view with the given experts; router and shared expert are cloned (tfjs clone shares data). */
 export function withExperts(view: MoeLayerView, experts: ExpertWeights[]): MoeLayerView {
-  const out: MoeLayerView = { layer: view.layer, router: tf.clone(view.router), experts, routing: view.routing };
+  const out: MoeLayerView = {
+    layer: view.layer,
+    router: tf.clone(view.router),
+    experts,
+    routing: view.routing,
+  };
   if (view.routerBias) out.routerBias = tf.clone(view.routerBias);
   if (view.shared) {
     const c = (L: Linear): Linear => (L.kind === 'dense' ? { kind: 'dense', w: tf.clone(L.w) } : L);

@@ -32,13 +32,28 @@ export const MoeSvdParams = z
     uTrimming: z
       .enum(['equation', 'appendix'])
       .default('equation')
-      .describe("reading of §5.5: 'equation' = layer-level whitening, A_i = Σ U_jΣ_j, one shared V·S⁻¹; 'appendix' = the pseudocode ((ΣU)(ΣΣ), own S_i⁻¹)"),
-    uKeep: z.number().int().min(0).max(64).default(2).describe('k: U matrices kept per projection type (0 = no trimming, every expert keeps its own U)'),
+      .describe(
+        "reading of §5.5: 'equation' = layer-level whitening, A_i = Σ U_jΣ_j, one shared V·S⁻¹; 'appendix' = the pseudocode ((ΣU)(ΣΣ), own S_i⁻¹)",
+      ),
+    uKeep: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(2)
+      .describe('k: U matrices kept per projection type (0 = no trimming, every expert keeps its own U)'),
     uFit: z
       .enum(['svd', 'projection'])
       .default('svd')
-      .describe("'svd' = U_jΣ_j from expert j's own SVD (paper); 'projection' = A_j = W_j·S·V_s, the least-squares fit to the shared V ('equation' only)"),
-    sigmaThreshold: z.number().gt(0).lt(1).default(0.01).describe('principal rank r_i counts σ > sigmaThreshold·σ_max'),
+      .describe(
+        "'svd' = U_jΣ_j from expert j's own SVD (paper); 'projection' = A_j = W_j·S·V_s, the least-squares fit to the shared V ('equation' only)",
+      ),
+    sigmaThreshold: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.01)
+      .describe('principal rank r_i counts σ > sigmaThreshold·σ_max'),
     tau: z.number().gt(0).default(2).describe('outlier threshold τ of a_i: |x| > τ·mean|x|'),
     protectEdges: z.boolean().default(true).describe('never decompose the first and last MoE layer'),
     layerRankFraction: z
@@ -46,7 +61,9 @@ export const MoeSvdParams = z
       .gt(0)
       .max(1)
       .default(0.5)
-      .describe('layers are added (least sensitive first) until a rank ≥ this fraction of min(h, I) meets the target'),
+      .describe(
+        'layers are added (least sensitive first) until a rank ≥ this fraction of min(h, I) meets the target',
+      ),
     repair: z
       .enum(PD_REPAIRS as unknown as ['none', 'shift-min-eig', 'clamp-eig', 'shift-all'])
       .default('shift-all')
@@ -57,7 +74,8 @@ export const MoeSvdParams = z
   .describe('MoE-SVD: selective layer decomposition with V sharing and U trimming');
 export type MoeSvdParams = z.output<typeof MoeSvdParams>;
 
-const mm = (a: Matrix, b: Matrix): Matrix => (2 * a.rows * a.cols * b.cols > 2e8 ? matmulTf(a, b) : matmul64(a, b));
+const mm = (a: Matrix, b: Matrix): Matrix =>
+  2 * a.rows * a.cols * b.cols > 2e8 ? matmulTf(a, b) : matmul64(a, b);
 
 /** M·S */
 function timesScale(m: Matrix, s: Scale): Matrix {
@@ -80,7 +98,8 @@ function timesInverse(m: Matrix, s: Scale): Matrix {
 /** Columns (or rows) scaled by a vector: diag-from-the-right when `right`, else from the left. */
 function scaleBy(m: Matrix, v: ArrayLike<number>, right: boolean): Matrix64 {
   const out = to64(m).data.slice();
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out[i * m.cols + j] *= right ? v[j]! : v[i]!;
+  for (let i = 0; i < m.rows; i++)
+    for (let j = 0; j < m.cols; j++) out[i * m.cols + j] *= right ? v[j]! : v[i]!;
   return { rows: m.rows, cols: m.cols, data: out };
 }
 
@@ -145,7 +164,8 @@ function kEff(s: MoeShape, p: MoeSvdParams): number {
 export const moeSvd: CompressionMethod<MoeSvdParams> = {
   id: 'moe-svd',
   title: 'MoE-SVD',
-  description: 'Decompose the least sensitive MoE layers; share one V per projection type, keep k U matrices.',
+  description:
+    'Decompose the least sensitive MoE layers; share one V per projection type, keep k U matrices.',
   params: MoeSvdParams,
   needs: () => ({ inputs: true }),
   unitPerRank(s, p) {
@@ -155,7 +175,14 @@ export const moeSvd: CompressionMethod<MoeSvdParams> = {
     return k * sumM + (p.uTrimming === 'appendix' ? s.experts : 1) * sumN;
   },
   rankCap(s, p) {
-    return Math.max(1, Math.min(s.hidden, s.intermediate, Math.floor((s.experts * 3 * s.hidden * s.intermediate) / this.unitPerRank(s, p))));
+    return Math.max(
+      1,
+      Math.min(
+        s.hidden,
+        s.intermediate,
+        Math.floor((s.experts * 3 * s.hidden * s.intermediate) / this.unitPerRank(s, p)),
+      ),
+    );
   },
   planPass: {
     needs: () => ({ absMean: true }),
@@ -167,7 +194,8 @@ export const moeSvd: CompressionMethod<MoeSvdParams> = {
       const out: Record<string, number> = {};
       view.experts.forEach((ex, i) => {
         let r = 0;
-        for (const proj of PROJECTIONS) r += principalRank(fromTensor(denseWeight(ex[proj])), p.sigmaThreshold);
+        for (const proj of PROJECTIONS)
+          r += principalRank(fromTensor(denseWeight(ex[proj])), p.sigmaThreshold);
         S += f[i]! * r * a[i]!;
         out[`f${i}`] = f[i]!;
         out[`r${i}`] = r;
@@ -192,7 +220,8 @@ export const moeSvd: CompressionMethod<MoeSvdParams> = {
     for (const proj of PROJECTIONS) {
       const W = view.experts.map((ex) => fromTensor(denseWeight(ex[proj])));
       const inDim = W[0]!.cols;
-      const side = (e: number) => (proj === 'down' ? stats.experts[e]!.intermediate : stats.experts[e]!.input);
+      const side = (e: number) =>
+        proj === 'down' ? stats.experts[e]!.intermediate : stats.experts[e]!.input;
       const whiten = (st: ReturnType<typeof side>) =>
         st ? whiteningScale(st, { repair: params.repair }) : identityScale(inDim, 'no statistics');
       const r = Math.min(rank, W[0]!.rows, inDim);
@@ -206,8 +235,9 @@ export const moeSvd: CompressionMethod<MoeSvdParams> = {
           params.uFit === 'projection'
             ? transpose(S.kind === 'lower' ? mm(shared.vt, transpose(S.L)) : timesScale(shared.vt, S))
             : null;
-        const fit = (j: number): Matrix => (j === s && !sv ? shared.us : sv ? mm(W[j]!, sv) : scaledSvd(W[j]!, r, S, params.svd).us);
-        const aFor = buildAs(order, pos, k, trim, fit);
+        const fitOf = (j: number): Matrix =>
+          j === s && !sv ? shared.us : sv ? mm(W[j]!, sv) : scaledSvd(W[j]!, r, S, params.svd).us;
+        const aFor = buildAs(order, pos, k, trim, fitOf);
         view.experts.forEach((_, e) => {
           experts[e]![proj] = { kind: 'factored', A: aFor(e), B } as Linear;
         });
@@ -245,7 +275,11 @@ export const moeSvd: CompressionMethod<MoeSvdParams> = {
           return t;
         };
         view.experts.forEach((_, e) => {
-          experts[e]![proj] = { kind: 'factored', A: aFor(e), B: toTensor(timesInverse(vs, scales[e]!)) } as Linear;
+          experts[e]![proj] = {
+            kind: 'factored',
+            A: aFor(e),
+            B: toTensor(timesInverse(vs, scales[e]!)),
+          } as Linear;
         });
         const sh = get(s);
         errors[`${proj}SharedRelError`] = sh.total > 0 ? sh.discarded / sh.total : 0;
@@ -269,12 +303,18 @@ export const moeSvd: CompressionMethod<MoeSvdParams> = {
 };
 
 /** Distinct A tensors per selection prefix (k prefix sums when trimming, own A otherwise). */
-function buildAs(order: number[], pos: Int32Array, k: number, trim: boolean, fit: (j: number) => Matrix): (e: number) => Tensor2D {
+function buildAs(
+  order: number[],
+  pos: Int32Array,
+  k: number,
+  trim: boolean,
+  fitOf: (j: number) => Matrix,
+): (e: number) => Tensor2D {
   const fits = new Map<number, Matrix>();
   const getFit = (j: number) => {
     let m = fits.get(j);
     if (!m) {
-      m = fit(j);
+      m = fitOf(j);
       fits.set(j, m);
     }
     return m;

@@ -6,8 +6,16 @@ export const SvdOptions = z
     method: z
       .enum(['auto', 'exact', 'randomized'])
       .default('auto')
-      .describe("SVD of W·S: 'exact' (f64 Golub–Kahan), 'randomized' (HMT on the tfjs backend) or 'auto' (exact for small matrices)"),
-    oversampling: z.number().int().min(0).max(256).default(10).describe('randomized SVD: extra sketch columns beyond the rank'),
+      .describe(
+        "SVD of W·S: 'exact' (f64 Golub–Kahan), 'randomized' (HMT on the tfjs backend) or 'auto' (exact for small matrices)",
+      ),
+    oversampling: z
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .default(10)
+      .describe('randomized SVD: extra sketch columns beyond the rank'),
     powerIters: z.number().int().min(0).max(16).default(2).describe('randomized SVD: power iterations'),
     seed: z.number().int().default(0).describe('randomized SVD: seed of the Gaussian test matrix'),
   })
@@ -21,12 +29,21 @@ export const RankOptions = {
     .min(0)
     .lt(1)
     .optional()
-    .describe('whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio'),
+    .describe(
+      'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
+    ),
   keepRatio: z
     .number()
     .gt(0)
     .max(1)
     .optional()
-    .describe('per-matrix keep ratio instead of a whole-model target: r = floor(keep·m·n/(m+n)) (METHODS §1.4)'),
-  rank: z.number().int().min(1).optional().describe('explicit rank of every decomposed matrix (overrides ratio and keepRatio)'),
+    .describe(
+      'per-matrix keep ratio instead of a whole-model target: r = floor(keep·m·n/(m+n)) (METHODS §1.4)',
+    ),
+  rank: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('explicit rank of every decomposed matrix (overrides ratio and keepRatio)'),
 };

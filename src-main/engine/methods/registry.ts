@@ -7,7 +7,11 @@ import { svd } from './svd';
 import { svdLlm } from './svd-llm';
 import type { CompressionMethod } from './types';
 
-export const METHODS: ReadonlyMap<string, CompressionMethod<any>> = new Map<string, CompressionMethod<any>>([
+// Each method has its own params type; the registry erases it (params are parsed by the method's schema).
+// biome-ignore lint/suspicious/noExplicitAny: heterogeneous registry
+type AnyMethod = CompressionMethod<any>;
+
+export const METHODS: ReadonlyMap<string, AnyMethod> = new Map<string, AnyMethod>([
   [svd.id, svd],
   [asvd.id, asvd],
   [svdLlm.id, svdLlm],
@@ -16,9 +20,10 @@ export const METHODS: ReadonlyMap<string, CompressionMethod<any>> = new Map<stri
 
 export const METHOD_IDS = [...METHODS.keys()] as [string, ...string[]];
 
-export function getMethod(id: string, field = 'steps[].method'): CompressionMethod<any> {
+export function getMethod(id: string, field = 'steps[].method'): AnyMethod {
   const m = METHODS.get(id);
-  if (!m) throw new EngineError(`unknown method '${id}'; expected one of ${METHOD_IDS.join(', ')}`, { field });
+  if (!m)
+    throw new EngineError(`unknown method '${id}'; expected one of ${METHOD_IDS.join(', ')}`, { field });
   return m;
 }
 

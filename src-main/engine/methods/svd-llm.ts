@@ -14,7 +14,9 @@ export const SvdLlmParams = z
     repair: z
       .enum(PD_REPAIRS as unknown as ['none', 'shift-min-eig', 'clamp-eig', 'shift-all'])
       .default('shift-min-eig')
-      .describe("positive-definite repair of the Gram before Cholesky: compression-MoE 'shift-min-eig', D²-MoE 'clamp-eig', MoE-SVD 'shift-all'"),
+      .describe(
+        "positive-definite repair of the Gram before Cholesky: compression-MoE 'shift-min-eig', D²-MoE 'clamp-eig', MoE-SVD 'shift-all'",
+      ),
     svd: SvdOptions,
   })
   .strict()
@@ -24,7 +26,8 @@ export type SvdLlmParams = z.output<typeof SvdLlmParams>;
 export const svdLlm: CompressionMethod<SvdLlmParams> = {
   id: 'svd-llm',
   title: 'SVD-LLM',
-  description: 'Truncation-aware whitening: S = chol(Σ x xᵀ) over the expert’s routed tokens; discarded σ² = calibration output error.',
+  description:
+    'Truncation-aware whitening: S = chol(Σ x xᵀ) over the expert’s routed tokens; discarded σ² = calibration output error.',
   params: SvdLlmParams,
   needs: () => ({ inputs: true }),
   unitPerRank: perExpertUnit,

@@ -5,7 +5,10 @@ import { identityScale } from './lowrank/scaling';
 import { RankOptions, SvdOptions } from './params-common';
 import type { CompressionMethod } from './types';
 
-export const SvdParams = z.object({ ...RankOptions, svd: SvdOptions }).strict().describe('vanilla truncated SVD of each routed expert matrix');
+export const SvdParams = z
+  .object({ ...RankOptions, svd: SvdOptions })
+  .strict()
+  .describe('vanilla truncated SVD of each routed expert matrix');
 export type SvdParams = z.output<typeof SvdParams>;
 
 export const svd: CompressionMethod<SvdParams> = {
@@ -20,7 +23,13 @@ export const svd: CompressionMethod<SvdParams> = {
     const r = factorizeExperts(view, rank, (_e, _p, dim) => identityScale(dim), params.svd);
     return {
       view: r.view,
-      record: { method: 'svd', rank, tokens: stats.experts.map((e) => e.tokens), relError: meanErrors(r.errors), experts: r.errors },
+      record: {
+        method: 'svd',
+        rank,
+        tokens: stats.experts.map((e) => e.tokens),
+        relError: meanErrors(r.errors),
+        experts: r.errors,
+      },
     };
   },
 };

@@ -12,7 +12,8 @@ const FILE = 'engine/pipeline/accounting';
 
 export function checkpointParams(model: LoadedModel): number {
   let total = 0;
-  for (const name of model.checkpoint.names()) total += model.checkpoint.info(name).shape.reduce((a, b) => a * b, 1);
+  for (const name of model.checkpoint.names())
+    total += model.checkpoint.info(name).shape.reduce((a, b) => a * b, 1);
   return total;
 }
 
@@ -37,7 +38,8 @@ function linearTensors(L: Linear): tf.Tensor[] {
 /** Params of the routed experts of a view, each distinct tensor object once. */
 export function viewExpertParams(view: MoeLayerView): number {
   const seen = new Set<tf.Tensor>();
-  for (const e of view.experts) for (const L of [e.gate, e.up, e.down]) for (const t of linearTensors(L)) seen.add(t);
+  for (const e of view.experts)
+    for (const L of [e.gate, e.up, e.down]) for (const t of linearTensors(L)) seen.add(t);
   let n = 0;
   for (const t of seen) n += t.size;
   return n;
@@ -70,12 +72,17 @@ export type UniformRankSolution =
  * clamped to [1, cap], the rank whose parameter count is closest to t (first wins a tie).
  */
 export function solveUniformRank(p: UniformRankProblem): UniformRankSolution {
-  if (!(p.ratio >= 0 && p.ratio < 1)) throw new EngineError(`must be in [0, 1), got ${p.ratio}`, { file: FILE, field: 'ratio' });
+  if (!(p.ratio >= 0 && p.ratio < 1))
+    throw new EngineError(`must be in [0, 1), got ${p.ratio}`, { file: FILE, field: 'ratio' });
   if (!(p.unit > 0) || !(p.cap >= 1)) {
-    throw new EngineError(`nothing to decompose (unit ${p.unit}, rank cap ${p.cap})`, { file: FILE, field: 'layers' });
+    throw new EngineError(`nothing to decompose (unit ${p.unit}, rank cap ${p.cap})`, {
+      file: FILE,
+      field: 'layers',
+    });
   }
   const t = (1 - p.ratio) * p.before;
-  if (Math.abs(t - p.before) <= 0.5 || t > p.before + 0.5) return { kind: 'unchanged', after: p.before, achieved: 0 };
+  if (Math.abs(t - p.before) <= 0.5 || t > p.before + 0.5)
+    return { kind: 'unchanged', after: p.before, achieved: 0 };
   const real = (t - p.kept) / p.unit;
   const clamp = (r: number) => Math.min(p.cap, Math.max(1, r));
   let best = clamp(Math.floor(real));

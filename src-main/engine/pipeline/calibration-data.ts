@@ -20,10 +20,13 @@ export async function calibrationTokens(
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new EngineError(`cannot read calibration text (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-        file,
-        field: 'calibration.text',
-      });
+      throw new EngineError(
+        `cannot read calibration text (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        {
+          file,
+          field: 'calibration.text',
+        },
+      );
     }
     source = file;
   } else {

@@ -17,7 +17,11 @@ export interface MemoryEstimate {
 const GiB = 2 ** 30;
 const fmt = (b: number) => `${(b / GiB).toFixed(2)} GiB`;
 
-export function estimateRunMemory(spec: ModelSpec, cal: { samples: number; seqLen: number; batch: number }, needsGram: boolean): MemoryEstimate {
+export function estimateRunMemory(
+  spec: ModelSpec,
+  cal: { samples: number; seqLen: number; batch: number },
+  needsGram: boolean,
+): MemoryEstimate {
   let largest = 0;
   for (let l = 0; l < spec.layers; l++) {
     const n = layerTensors(spec, l).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
@@ -26,7 +30,11 @@ export function estimateRunMemory(spec: ModelSpec, cal: { samples: number; seqLe
   const layerBytes = 3 * 4 * largest;
   const rows = cal.samples * cal.seqLen;
   const chunkRows = Math.min(1024, cal.batch * cal.seqLen);
-  const activationBytes = 4 * (2 * rows * spec.hidden + 3 * chunkRows * Math.max(spec.hidden, spec.moeIntermediate, spec.intermediate)) + 64 * 2 ** 20;
+  const activationBytes =
+    4 *
+      (2 * rows * spec.hidden +
+        3 * chunkRows * Math.max(spec.hidden, spec.moeIntermediate, spec.intermediate)) +
+    64 * 2 ** 20;
   const I = spec.moeIntermediate;
   const gramBytes = needsGram ? 2 * 8 * spec.experts * (spec.hidden ** 2 + I ** 2) : 0;
   return { layerBytes, activationBytes, gramBytes, totalBytes: layerBytes + activationBytes + gramBytes };

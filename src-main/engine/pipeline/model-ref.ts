@@ -7,7 +7,8 @@ import { EngineError } from '../errors';
 
 function modelDirs(): string[] {
   const dirs: string[] = [];
-  if (process.env.MOE_MODELS_DIR) dirs.push(...process.env.MOE_MODELS_DIR.split(path.delimiter).filter(Boolean));
+  if (process.env.MOE_MODELS_DIR)
+    dirs.push(...process.env.MOE_MODELS_DIR.split(path.delimiter).filter(Boolean));
   const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
   if (resourcesPath) dirs.push(path.join(resourcesPath, 'models'));
   let dir = path.dirname(fileURLToPath(import.meta.url));

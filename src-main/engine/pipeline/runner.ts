@@ -20,7 +20,14 @@ import { disposeMoeView, readMoeView } from '../model/layer-weights';
 import type { LoadedModel } from '../model/model';
 import type { LayerOverride, MoeLayerView, Tensor2D } from '../model/types';
 import { tf } from '../tensor/backend';
-import { checkpointParams, compressionRatio, denseExpertParams, solveUniformRank, type UniformRankSolution, viewExpertParams } from './accounting';
+import {
+  checkpointParams,
+  compressionRatio,
+  denseExpertParams,
+  solveUniformRank,
+  type UniformRankSolution,
+  viewExpertParams,
+} from './accounting';
 import type { PipelineConfig } from './config';
 import { checkMemory, estimateRunMemory } from './memory-preflight';
 
@@ -74,7 +81,8 @@ export interface RunResult {
   seconds: number;
 }
 
-const layerFile = (dir: string, l: number, ext: string) => path.join(dir, 'layers', `layer-${String(l).padStart(3, '0')}.${ext}`);
+const layerFile = (dir: string, l: number, ext: string) =>
+  path.join(dir, 'layers', `layer-${String(l).padStart(3, '0')}.${ext}`);
 
 function moeShape(model: LoadedModel): MoeShape {
   const s = model.spec;
@@ -82,7 +90,12 @@ function moeShape(model: LoadedModel): MoeShape {
 }
 
 function planKey(config: PipelineConfig): string {
-  return JSON.stringify({ model: config.model, calibration: config.calibration, target: config.target ?? null, step: config.steps[0] });
+  return JSON.stringify({
+    model: config.model,
+    calibration: config.calibration,
+    target: config.target ?? null,
+    step: config.steps[0],
+  });
 }
 
 /** Decide layers and rank (§2.2 semantics for a whole-model target; §5.2 layer selection for plan methods). */
@@ -98,28 +111,48 @@ export function solvePlan(
   const unitLayer = method.unitPerRank(shape, params);
   const cap = method.rankCap(shape, params);
   const dense = denseExpertParams(shape);
-  const fixedRank = params.rank !== undefined ? Math.min(params.rank, shape.hidden, shape.intermediate) : params.keepRatio !== undefined ? Math.max(1, rankFromKeepRatio(params.keepRatio, shape.intermediate, shape.hidden)) : null;
+  const fixedRank =
+    params.rank !== undefined
+      ? Math.min(params.rank, shape.hidden, shape.intermediate)
+      : params.keepRatio !== undefined
+        ? Math.max(1, rankFromKeepRatio(params.keepRatio, shape.intermediate, shape.hidden))
+        : null;
   let eligible = moeLayers;
   if (sensitivity) {
     const protect = (params.protectEdges as boolean | undefined) ?? false;
     eligible = moeLayers
-      .filter((l, i) => !protect || moeLayers.length <= 2 || (i !== 0 && i !== moeLayers.length - 1))
+      .filter((_l, i) => !protect || moeLayers.length <= 2 || (i !== 0 && i !== moeLayers.length - 1))
       .sort((a, b) => sensitivity.get(a)! - sensitivity.get(b)! || a - b);
   }
-  const after = (layers: number[], r: number) => before - layers.length * dense + layers.length * r * unitLayer;
+  const after = (layers: number[], r: number) =>
+    before - layers.length * dense + layers.length * r * unitLayer;
   if (fixedRank !== null) {
     const layers = [...eligible].sort((a, b) => a - b);
     return { rank: fixedRank, layers, predictedAfter: after(layers, fixedRank), targetRatio: null };
   }
   const ratio = params.ratio ?? targetRatio;
-  if (ratio === null || ratio === undefined) throw new EngineError('no compression amount', { field: 'target.ratio' });
+  if (ratio === null || ratio === undefined)
+    throw new EngineError('no compression amount', { field: 'target.ratio' });
   const solve = (layers: number[]): UniformRankSolution =>
-    solveUniformRank({ before, kept: before - layers.length * dense, unit: layers.length * unitLayer, ratio, cap });
-  if (eligible.length === 0) throw new EngineError('the model has no MoE layer the method may decompose', { field: 'steps[0]' });
+    solveUniformRank({
+      before,
+      kept: before - layers.length * dense,
+      unit: layers.length * unitLayer,
+      ratio,
+      cap,
+    });
+  if (eligible.length === 0)
+    throw new EngineError('the model has no MoE layer the method may decompose', { field: 'steps[0]' });
   let chosen = eligible;
   let sol = solve(eligible);
   if (sensitivity) {
-    const minRank = Math.max(1, Math.ceil(((params.layerRankFraction as number | undefined) ?? 0.5) * Math.min(shape.hidden, shape.intermediate)));
+    const minRank = Math.max(
+      1,
+      Math.ceil(
+        ((params.layerRankFraction as number | undefined) ?? 0.5) *
+          Math.min(shape.hidden, shape.intermediate),
+      ),
+    );
     for (let d = 1; d <= eligible.length; d++) {
       const s = solve(eligible.slice(0, d));
       if (s.kind === 'unchanged' || s.rank >= minRank) {
@@ -134,12 +167,25 @@ export function solvePlan(
   return { rank: sol.rank, layers, predictedAfter: sol.after, targetRatio: ratio };
 }
 
-function loadPersistedLayer(model: LoadedModel, workDir: string, l: number): { view: MoeLayerView; manifest: LayerManifest; record: Record<string, unknown> } {
+function loadPersistedLayer(
+  model: LoadedModel,
+  workDir: string,
+  l: number,
+): { view: MoeLayerView; manifest: LayerManifest; record: Record<string, unknown> } {
   const jf = layerFile(workDir, l, 'json');
-  const meta = JSON.parse(fs.readFileSync(jf, 'utf8')) as { manifest: LayerManifest; record: Record<string, unknown> };
+  const meta = JSON.parse(fs.readFileSync(jf, 'utf8')) as {
+    manifest: LayerManifest;
+    record: Record<string, unknown>;
+  };
   const st = SafetensorsFile.open(layerFile(workDir, l, 'safetensors'));
   try {
-    const view = factoredLayerView(model, l, meta.manifest, (n) => tf.tensor2d(st.readF32(n), st.info(n).shape as [number, number]), jf);
+    const view = factoredLayerView(
+      model,
+      l,
+      meta.manifest,
+      (n) => tf.tensor2d(st.readF32(n), st.info(n).shape as [number, number]),
+      jf,
+    );
     return { view, manifest: meta.manifest, record: meta.record };
   } finally {
     st.close();
@@ -152,13 +198,21 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const { spec } = model;
   const step = config.steps[0]! as { method: string; params: unknown };
   const method = getMethod(step.method);
-  const params = step.params as Record<string, unknown> & { ratio?: number; keepRatio?: number; rank?: number };
+  const params = step.params as Record<string, unknown> & {
+    ratio?: number;
+    keepRatio?: number;
+    rank?: number;
+  };
   const shape = moeShape(model);
   const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
   const L = spec.layers;
   const needs: StatsNeeds = method.needs(params);
-  checkMemory(estimateRunMemory(spec, { ...config.calibration, samples: o.calibration.length }, needs.inputs === true), o.availableMemoryBytes);
-  if (o.calibration.length === 0) throw new EngineError('no calibration sequences', { field: 'calibration.samples' });
+  checkMemory(
+    estimateRunMemory(spec, { ...config.calibration, samples: o.calibration.length }, needs.inputs === true),
+    o.availableMemoryBytes,
+  );
+  if (o.calibration.length === 0)
+    throw new EngineError('no calibration sequences', { field: 'calibration.samples' });
 
   fs.mkdirSync(path.join(o.workDir, 'layers'), { recursive: true });
   const planFile = path.join(o.workDir, 'plan.json');
@@ -168,9 +222,16 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   let resumedAfter: number | null = null;
   if (o.resume && fs.existsSync(planFile)) {
     const p = JSON.parse(fs.readFileSync(planFile, 'utf8')) as RunPlan;
-    if (p.key !== key) throw new EngineError('the work folder belongs to a different pipeline config; cannot resume', { file: planFile, field: 'config' });
+    if (p.key !== key)
+      throw new EngineError('the work folder belongs to a different pipeline config; cannot resume', {
+        file: planFile,
+        field: 'config',
+        hint: `delete ${o.workDir} to start over, or use another output folder`,
+      });
     plan = p;
-    if (fs.existsSync(progressFile)) resumedAfter = (JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { lastFinishedLayer: number }).lastFinishedLayer;
+    if (fs.existsSync(progressFile))
+      resumedAfter = (JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { lastFinishedLayer: number })
+        .lastFinishedLayer;
   } else {
     fs.rmSync(progressFile, { force: true });
   }
@@ -188,13 +249,25 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const report = (stepName: string, layer: number | null, message?: string) => {
     const fraction = Math.min(1, units / totalUnits);
     const el = (performance.now() - t0) / 1000;
-    o.onProgress?.({ step: stepName, layer, layers: L, fraction, etaSeconds: fraction > 0 ? (el / fraction) * (1 - fraction) : null, ...(message ? { message } : {}) });
+    o.onProgress?.({
+      step: stepName,
+      layer,
+      layers: L,
+      fraction,
+      etaSeconds: fraction > 0 ? (el / fraction) * (1 - fraction) : null,
+      ...(message ? { message } : {}),
+    });
   };
   const checkCancel = () => {
     if (o.signal?.aborted) throw new CancelledError();
   };
   /** run layer l on every batch; `keep` replaces the batches with the outputs */
-  const sweep = async (batches: HiddenBatch[], l: number, obs: Parameters<StreamingExecutor['runLayer']>[2], keep: boolean) => {
+  const sweep = async (
+    batches: HiddenBatch[],
+    l: number,
+    obs: Parameters<StreamingExecutor['runLayer']>[2],
+    keep: boolean,
+  ) => {
     for (let i = 0; i < batches.length; i++) {
       const y = await exec.runLayer(l, batches[i]!, obs);
       if (keep) {
@@ -204,7 +277,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     }
   };
   const collect = async (batches: HiddenBatch[], l: number, n: StatsNeeds): Promise<LayerStats> => {
-    const c = new LayerStatsCollector(l, spec.experts, { hidden: spec.hidden, intermediate: spec.moeIntermediate }, n);
+    const c = new LayerStatsCollector(
+      l,
+      spec.experts,
+      { hidden: spec.hidden, intermediate: spec.moeIntermediate },
+      n,
+    );
     await sweep(batches, l, c.observer(), false);
     return c.result();
   };
@@ -245,14 +323,24 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         tf.dispose(batches.map((b) => b.hidden));
         batches = [];
       }
-      const solved = solvePlan(method, params, shape, moeLayers, before, config.target?.ratio ?? null, sensitivity);
+      const solved = solvePlan(
+        method,
+        params,
+        shape,
+        moeLayers,
+        before,
+        config.target?.ratio ?? null,
+        sensitivity,
+      );
       plan = {
         version: 1,
         key,
         method: method.id,
         ...solved,
         paramsBefore: before,
-        ...(sensitivity ? { sensitivity: Object.fromEntries([...sensitivity].map(([l, s]) => [String(l), s])) } : {}),
+        ...(sensitivity
+          ? { sensitivity: Object.fromEntries([...sensitivity].map(([l, s]) => [String(l), s])) }
+          : {}),
         ...(planSummaries ? { planSummaries } : {}),
       };
       fs.writeFileSync(planFile, `${JSON.stringify(plan, null, 2)}\n`);
@@ -308,7 +396,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       report('propagate', l);
       await sweep(batches, l, undefined, true);
       units += 1;
-      if (resumedAfter === null || l > resumedAfter) fs.writeFileSync(progressFile, JSON.stringify({ lastFinishedLayer: l }));
+      if (resumedAfter === null || l > resumedAfter)
+        fs.writeFileSync(progressFile, JSON.stringify({ lastFinishedLayer: l }));
     }
     report('done', null);
   } catch (e) {

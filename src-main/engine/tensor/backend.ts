@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, BackendProbe } from '../../contract/index';
+import { BackendUnavailableError, backendHint } from './backend-error';
 
 export { tf };
 
@@ -78,7 +79,9 @@ export function parseBackendName(value: string, source: string): BackendName {
  */
 export async function initBackend(opts: { force?: BackendName | undefined } = {}): Promise<BackendReport> {
   if (current && (!opts.force || opts.force === current.active)) return current;
-  const envForce = process.env.MOE_BACKEND ? parseBackendName(process.env.MOE_BACKEND, 'MOE_BACKEND') : undefined;
+  const envForce = process.env.MOE_BACKEND
+    ? parseBackendName(process.env.MOE_BACKEND, 'MOE_BACKEND')
+    : undefined;
   const force = opts.force ?? envForce;
   const probes: BackendProbe[] = [];
   let active: BackendName | null = null;
@@ -100,8 +103,11 @@ export async function initBackend(opts: { force?: BackendName | undefined } = {}
     }
   }
   if (!active) {
-    const why = probes.map((p) => `${p.name}: ${p.reason}`).join('; ');
-    throw new Error(`no compute backend could be initialised (${why})`);
+    const forced = force ? probes.find((p) => p.name === force) : undefined;
+    const message = forced
+      ? `forced backend '${force}' is unavailable: ${forced.reason}`
+      : `no compute backend could be initialised (${probes.map((p) => `${p.name}: ${p.reason}`).join('; ')})`;
+    throw new BackendUnavailableError(message, probes, backendHint(force));
   }
   await tf.ready();
   current = { active, probes };

@@ -23,11 +23,19 @@ export interface TrainSettings {
   minutes: number;
   clip: number;
   auxCoef: number;
+  /** coefficient of the router mean-logit spread penalty (see tiny-moe-model `spread`) */
+  spreadCoef: number;
   beta1: number;
   beta2: number;
   weightDecay: number;
   checkpointEveryMin: number;
   logEvery: number;
+  /**
+   * lr multiplier for router weights. Adam moves every weight by ~lr per step whatever the gradient size;
+   * on a router that shifts all tokens' logits together (the residual stream has a large common
+   * direction early on), so routing flips wholesale between experts instead of balancing per token.
+   */
+  routerLrScale: number;
   /** expert dispatch formulation (identical forward; 'sparse' is faster at top-k ≪ E) */
   dispatch: Dispatch;
 }
@@ -107,8 +115,8 @@ export class TinyTrainer {
     };
   }
 
-  /** One optimiser step; returns the LM loss and the summed balance loss. */
-  step(tokens: Int32Array): { loss: number; aux: number; lr: number; minExpertShare: number } {
+  /** One optimiser step. `minExpertShare[i]`: smallest expert share / uniform share in MoE layer i of this batch. */
+  step(tokens: Int32Array): { loss: number; aux: number; lr: number; minExpertShare: number[] } {
     const s = this.settings;
     const rng = new Prng(this.state.rngState);
     const { ids, labels } = sampleBatch(tokens, s.batch, s.seq, rng);
@@ -118,7 +126,7 @@ export class TinyTrainer {
     const varList = names.map((n) => this.vars.get(n)!);
     let lossVal = 0;
     let auxVal = 0;
-    let minShare = Number.POSITIVE_INFINITY;
+    const minShare: number[] = [];
     tf.tidy(() => {
       const p = (n: string): tf.Tensor => this.vars.get(n)!;
       let lmLoss: tf.Tensor | null = null;
@@ -127,12 +135,12 @@ export class TinyTrainer {
         const out = forward(this.arch, p, ids, s.batch, s.seq, s.dispatch);
         for (const c of out.routed.values()) {
           const total = c.reduce((x, y) => x + y, 0);
-          for (const v of c) minShare = Math.min(minShare, (v * c.length) / total);
+          minShare.push(Math.min(...Array.from(c, (v) => (v * c.length) / total)));
         }
         const ce = softmaxCrossEntropy(out.logits, labels);
         lmLoss = tf.keep(tf.clone(ce));
         auxLoss = tf.keep(tf.clone(out.aux));
-        return tf.add(ce, tf.mul(out.aux, s.auxCoef)) as tf.Scalar;
+        return tf.add(tf.add(ce, tf.mul(out.aux, s.auxCoef)), tf.mul(out.spread, s.spreadCoef)) as tf.Scalar;
       }, varList);
       const kept = [lmLoss as unknown as tf.Tensor, auxLoss as unknown as tf.Tensor];
       lossVal = kept[0]!.dataSync()[0]!;
@@ -155,7 +163,7 @@ export class TinyTrainer {
         if (s.weightDecay > 0 && !noDecay(n)) upd = tf.add(upd, tf.mul(w, s.weightDecay));
         m.assign(m2);
         v.assign(v2);
-        w.assign(tf.sub(w, tf.mul(upd, lr)));
+        w.assign(tf.sub(w, tf.mul(upd, n.endsWith('router') ? lr * s.routerLrScale : lr)));
       }
     });
     this.state.step++;

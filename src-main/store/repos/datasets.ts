@@ -42,6 +42,17 @@ export function datasetsRepo(db: Db) {
         .run(d.name, d.path, d.format, d.builtin ? 1 : 0, nowIso());
       return this.get(Number(info.lastInsertRowid))!;
     },
+    findByPath(p: string): DatasetRecord | null {
+      const r = db.prepare('SELECT * FROM datasets WHERE path = ?').get(p) as DatasetRow | undefined;
+      return r ? toRecord(r) : null;
+    },
+    /** Insert, or mark the entry at the same path built-in and refresh its name and format. */
+    upsertBuiltin(d: { name: string; path: string; format: DatasetRecord['format'] }): void {
+      db.prepare(
+        `INSERT INTO datasets (name, path, format, builtin, added_at) VALUES (?, ?, ?, 1, ?)
+         ON CONFLICT (path) DO UPDATE SET name = excluded.name, format = excluded.format, builtin = 1`,
+      ).run(d.name, d.path, d.format, nowIso());
+    },
     remove(id: number): boolean {
       return db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
     },

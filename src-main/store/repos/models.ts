@@ -65,6 +65,13 @@ export function modelsRepo(db: Db) {
         id,
       );
     },
+    /** Insert, or mark the entry at the same path built-in and refresh its name and architecture. */
+    upsertBuiltin(m: { name: string; path: string; architecture: string | null }): void {
+      db.prepare(
+        `INSERT INTO models (name, path, architecture, builtin, added_at) VALUES (?, ?, ?, 1, ?)
+         ON CONFLICT (path) DO UPDATE SET name = excluded.name, architecture = excluded.architecture, builtin = 1`,
+      ).run(m.name, m.path, m.architecture, nowIso());
+    },
     remove(id: number): boolean {
       return db.prepare('DELETE FROM models WHERE id = ?').run(id).changes > 0;
     },

@@ -11,14 +11,23 @@ import type {
 import type { Db } from '../open-database';
 import { fromJson, nowIso, toJson } from './json-column';
 
-/** Metric names shown in list views (the contract's RunSummary.headline). */
-export const HEADLINE_METRICS = [
+/**
+ * Metrics that are headlines when their writer does not say (`headline` omitted): the usual
+ * summary numbers of evaluation and compression runs. A job decides per metric with `headline`.
+ */
+export const DEFAULT_HEADLINE_METRICS: readonly string[] = [
   'ppl',
   'tokensPerSecond',
   'peakRssBytes',
   'targetRatio',
   'achievedRatio',
-] as const;
+  'paramsAfter',
+];
+
+export interface NewMetric extends MetricRecord {
+  /** shown in run lists; default: whether `name` is in DEFAULT_HEADLINE_METRICS */
+  headline?: boolean | undefined;
+}
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
 
@@ -87,11 +96,11 @@ function summaryOf(r: RunRow, headline: Record<string, number>): RunSummary {
 
 export function runsRepo(db: Db) {
   const headlineStmt = db.prepare(
-    `SELECT run_id, name, value FROM metrics WHERE name IN (${HEADLINE_METRICS.map(() => '?').join(',')}) AND run_id = ? ORDER BY id`,
+    'SELECT name, value FROM metrics WHERE run_id = ? AND headline = 1 ORDER BY id',
   );
   const headlineOf = (runId: number): Record<string, number> => {
     const out: Record<string, number> = {};
-    for (const m of headlineStmt.all(...HEADLINE_METRICS, runId) as { name: string; value: number }[]) {
+    for (const m of headlineStmt.all(runId) as { name: string; value: number }[]) {
       // first recorded value wins (a run may evaluate ppl on several datasets; the first is the primary)
       if (!(m.name in out)) out[m.name] = m.value;
     }
@@ -137,9 +146,11 @@ export function runsRepo(db: Db) {
     detail(id: number): RunDetail | null {
       const r = getRow(id);
       if (!r) return null;
-      const metrics = db
-        .prepare('SELECT name, value, dataset, unit FROM metrics WHERE run_id = ? ORDER BY id')
-        .all(id) as MetricRecord[];
+      const metrics = (
+        db
+          .prepare('SELECT name, value, dataset, unit, headline FROM metrics WHERE run_id = ? ORDER BY id')
+          .all(id) as (Omit<MetricRecord, 'headline'> & { headline: number })[]
+      ).map((m): MetricRecord => ({ ...m, headline: m.headline === 1 }));
       const layers = (
         db
           .prepare('SELECT layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY layer')
@@ -219,14 +230,11 @@ export function runsRepo(db: Db) {
       })();
     },
 
-    recordMetric(id: number, m: MetricRecord): void {
-      db.prepare('INSERT INTO metrics (run_id, name, value, dataset, unit) VALUES (?, ?, ?, ?, ?)').run(
-        id,
-        m.name,
-        m.value,
-        m.dataset,
-        m.unit,
-      );
+    recordMetric(id: number, m: NewMetric): void {
+      const headline = m.headline ?? DEFAULT_HEADLINE_METRICS.includes(m.name);
+      db.prepare(
+        'INSERT INTO metrics (run_id, name, value, dataset, unit, headline) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(id, m.name, m.value, m.dataset, m.unit, headline ? 1 : 0);
     },
 
     recordArtifact(id: number, a: Omit<ArtifactRecord, 'id'>): number {

@@ -64,7 +64,7 @@ export function newPipelineConfig(model: string, name = 'new-pipeline'): Record<
     version: 1,
     name,
     model,
-    calibration: { dataset: 'calib', samples: 32, seqLen: 256, seed: 3 },
+    calibration: { dataset: 'wikitext2', samples: 32, seqLen: 256, seed: 3 },
     target: { ratio: 0.2 },
     steps: [{ method: 'svd', params: {} }],
     evaluate: { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } },

@@ -1,0 +1,82 @@
+// A comparison of runs as tables: headline metrics with deltas against a baseline, the config
+// diff, and per-layer deltas. The page renders these and exports them as CSV / Markdown.
+import type { RunDetail } from '@contract';
+import { layerRows } from '../runs/layer-stats';
+import { metricOf, metricsMap, RUN_METRIC_LABELS, type RunMetricId } from '../runs/run-metrics';
+import { diffConfigs, formatLeaf } from './json-diff';
+import type { ExportTable } from './table-export';
+
+export const COMPARE_METRICS: RunMetricId[] = ['ppl', 'paramsAfter', 'achievedRatio', 'targetRatio', 'tokensPerSecond', 'peakRssBytes'];
+
+export const runConfig = (d: RunDetail): unknown => (d.config as { config?: unknown } | null)?.config ?? d.config;
+
+export function runLabel(d: RunDetail): string {
+  const c = runConfig(d) as { name?: unknown } | null;
+  return `#${d.id}${typeof c?.name === 'string' ? ` ${c.name}` : ''}`;
+}
+
+export function runMetrics(d: RunDetail): Record<RunMetricId, number | null> {
+  const m = metricsMap(d.metrics);
+  const out = {} as Record<RunMetricId, number | null>;
+  for (const id of Object.keys(RUN_METRIC_LABELS) as RunMetricId[]) out[id] = metricOf(m, id);
+  if (out.targetRatio === null) {
+    const r = (runConfig(d) as { target?: { ratio?: unknown } } | null)?.target?.ratio;
+    out.targetRatio = typeof r === 'number' ? r : null;
+  }
+  return out;
+}
+
+/** (v − base) / |base|, or null when either is missing or base is 0. */
+export function relativeDelta(v: number | null, base: number | null): number | null {
+  if (v === null || base === null || base === 0) return null;
+  return (v - base) / Math.abs(base);
+}
+
+/** One row per run: metrics and their relative deltas vs the baseline. */
+export function metricsTable(runs: readonly RunDetail[], baselineId: number | null): ExportTable {
+  const base = runs.find((r) => r.id === baselineId) ?? null;
+  const bm = base ? runMetrics(base) : null;
+  const columns = ['run', 'status', 'baseline'];
+  for (const id of COMPARE_METRICS) columns.push(id, ...(bm ? [`${id}_delta`] : []));
+  const rows = runs.map((r) => {
+    const m = runMetrics(r);
+    const row: (string | number | null)[] = [runLabel(r), r.status, r.id === baselineId ? 'yes' : ''];
+    for (const id of COMPARE_METRICS) {
+      row.push(m[id]);
+      if (bm) {
+        const d = relativeDelta(m[id], bm[id]);
+        row.push(d === null ? null : Number(d.toFixed(6)));
+      }
+    }
+    return row;
+  });
+  return { columns, rows };
+}
+
+export function configDiffTable(runs: readonly RunDetail[]): ExportTable {
+  const diff = diffConfigs(runs.map(runConfig));
+  return { columns: ['path', ...runs.map(runLabel)], rows: diff.map((d) => [d.path, ...d.values.map(formatLeaf)]) };
+}
+
+/** Per layer: each run's rank and mean relative error, with the error's delta vs the baseline. */
+export function layerDeltaTable(runs: readonly RunDetail[], baselineId: number | null): ExportTable {
+  const per = runs.map((r) => new Map(layerRows(r.layers).map((l) => [l.layer, l])));
+  const layers = [...new Set(per.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  const bi = runs.findIndex((r) => r.id === baselineId);
+  const columns = ['layer'];
+  runs.forEach((r, i) => columns.push(`${runLabel(r)} rank`, `${runLabel(r)} rel. error`, ...(bi >= 0 && i !== bi ? [`${runLabel(r)} Δ error`] : [])));
+  const rows = layers.map((l) => {
+    const row: (string | number | null)[] = [l];
+    const baseErr = bi >= 0 ? (per[bi]!.get(l)?.relError ?? null) : null;
+    per.forEach((m, i) => {
+      const e = m.get(l);
+      row.push(e?.rank ?? null, e?.relError ?? null);
+      if (bi >= 0 && i !== bi) {
+        const d = relativeDelta(e?.relError ?? null, baseErr);
+        row.push(d === null ? null : Number(d.toFixed(6)));
+      }
+    });
+    return row;
+  });
+  return { columns, rows };
+}

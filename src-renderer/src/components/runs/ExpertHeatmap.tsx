@@ -1,0 +1,133 @@
+// Layers × experts heatmap of one per-expert statistic. Experts that saw no calibration tokens
+// carry a cross and a dashed outline whatever the metric, so coverage gaps stand out; missing
+// values are hatched. Every cell has a tooltip; the layer table below is the tabular equivalent.
+import { useId, useState } from 'react';
+import { cellColor, domainOf, legendTicks, rampColor } from '../../heatmap/color-scale';
+import { EXPERT_METRICS, type ExpertGrid, type ExpertMetricId } from '../../runs/layer-stats';
+
+const CELL = 26;
+const LEFT = 64;
+const TOP = 26;
+
+export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
+  const selectId = useId();
+  const patternId = useId().replace(/:/g, '');
+  const [metric, setMetric] = useState<ExpertMetricId>(grid.available[0] ?? 'tokenShare');
+  const [hover, setHover] = useState<string | null>(null);
+  const spec = EXPERT_METRICS.find((m) => m.id === metric)!;
+  const values = grid.values[metric];
+  const domain = domainOf(values.flat());
+  const zeroCount = grid.zeroTokens.flat().filter(Boolean).length;
+  const width = LEFT + grid.experts * CELL + 8;
+  const height = TOP + grid.layers.length * CELL + 8;
+  if (grid.layers.length === 0 || grid.experts === 0) return <p className="muted">No per-expert statistics recorded.</p>;
+  return (
+    <figure className="heatmap" data-testid="expert-heatmap">
+      <div className="field-row narrow">
+        <label htmlFor={selectId}>Statistic</label>
+        <select id={selectId} className="input" value={metric} onChange={(e) => setMetric(e.target.value as ExpertMetricId)}>
+          {EXPERT_METRICS.filter((m) => grid.available.includes(m.id)).map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="heatmap-body">
+        <svg
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`${spec.label} per layer and expert: ${grid.layers.length} layers × ${grid.experts} experts${zeroCount ? `, ${zeroCount} experts with no calibration tokens` : ''}`}
+          onMouseLeave={() => setHover(null)}
+        >
+          <defs>
+            <pattern id={patternId} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+              <rect width="6" height="6" fill="var(--surface-2)" />
+              <line x1="0" y1="0" x2="0" y2="6" stroke="var(--border)" strokeWidth="3" />
+            </pattern>
+          </defs>
+          {Array.from({ length: grid.experts }, (_, e) => (
+            <text key={`e${e}`} x={LEFT + e * CELL + CELL / 2} y={TOP - 8} textAnchor="middle" className="heatmap-axis">
+              {e}
+            </text>
+          ))}
+          {grid.layers.map((layer, row) => (
+            <g key={layer}>
+              <text x={LEFT - 8} y={TOP + row * CELL + CELL / 2 + 4} textAnchor="end" className="heatmap-axis">
+                L{layer}
+              </text>
+              {values[row]!.map((v, e) => {
+                const fill = cellColor(v, domain);
+                const zero = grid.zeroTokens[row]![e]!;
+                const x = LEFT + e * CELL;
+                const y = TOP + row * CELL;
+                const label = `layer ${layer}, expert ${e}: ${v === null ? 'no data' : spec.format(v)}${zero ? ' — no calibration tokens' : ''}`;
+                return (
+                  // biome-ignore lint/a11y/noStaticElementInteractions: hover only mirrors the <title> tooltip
+                  <g
+                    key={`${layer}-${e}`}
+                    data-layer={layer}
+                    data-expert={e}
+                    data-zero-tokens={zero || undefined}
+                    onMouseEnter={() => setHover(label)}
+                  >
+                    <title>{label}</title>
+                    <rect x={x + 1} y={y + 1} width={CELL - 2} height={CELL - 2} rx="3" fill={fill ?? `url(#${patternId})`} />
+                    {zero ? (
+                      <>
+                        <rect
+                          x={x + 2}
+                          y={y + 2}
+                          width={CELL - 4}
+                          height={CELL - 4}
+                          rx="3"
+                          fill="none"
+                          className="heatmap-zero-outline"
+                        />
+                        <path d={`M${x + 7} ${y + 7} L${x + CELL - 7} ${y + CELL - 7} M${x + CELL - 7} ${y + 7} L${x + 7} ${y + CELL - 7}`} className="heatmap-zero-cross" />
+                      </>
+                    ) : null}
+                  </g>
+                );
+              })}
+            </g>
+          ))}
+          <text x={LEFT} y={12} className="heatmap-axis">
+            experts →
+          </text>
+        </svg>
+        <div className="heatmap-legend" aria-label="Colour legend">
+          {domain ? (
+            <>
+              <div className="legend-bar" style={{ background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => rampColor(t)).join(', ')})` }} />
+              <div className="legend-ticks">
+                {legendTicks(domain, domain.max === domain.min ? 1 : 3).map((t) => (
+                  <span key={t}>{spec.format(t)}</span>
+                ))}
+              </div>
+            </>
+          ) : null}
+          <ul className="legend-keys">
+            <li>
+              <svg width="16" height="16" aria-hidden="true">
+                <rect x="1" y="1" width="14" height="14" rx="3" fill="none" className="heatmap-zero-outline" />
+                <path d="M4 4 L12 12 M12 4 L4 12" className="heatmap-zero-cross" />
+              </svg>{' '}
+              no calibration tokens{zeroCount ? ` (${zeroCount})` : ''}
+            </li>
+            <li>
+              <svg width="16" height="16" aria-hidden="true">
+                <rect x="1" y="1" width="14" height="14" rx="3" fill={`url(#${patternId})`} />
+              </svg>{' '}
+              no data
+            </li>
+          </ul>
+          <p className="heatmap-hover small muted" aria-live="polite" data-testid="heatmap-hover">
+            {hover ?? 'Hover a cell for its value.'}
+          </p>
+        </div>
+      </div>
+    </figure>
+  );
+}

@@ -1,0 +1,14 @@
+// The theme currently on <html data-theme>, following changes made anywhere (the header toggle).
+import { useEffect, useState } from 'react';
+import type { Theme } from './use-theme';
+
+export function useDocumentTheme(): Theme {
+  const read = () => (document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light');
+  const [theme, setTheme] = useState<Theme>(read);
+  useEffect(() => {
+    const obs = new MutationObserver(() => setTheme(read()));
+    obs.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => obs.disconnect();
+  }, []);
+  return theme;
+}

@@ -1,0 +1,258 @@
+// The pipeline editor: saved pipelines on the left; the graph with the selected stage's form, and
+// the Monaco JSON view of the same config (with its JSON Schema). Either view edits the one JSON
+// text; the engine's schema checks it (debounced) and an invalid config cannot be run.
+import type { ConfigIssue } from '@contract';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useApi } from '../api/api-context';
+import { InlineError } from '../components/InlineError';
+import { JsonEditor } from '../components/JsonEditor';
+import { Panel } from '../components/Panel';
+import { PipelineGraph } from '../components/pipeline/PipelineGraph';
+import { StageForm } from '../components/pipeline/StageForm';
+import { setAt } from '../forms/object-path';
+import type { JsonSchema } from '../forms/schema-fields';
+import { useApiQuery } from '../hooks/use-api-query';
+import { navigate } from '../hooks/use-hash-location';
+import { configText, parseConfigText } from '../pipeline/editor-state';
+import { newPipelineConfig, type StageId, stageOfPath, stagesOf } from '../pipeline/pipeline-nodes';
+
+const VALIDATE_DELAY_MS = 250;
+
+export function PipelinesPage() {
+  const api = useApi();
+  const saved = useApiQuery('pipelines.list', {});
+  const models = useApiQuery('models.list', {}, ['models.changed']);
+  const methods = useApiQuery('methods.list', {});
+  const schema = useApiQuery('pipelines.schema', {});
+  const [docId, setDocId] = useState<number | null>(null);
+  const [text, setText] = useState(() => configText(newPipelineConfig('tiny-mixtral')));
+  const [selected, setSelected] = useState<StageId>('model');
+  const [issues, setIssues] = useState<ConfigIssue[]>([]);
+  const [checking, setChecking] = useState(false);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const parsed = useMemo(() => parseConfigText(text), [text]);
+  const config = parsed.ok ? parsed.config : null;
+
+  // a new draft defaults to the first model in the store
+  const firstModel = models.data?.[0]?.path;
+  useEffect(() => {
+    if (!firstModel || docId !== null) return;
+    setText((t) => {
+      const p = parseConfigText(t);
+      return p.ok && p.config.model === 'tiny-mixtral' ? configText({ ...p.config, model: firstModel }) : t;
+    });
+  }, [firstModel, docId]);
+
+  useEffect(() => {
+    if (!parsed.ok) {
+      setIssues([parsed.issue]);
+      return;
+    }
+    setChecking(true);
+    let alive = true;
+    const t = setTimeout(() => {
+      api.call('pipelines.validate', { config: parsed.config }).then(
+        (r) => {
+          if (!alive) return;
+          setIssues(r.issues);
+          setChecking(false);
+        },
+        (e: unknown) => {
+          if (!alive) return;
+          setIssues([{ path: '', message: `validation failed: ${String(e)}` }]);
+          setChecking(false);
+        },
+      );
+    }, VALIDATE_DELAY_MS);
+    return () => {
+      alive = false;
+      clearTimeout(t);
+    };
+  }, [api, parsed]);
+
+  const methodTitles = useMemo(() => new Map((methods.data ?? []).map((m) => [m.id, m.title])), [methods.data]);
+  const stages = useMemo(() => stagesOf(config ?? {}, methodTitles), [config, methodTitles]);
+  const stage = stages.find((s) => s.id === selected) ?? stages[0]!;
+  const issueMap = useMemo(() => new Map(issues.map((i) => [i.path, i.message])), [issues]);
+  const issueCounts = useMemo(() => {
+    const m = new Map<StageId, number>();
+    for (const i of issues) m.set(stageOfPath(i.path), (m.get(stageOfPath(i.path)) ?? 0) + 1);
+    return m;
+  }, [issues]);
+
+  const set = useCallback(
+    (path: (string | number)[], value: unknown) => {
+      if (!config) return;
+      setText(configText(setAt(config, path, value)));
+    },
+    [config],
+  );
+  const addStep = (after: number) => {
+    if (!config) return;
+    const steps = Array.isArray(config.steps) ? [...config.steps] : [];
+    steps.splice(after + 1, 0, { method: methods.data?.[0]?.id ?? 'svd', params: {} });
+    setText(configText({ ...config, steps }));
+    setSelected(`step-${after + 1}`);
+  };
+  const removeStep = (i: number) => {
+    if (!config || !Array.isArray(config.steps)) return;
+    setText(configText({ ...config, steps: config.steps.filter((_, k) => k !== i) }));
+    setSelected('model');
+  };
+
+  const act = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setActionError(null);
+    setNotice(null);
+    try {
+      await fn();
+    } catch (e) {
+      setActionError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const name = config && typeof config.name === 'string' ? config.name : '';
+  const save = () =>
+    act(async () => {
+      if (!config) throw new Error('Fix the JSON before saving.');
+      const rec = await api.call('pipelines.save', docId === null ? { name, config } : { id: docId, name, config });
+      setDocId(rec.id);
+      setNotice(`Saved “${rec.name}”.`);
+      saved.reload();
+    });
+  const duplicate = () =>
+    act(async () => {
+      if (!config) throw new Error('Fix the JSON before duplicating.');
+      const taken = new Set((saved.data ?? []).map((p) => p.name));
+      let copy = `${name} copy`;
+      for (let n = 2; taken.has(copy); n++) copy = `${name} copy ${n}`;
+      const rec = await api.call('pipelines.save', { name: copy, config: { ...config, name: copy } });
+      setDocId(rec.id);
+      setText(configText(rec.config));
+      setNotice(`Duplicated as “${copy}”.`);
+      saved.reload();
+    });
+  const load = (id: number) =>
+    act(async () => {
+      const rec = await api.call('pipelines.get', { id });
+      setDocId(rec.id);
+      setText(configText(rec.config));
+      setSelected('model');
+    });
+  const remove = (id: number) =>
+    act(async () => {
+      await api.call('pipelines.delete', { id });
+      if (docId === id) setDocId(null);
+      saved.reload();
+    });
+  const run = () =>
+    act(async () => {
+      if (!config) return;
+      const job = await api.call('pipelines.run', docId === null ? { config } : { config, pipelineId: docId });
+      if (job.runId !== null) navigate(`/runs/${job.runId}`);
+    });
+  const canRun = parsed.ok && issues.length === 0 && !checking && !busy;
+
+  return (
+    <div className="pipelines-layout">
+      <Panel
+        title="Pipelines"
+        actions={
+          <button
+            type="button"
+            className="button ghost"
+            onClick={() => {
+              setDocId(null);
+              setText(configText(newPipelineConfig(firstModel ?? 'tiny-mixtral')));
+              setSelected('model');
+            }}
+          >
+            New
+          </button>
+        }
+      >
+        {(saved.data ?? []).length === 0 ? <p className="empty">No saved pipelines.</p> : null}
+        <ul className="select-list" aria-label="Saved pipelines">
+          {(saved.data ?? []).map((p) => (
+            <li key={p.id} className={p.id === docId ? 'selected' : undefined}>
+              <button type="button" className="select-item" aria-pressed={p.id === docId} onClick={() => load(p.id)}>
+                <span className="model-name">{p.name}</span>
+              </button>
+              <button type="button" className="icon-button" aria-label={`Delete pipeline ${p.name}`} onClick={() => remove(p.id)}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+        <InlineError error={saved.error} />
+      </Panel>
+      <div className="stack">
+        <Panel
+          title={docId === null ? 'New pipeline (unsaved)' : `Pipeline: ${name}`}
+          actions={
+            <>
+              <span className={`validity ${issues.length ? 'bad' : 'good'}`} data-testid="config-validity" aria-live="polite">
+                {checking ? 'checking…' : issues.length ? `${issues.length} problem${issues.length > 1 ? 's' : ''}` : 'valid'}
+              </span>
+              <button type="button" className="button ghost" onClick={save} disabled={busy || !parsed.ok}>
+                Save
+              </button>
+              <button type="button" className="button ghost" onClick={duplicate} disabled={busy || !parsed.ok}>
+                Duplicate
+              </button>
+              <button type="button" className="button" onClick={run} disabled={!canRun} title={canRun ? 'Start a compress run' : 'Fix the problems first'}>
+                Run
+              </button>
+            </>
+          }
+        >
+          {notice ? (
+            <p className="notice" role="status">
+              {notice}
+            </p>
+          ) : null}
+          <InlineError error={actionError ?? methods.error ?? schema.error} />
+          <PipelineGraph key={stages.length} stages={stages} selected={stage.id} issueCounts={issueCounts} onSelect={setSelected} />
+          <div className="stage-form" aria-label={`${stage.title} settings`} role="group">
+            <h3 className="section-title">{stage.title}</h3>
+            {config ? (
+              <StageForm
+                stage={stage}
+                config={config}
+                schema={schema.data as JsonSchema | undefined}
+                methods={methods.data ?? []}
+                models={models.data ?? []}
+                issues={issueMap}
+                set={set}
+                addStep={addStep}
+                removeStep={removeStep}
+              />
+            ) : (
+              <p className="muted">The JSON does not parse; fix it in the JSON view.</p>
+            )}
+          </div>
+          {issues.length ? (
+            <ul className="issue-list" aria-label="Config problems">
+              {issues.map((i, k) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: issues are positional
+                <li key={k} className="inline-error">
+                  <button type="button" className="link-button mono" onClick={() => setSelected(stageOfPath(i.path))}>
+                    {i.path || '(root)'}
+                  </button>{' '}
+                  {i.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </Panel>
+        <Panel title="JSON">
+          <JsonEditor uri="inmemory://pipelines/pipeline.json" value={text} onChange={setText} schema={schema.data} label="Pipeline config JSON" />
+        </Panel>
+      </div>
+    </div>
+  );
+}
