@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { initBackend } from '../src-main/engine/tensor/backend';
 import { BpeEncoder } from '../src-main/engine/train/bpe-encoder';
 import { trainBpe } from '../src-main/engine/train/bpe-trainer';
-import { writeHfModel } from '../src-main/engine/train/hf-export';
+import { writeHfConfigs, writeHfModel } from '../src-main/engine/train/hf-export';
 import { importHfParams } from '../src-main/engine/train/hf-import';
 import { BOS, SPECIAL_TOKENS, writeTokenizerFiles } from '../src-main/engine/train/hf-tokenizer-files';
 import { modelCard } from '../src-main/engine/train/model-card';
@@ -40,6 +40,11 @@ const program = new Command()
   .option('--out <dir>', 'output model folder (default resources/models/<model>)')
   .option('--ckpt-dir <dir>', 'training-state folder (default out/train/<model>)')
   .option('--resume', 'continue from the training state in --ckpt-dir', false)
+  .option(
+    '--eval-only',
+    'skip training: re-evaluate the exported model, rewrite configs, card and summary',
+    false,
+  )
   .option('--train-text <file>', 'training text', '/work/shared/data/train-text/c4/c4-train.txt')
   .option('--heldout-text <file>', 'held-out text', '/work/shared/data/train-text/c4/c4-heldout.txt')
   .option('--eval-windows <n>', 'held-out windows of 512 for the final evaluation (0 = all)', '128')
@@ -95,7 +100,8 @@ for (let l = 0; l < arch.layers; l++) {
 }
 log(`parameters: ${total} total, ${total - inactive} active per token`);
 
-let trainer = o.resume ? TinyTrainer.loadCheckpoint(ckptDir, arch, settings) : null;
+let trainer = o.resume || o.evalOnly ? TinyTrainer.loadCheckpoint(ckptDir, arch, settings) : null;
+if (o.evalOnly && !trainer) throw new Error(`--eval-only: no training state in ${ckptDir}`);
 if (trainer) log(`resumed at step ${trainer.state.step}/${trainer.state.totalSteps}`);
 trainer ??= new TinyTrainer(arch, settings);
 const st = trainer.state;
@@ -103,8 +109,8 @@ const st = trainer.state;
 const exportModel = (): void => {
   const params = trainer.params();
   writeHfModel(outDir, arch, (n) => params.get(n)!, {
-    producer: 'moe-workbench train-tiny',
-    step: String(st.step),
+    metadata: { producer: 'moe-workbench train-tiny', step: String(st.step) },
+    auxCoef: settings.auxCoef,
   });
 };
 
@@ -155,8 +161,12 @@ while (
     break;
   }
 }
-trainer.saveCheckpoint(ckptDir);
-exportModel();
+if (o.evalOnly) {
+  writeHfConfigs(outDir, arch, settings.auxCoef);
+} else {
+  trainer.saveCheckpoint(ckptDir);
+  exportModel();
+}
 const tokensPerSec = st.tokensSeen / st.elapsedSec;
 log(
   `training done: ${st.step} steps, ${(st.elapsedSec / 60).toFixed(1)} min, ${Math.round(tokensPerSec)} tok/s`,
@@ -195,7 +205,7 @@ const card = modelCard({
   },
   backend: backend.active,
   tokensPerSec,
-  eval: { seq: EVAL_SEQ, tokens: ev.tokens, ppl: ev.ppl, unigramPpl: uni.ppl },
+  eval: { seq: EVAL_SEQ, windows, tokens: ev.tokens, ppl: ev.ppl, unigramPpl: uni.ppl },
   utilisation: util,
 });
 writeFileSync(path.join(outDir, 'README.md'), card);
@@ -206,7 +216,14 @@ const summary = {
   minutes: st.elapsedSec / 60,
   tokensPerSec,
   finalLossEma: st.lossEma,
-  heldout: { seq: EVAL_SEQ, tokens: ev.tokens, ppl: ev.ppl, unigramPpl: uni.ppl, ratio: ev.ppl / uni.ppl },
+  heldout: {
+    seq: EVAL_SEQ,
+    windows,
+    tokens: ev.tokens,
+    ppl: ev.ppl,
+    unigramPpl: uni.ppl,
+    ratio: ev.ppl / uni.ppl,
+  },
   utilisation: util.map((u) => ({ layer: u.layer, minOfUniform: u.minOfUniform, dead: u.dead })),
   passes: ev.ppl <= uni.ppl / 2 && util.every((u) => u.dead.length === 0),
 };

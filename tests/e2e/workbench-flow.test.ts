@@ -19,6 +19,7 @@ import { builtRenderer } from './renderer-setup';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOTS = path.join(root, 'test-results', 'screenshots');
 const GENERATED_RUNS = 500;
+declare function editorText(): string;
 
 describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → compare', () => {
   let tmp: string;
@@ -39,8 +40,14 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     writeTinyCheckpoint(modelDir, { arch: 'mixtral', layers: 2 });
     const broken = path.join(tmp, 'broken-model');
     mkdirSync(broken);
-    writeFileSync(path.join(broken, 'config.json'), JSON.stringify({ model_type: 'not_a_moe', architectures: ['Nope'] }));
-    writeFileSync(path.join(tmp, 'notes.txt'), 'The quick brown fox.\nJumps over the lazy dog.\n\nA third line of text.\n');
+    writeFileSync(
+      path.join(broken, 'config.json'),
+      JSON.stringify({ model_type: 'not_a_moe', architectures: ['Nope'] }),
+    );
+    writeFileSync(
+      path.join(tmp, 'notes.txt'),
+      'The quick brown fox.\nJumps over the lazy dog.\n\nA third line of text.\n',
+    );
     app = await createApp({ home: path.join(tmp, 'home'), mode: 'browser' });
     server = await startServer(app, { port: 0, rendererDir });
     browser = await launchChromium();
@@ -49,6 +56,11 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
       if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    // Monaco renders spaces as U+00A0; tests read the visible text with plain spaces
+    await page.addInitScript(() => {
+      (window as unknown as { editorText: () => string }).editorText = () =>
+        (document.querySelector('.monaco-editor .view-lines')?.textContent ?? '').replace(/\u00a0/g, ' ');
+    });
     await page.goto(`${server.url}#/models`);
   });
 
@@ -117,8 +129,8 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await page.getByLabel('Seq len').fill('32');
     await page.getByLabel('Max windows').fill('2');
     await graph.locator('[data-stage="calibration"]').getByText('wikitext2 · 4×32').waitFor();
-    await page.waitForFunction(() => document.querySelector('.monaco-editor .view-lines')?.textContent?.includes('"name": "e2e-svd"'));
-    expect(await editor.textContent()).toContain('"samples": 4');
+    await page.waitForFunction(() => editorText().includes('"name": "e2e-svd"'));
+    expect(await page.evaluate(() => editorText())).toContain('"samples": 4');
     await page.getByTestId('config-validity').getByText('valid').waitFor();
     expect(await page.getByRole('button', { name: 'Run', exact: true }).isEnabled()).toBe(true);
 
@@ -133,22 +145,20 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await page.getByLabel('Rank').fill('');
     await page.getByTestId('config-validity').getByText('valid').waitFor();
 
-    // the other direction: replace the JSON text, the graph follows
-    const text = await page.evaluate(() => document.querySelector('.monaco-editor .view-lines')?.textContent ?? '');
-    expect(text).toContain('"ratio": 0.2');
-    await page.locator('.monaco-editor').click();
-    await page.keyboard.press('ControlOrMeta+a');
-    const config = {
-      version: 1,
-      name: 'e2e-svd',
-      model: modelDir,
-      calibration: { dataset: 'wikitext2', samples: 4, seqLen: 32, seed: 3 },
-      target: { ratio: 0.3 },
-      steps: [{ method: 'svd', params: {} }],
-      evaluate: { ppl: { dataset: 'wikitext2', seqLen: 32, maxWindows: 2 } },
-      export: { format: 'factored' },
-    };
-    await page.keyboard.insertText(JSON.stringify(config, null, 2));
+    // the other direction: edit the JSON text with the keyboard, the graph follows
+    expect(await page.evaluate(() => editorText())).toContain('"ratio": 0.2');
+    await page.locator('.monaco-editor .view-line span span', { hasText: /^0\.2$/ }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.type('x');
+    await page.getByTestId('config-validity').getByText('1 problem').waitFor();
+    await page
+      .getByRole('list', { name: 'Config problems' })
+      .getByText(/not valid JSON/)
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).toBe(true);
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('3');
     await graph.locator('[data-stage="model"]').getByText('tiny-mixtral-e2e · target 30%').waitFor();
     await page.getByTestId('config-validity').getByText('valid').waitFor();
     await shot('13-pipeline-editor');
@@ -185,7 +195,11 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
   it('runs the saved pipeline to the end and shows metrics, the per-layer heatmap and table', async () => {
     await go('#/pipelines');
     await page.getByRole('button', { name: 'e2e-svd', exact: true }).click();
-    await page.getByTestId('pipeline-graph').locator('[data-stage="calibration"]').getByText('wikitext2 · 4×32').waitFor();
+    await page
+      .getByTestId('pipeline-graph')
+      .locator('[data-stage="calibration"]')
+      .getByText('wikitext2 · 4×32')
+      .waitFor();
     await page.getByTestId('config-validity').getByText('valid').waitFor();
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.waitForURL(/#\/runs\/\d+$/);
@@ -201,7 +215,9 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await heatmap.locator('g[data-layer="1"][data-expert="2"] rect').first().hover();
     expect(await page.getByTestId('heatmap-hover').textContent()).toMatch(/^layer 1, expert 2: \d+(\.\d)?%/);
     await heatmap.getByLabel('Statistic').selectOption('relError');
-    expect(await page.getByRole('table', { name: 'Per-layer statistics' }).locator('tbody tr').count()).toBe(2);
+    expect(await page.getByRole('table', { name: 'Per-layer statistics' }).locator('tbody tr').count()).toBe(
+      2,
+    );
     await shot('15-run-heatmap');
   });
 
@@ -224,13 +240,47 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
           };
           const r = store.runs.create({ kind: 'compress', config: cfg, appVersion: 'e2e' });
           store.runs.markRunning(r.id);
-          store.runs.finish(r.id, i % 17 === 3 ? 'failed' : 'succeeded', i % 17 === 3 ? 'synthetic failure' : null);
-          store.runs.recordMetric(r.id, { name: 'ppl', value: baseline ? 300 : 350 + i, dataset: 'wikitext2', unit: null });
-          store.runs.recordMetric(r.id, { name: 'params_after', value: 150_000 - i * 10, dataset: null, unit: null });
-          store.runs.recordMetric(r.id, { name: 'tokens_per_second', value: 1000 + i, dataset: null, unit: null });
-          store.runs.recordMetric(r.id, { name: 'peak_rss_bytes', value: 2e8 + i * 1e5, dataset: null, unit: null });
+          store.runs.finish(
+            r.id,
+            i % 17 === 3 ? 'failed' : 'succeeded',
+            i % 17 === 3 ? 'synthetic failure' : null,
+          );
+          store.runs.recordMetric(r.id, {
+            name: 'ppl',
+            value: baseline ? 300 : 350 + i,
+            dataset: 'wikitext2',
+            unit: null,
+          });
+          store.runs.recordMetric(r.id, {
+            name: 'params_after',
+            value: 150_000 - i * 10,
+            dataset: null,
+            unit: null,
+          });
+          store.runs.recordMetric(r.id, {
+            name: 'tokens_per_second',
+            value: 1000 + i,
+            dataset: null,
+            unit: null,
+          });
+          store.runs.recordMetric(r.id, {
+            name: 'peak_rss_bytes',
+            value: 2e8 + i * 1e5,
+            dataset: null,
+            unit: null,
+          });
           for (const layer of [0, 1])
-            store.runs.recordLayer(r.id, layer, { method: 'svd', rank: 30, tokens: [40, 20, 0, 30], relError: { gate: 0.1, up: 0.1, down: 0.1 } }, 0.5);
+            store.runs.recordLayer(
+              r.id,
+              layer,
+              {
+                method: 'svd',
+                rank: 30,
+                tokens: [40, 20, 0, 30],
+                relError: { gate: 0.1, up: 0.1, down: 0.1 },
+              },
+              0.5,
+            );
           if (baseline) baselineRunId = r.id;
         }
       })();
@@ -254,7 +304,11 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     });
     // sort by perplexity, ascending: the baseline (300) comes first
     await page.getByRole('button', { name: 'Perplexity' }).click();
-    await page.locator('tbody tr[data-run-id]').first().and(page.locator(`[data-run-id="${baselineRunId}"]`)).waitFor();
+    await page
+      .locator('tbody tr[data-run-id]')
+      .first()
+      .and(page.locator(`[data-run-id="${baselineRunId}"]`))
+      .waitFor();
     await page.getByLabel('Status').selectOption('failed');
     const failed = (await app.handlers['runs.list']({ status: 'failed' })).length;
     await count.getByText(`${failed} of ${total} runs`).waitFor();
@@ -262,7 +316,8 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await page.getByLabel('Filter').fill('baseline');
     await count.getByText(`1 of ${total} runs`).waitFor();
     await page.getByLabel(`Select run ${baselineRunId}`).check();
-    await page.getByLabel('Filter').fill(`#${finishedRunId}`);
+    await page.getByLabel('Filter').fill('e2e-svd succeeded');
+    await count.getByText(`1 of ${total} runs`).waitFor();
     await page.getByLabel(`Select run ${finishedRunId}`).check();
     await page.getByLabel('Filter').fill('');
     await count.getByText('2 selected').waitFor();
@@ -273,8 +328,17 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await page.getByRole('button', { name: 'Compare selected' }).click();
     await page.waitForURL(/#\/compare\?runs=/);
     await page.getByLabel('Baseline').selectOption({ label: `#${baselineRunId} baseline-dense` });
-    await page.getByRole('figure', { name: 'Perplexity versus parameters' }).locator('.recharts-symbols').first().waitFor();
-    expect(await page.getByRole('figure', { name: 'Tokens per second per run' }).locator('.recharts-bar-rectangle').count()).toBe(2);
+    await page
+      .getByRole('figure', { name: 'Perplexity versus parameters' })
+      .locator('.recharts-symbols')
+      .first()
+      .waitFor();
+    expect(
+      await page
+        .getByRole('figure', { name: 'Tokens per second per run' })
+        .locator('.recharts-bar-rectangle')
+        .count(),
+    ).toBe(2);
     const metrics = page.getByRole('table', { name: 'Compared metrics' });
     const finishedRow = metrics.locator('tbody tr').filter({ hasText: `#${finishedRunId} e2e-svd` });
     expect(await finishedRow.textContent()).toMatch(/[+-]\d+\.\d%/);
@@ -284,9 +348,14 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     expect(await page.getByRole('table', { name: 'Per-layer deltas' }).locator('tbody tr').count()).toBe(2);
     await shot('17-compare');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^moe-compare-.*\.csv$/);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
     expect(csv[0]).toBe(
       'run,status,baseline,ppl,ppl_delta,paramsAfter,paramsAfter_delta,achievedRatio,achievedRatio_delta,targetRatio,targetRatio_delta,tokensPerSecond,tokensPerSecond_delta,peakRssBytes,peakRssBytes_delta',
     );
@@ -294,18 +363,46 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     const base = csv.find((l) => l.startsWith(`#${baselineRunId} `))!.split(',');
     expect(base.slice(1, 5)).toEqual(['succeeded', 'yes', '300', '0']);
     const fin = csv.find((l) => l.startsWith(`#${finishedRunId} `))!.split(',');
-    const ppl = (await app.handlers['runs.get']({ id: finishedRunId })).metrics.find((m) => m.name === 'ppl')!.value;
+    const ppl = (await app.handlers['runs.get']({ id: finishedRunId })).metrics.find(
+      (m) => m.name === 'ppl',
+    )!.value;
     expect(Number(fin[3])).toBeCloseTo(ppl, 6);
     expect(Number(fin[4])).toBeCloseTo((ppl - 300) / 300, 5);
   });
 
-  it('keeps working in the dark theme', async () => {
+  it('marks experts that saw no calibration tokens, in the dark theme too', async () => {
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
-    await go(`#/runs/${finishedRunId}`);
-    await page.getByTestId('expert-heatmap').waitFor();
-    await shot('18-run-dark');
+    // the stored baseline's layer records give expert 2 zero tokens in both layers
+    await go(`#/runs/${baselineRunId}`);
+    const heatmap = page.getByTestId('expert-heatmap');
+    await heatmap.waitFor();
+    expect(await heatmap.locator('g[data-zero-tokens]').count()).toBe(2);
+    expect(
+      await heatmap
+        .locator('g[data-zero-tokens]')
+        .evaluateAll((gs) => gs.map((g) => g.getAttribute('data-expert'))),
+    ).toEqual(['2', '2']);
+    await heatmap.getByText('no calibration tokens (2)').waitFor();
+    expect(
+      await page
+        .getByRole('table', { name: 'Per-layer statistics' })
+        .locator('tbody tr')
+        .first()
+        .locator('td')
+        .nth(4)
+        .textContent(),
+    ).toBe('1');
+    await shot('18-run-dark-zero-tokens');
+  });
+
+  it('opens a stage form from the keyboard and themes the editor dark', async () => {
     await go('#/pipelines');
     await page.locator('.monaco-editor.vs-dark').waitFor();
+    const calibration = page.getByTestId('pipeline-graph').locator('[data-stage="calibration"] button');
+    await calibration.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('region', { name: 'Calibration settings' }).getByLabel('Samples').waitFor();
+    expect(await calibration.getAttribute('aria-pressed')).toBe('true');
     await shot('19-pipeline-dark');
   });
 

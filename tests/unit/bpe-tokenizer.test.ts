@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
+import { BpeEncoder } from '../../src-main/engine/train/bpe-encoder';
+import { trainBpe } from '../../src-main/engine/train/bpe-trainer';
 import {
   BYTE_TO_CHAR,
   fromByteLevel,
   preTokenize,
   toByteLevel,
 } from '../../src-main/engine/train/byte-level';
-import { BpeEncoder } from '../../src-main/engine/train/bpe-encoder';
-import { trainBpe } from '../../src-main/engine/train/bpe-trainer';
 import {
   SPECIAL_TOKENS,
   tokenizerConfig,

@@ -114,4 +114,16 @@ describe('solvePlan: layer set and rank', () => {
     expect([...p.layers].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual(order.slice(0, p.layers.length));
     expect(Math.abs(1 - p.predictedAfter / before - 0.2)).toBeLessThan(0.01);
   });
+
+  it('moe-svd: when one more layer at full rank would overshoot, the set closest to the target wins', async () => {
+    const { solvePlan } = await import('../../src-main/engine/pipeline/runner');
+    const { moeSvd } = await import('../../src-main/engine/methods/moe-svd');
+    const sh = { hidden: 128, intermediate: 256, experts: 8, topK: 2 };
+    const d = denseExpertParams(sh);
+    const total = 8 * d + 8 * 49_152 + 69_632;
+    const sens = new Map([0, 1, 2, 3, 4, 5, 6, 7].map((l) => [l, l]));
+    const p = solvePlan(moeSvd, moeSvd.params.parse({}), sh, [0, 1, 2, 3, 4, 5, 6, 7], total, 0.2, sens);
+    expect(Math.abs(1 - p.predictedAfter / total - 0.2)).toBeLessThan(0.005);
+    expect(p.layers).toEqual([1, 2]);
+  });
 });

@@ -1,6 +1,11 @@
 import type { RunDetail } from '@contract';
 import { describe, expect, it } from 'vitest';
-import { configDiffTable, layerDeltaTable, metricsTable, relativeDelta } from '../../src-renderer/src/compare/comparison';
+import {
+  configDiffTable,
+  layerDeltaTable,
+  metricsTable,
+  relativeDelta,
+} from '../../src-renderer/src/compare/comparison';
 import { diffConfigs, flattenJson } from '../../src-renderer/src/compare/json-diff';
 import { toCsv, toMarkdown } from '../../src-renderer/src/compare/table-export';
 
@@ -34,7 +39,13 @@ describe('json diff', () => {
 });
 
 describe('CSV and Markdown export', () => {
-  const t = { columns: ['run', 'note', 'ppl'], rows: [['#1', 'a,"b"', 12.5], ['#2', 'line\nbreak', null]] };
+  const t = {
+    columns: ['run', 'note', 'ppl'],
+    rows: [
+      ['#1', 'a,"b"', 12.5],
+      ['#2', 'line\nbreak', null],
+    ],
+  };
   it('quotes CSV fields with commas, quotes and line breaks (RFC 4180), empty for null', () => {
     expect(toCsv(t)).toBe('run,note,ppl\r\n#1,"a,""b""",12.5\r\n#2,"line\nbreak",\r\n');
   });
@@ -44,7 +55,12 @@ describe('CSV and Markdown export', () => {
   });
 });
 
-const run = (id: number, metrics: Record<string, number>, layers: [number, number, number][], ratio = 0.2): RunDetail => ({
+const run = (
+  id: number,
+  metrics: Record<string, number>,
+  layers: [number, number, number][],
+  ratio = 0.2,
+): RunDetail => ({
   id,
   kind: 'compress',
   status: 'succeeded',
@@ -62,13 +78,28 @@ const run = (id: number, metrics: Record<string, number>, layers: [number, numbe
   headline: {},
   config: { config: { name: `p${id}`, target: { ratio } }, outDir: `/o/${id}` },
   metrics: Object.entries(metrics).map(([name, value]) => ({ name, value, dataset: null, unit: null })),
-  layers: layers.map(([layer, rank, err]) => ({ layer, stats: { rank, relError: { gate: err, up: err, down: err } }, seconds: 1 })),
+  layers: layers.map(([layer, rank, err]) => ({
+    layer,
+    stats: { rank, relError: { gate: err, up: err, down: err } },
+    seconds: 1,
+  })),
   artifacts: [],
 });
 
 describe('comparison tables', () => {
-  const a = run(1, { ppl: 10, params_after: 100, tokens_per_second: 50 }, [[0, 8, 0.1], [1, 8, 0.2]]);
-  const b = run(2, { ppl: 12, params_after: 80, tokens_per_second: 40 }, [[0, 4, 0.2], [1, 4, 0.3]], 0.4);
+  const a = run(1, { ppl: 10, params_after: 100, tokens_per_second: 50 }, [
+    [0, 8, 0.1],
+    [1, 8, 0.2],
+  ]);
+  const b = run(
+    2,
+    { ppl: 12, params_after: 80, tokens_per_second: 40 },
+    [
+      [0, 4, 0.2],
+      [1, 4, 0.3],
+    ],
+    0.4,
+  );
 
   it('relative delta is (v − base)/|base|, null without a usable baseline', () => {
     expect(relativeDelta(12, 10)).toBeCloseTo(0.2);
@@ -93,7 +124,14 @@ describe('comparison tables', () => {
       ['target.ratio', '0.2', '0.4'],
     ]);
     const l = layerDeltaTable([a, b], 1);
-    expect(l.columns).toEqual(['layer', '#1 p1 rank', '#1 p1 rel. error', '#2 p2 rank', '#2 p2 rel. error', '#2 p2 Δ error']);
+    expect(l.columns).toEqual([
+      'layer',
+      '#1 p1 rank',
+      '#1 p1 rel. error',
+      '#2 p2 rank',
+      '#2 p2 rel. error',
+      '#2 p2 Δ error',
+    ]);
     expect(l.rows[0]!.slice(0, 5).map((v) => Number((v as number).toFixed(9)))).toEqual([0, 8, 0.1, 4, 0.2]);
     expect(l.rows[0]![5]).toBeCloseTo(1);
     expect(l.rows[1]![5]).toBeCloseTo(0.5);

@@ -1,11 +1,25 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { getAt, setAt } from '../../src-renderer/src/forms/object-path';
-import { type Field, fieldsOf, type JsonSchema, labelOf, parseNumberInput, rangeText } from '../../src-renderer/src/forms/schema-fields';
+import {
+  type Field,
+  fieldsOf,
+  type JsonSchema,
+  labelOf,
+  parseNumberInput,
+  rangeText,
+} from '../../src-renderer/src/forms/schema-fields';
 import { SvdOptions, RankOptions } from '../../src-main/engine/methods/params-common';
 
 const schema = z.toJSONSchema(
-  z.object({ ...RankOptions, alpha: z.number().min(0).max(1).default(0.5).describe('scaling exponent'), whiten: z.boolean().default(true), svd: SvdOptions }).strict(),
+  z
+    .object({
+      ...RankOptions,
+      alpha: z.number().min(0).max(1).default(0.5).describe('scaling exponent'),
+      whiten: z.boolean().default(true),
+      svd: SvdOptions,
+    })
+    .strict(),
   { io: 'input', unrepresentable: 'any' },
 ) as JsonSchema;
 
@@ -39,7 +53,11 @@ describe('form fields from a method params JSON Schema', () => {
       ['powerIters', 'integer', 'svd.powerIters'],
       ['seed', 'integer', 'svd.seed'],
     ]);
-    expect((svd.fields[0] as Extract<Field, { kind: 'enum' }>).options).toEqual(['auto', 'exact', 'randomized']);
+    expect((svd.fields[0] as Extract<Field, { kind: 'enum' }>).options).toEqual([
+      'auto',
+      'exact',
+      'randomized',
+    ]);
   });
 
   it('number input text: empty unsets, numbers parse, junk stays NaN (invalid, reported by validation)', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cellColor, domainOf, legendTicks, normalize, rampColor, textOn } from '../../src-renderer/src/heatmap/color-scale';
+import {
+  cellColor,
+  domainOf,
+  legendTicks,
+  normalize,
+  rampColor,
+  textOn,
+} from '../../src-renderer/src/heatmap/color-scale';
 import { expertGrid, layerRows } from '../../src-renderer/src/runs/layer-stats';
 
 describe('heatmap colour scale', () => {
@@ -34,10 +41,29 @@ describe('heatmap colour scale', () => {
 });
 
 describe('per-layer records → grids', () => {
-  const pe = (g: number) => ({ gate: { relError: g, energyKept: 1 - g }, up: { relError: g, energyKept: 1 - g }, down: { relError: g, energyKept: 1 - g } });
+  const pe = (g: number) => ({
+    gate: { relError: g, energyKept: 1 - g },
+    up: { relError: g, energyKept: 1 - g },
+    down: { relError: g, energyKept: 1 - g },
+  });
   const records = [
-    { layer: 0, seconds: 1, stats: { method: 'svd', rank: 22, tokens: [30, 0, 10, 0], relError: { gate: 0.1, up: 0.2, down: 0.3 }, experts: [pe(0.1), pe(0.2), pe(0.3), pe(0.4)], sensitivity: 0.7 } },
-    { layer: 3, seconds: null, stats: { method: 'moe-svd', rank: 10, tokens: [5, 5], gateSharedRelError: 0.5 } },
+    {
+      layer: 0,
+      seconds: 1,
+      stats: {
+        method: 'svd',
+        rank: 22,
+        tokens: [30, 0, 10, 0],
+        relError: { gate: 0.1, up: 0.2, down: 0.3 },
+        experts: [pe(0.1), pe(0.2), pe(0.3), pe(0.4)],
+        sensitivity: 0.7,
+      },
+    },
+    {
+      layer: 3,
+      seconds: null,
+      stats: { method: 'moe-svd', rank: 10, tokens: [5, 5], gateSharedRelError: 0.5 },
+    },
     { layer: 4, seconds: null, stats: {} },
   ];
 
@@ -59,9 +85,24 @@ describe('per-layer records → grids', () => {
 
   it('layer rows read per-projection errors in either record shape and count idle experts', () => {
     const rows = layerRows(records);
-    expect(rows[0]).toMatchObject({ layer: 0, rank: 22, tokens: 40, zeroTokenExperts: 2, relErrorGate: 0.1, relErrorDown: 0.3, sensitivity: 0.7, seconds: 1 });
+    expect(rows[0]).toMatchObject({
+      layer: 0,
+      rank: 22,
+      tokens: 40,
+      zeroTokenExperts: 2,
+      relErrorGate: 0.1,
+      relErrorDown: 0.3,
+      sensitivity: 0.7,
+      seconds: 1,
+    });
     expect(rows[0]!.relError).toBeCloseTo(0.2);
-    expect(rows[1]).toMatchObject({ method: 'moe-svd', relErrorGate: 0.5, relErrorUp: null, relError: 0.5, zeroTokenExperts: 0 });
+    expect(rows[1]).toMatchObject({
+      method: 'moe-svd',
+      relErrorGate: 0.5,
+      relErrorUp: null,
+      relError: 0.5,
+      zeroTokenExperts: 0,
+    });
     expect(rows[2]).toMatchObject({ rank: null, tokens: null, relError: null, sensitivity: null });
   });
 });

@@ -7,7 +7,13 @@ import { runMetric } from '../../src-renderer/src/runs/run-metrics';
 
 describe('pipeline stages', () => {
   it('chains model → calibration → steps in order → evaluation → export', () => {
-    const c = { ...newPipelineConfig('/m/tiny-mixtral'), steps: [{ method: 'svd', params: { rank: 8 } }, { method: 'asvd', params: {} }] };
+    const c = {
+      ...newPipelineConfig('/m/tiny-mixtral'),
+      steps: [
+        { method: 'svd', params: { rank: 8 } },
+        { method: 'asvd', params: {} },
+      ],
+    };
     const s = stagesOf(c, new Map([['svd', 'Truncated SVD']]));
     expect(s.map((x) => x.id)).toEqual(['model', 'calibration', 'step-0', 'step-1', 'evaluate', 'export']);
     expect(s[0]!.summary).toBe('tiny-mixtral · target 20%');
@@ -32,7 +38,12 @@ describe('pipeline stages', () => {
   });
 });
 
-const row = (id: number, status: RunRow['status'], metrics: Record<string, number>, model: string | null): RunRow => ({
+const row = (
+  id: number,
+  status: RunRow['status'],
+  metrics: Record<string, number>,
+  model: string | null,
+): RunRow => ({
   id,
   kind: 'compress',
   status,
@@ -56,7 +67,11 @@ const row = (id: number, status: RunRow['status'], metrics: Record<string, numbe
 });
 
 describe('runs list model', () => {
-  const runs = [row(1, 'succeeded', { ppl: 12 }, '/m/alpha'), row(2, 'failed', {}, '/m/beta'), row(3, 'succeeded', { perplexity: 9, compression_ratio: 0.3 }, '/m/alpha')];
+  const runs = [
+    row(1, 'succeeded', { ppl: 12 }, '/m/alpha'),
+    row(2, 'failed', {}, '/m/beta'),
+    row(3, 'succeeded', { perplexity: 9, compression_ratio: 0.3 }, '/m/alpha'),
+  ];
   it('reads metrics under either naming and falls back to the config target', () => {
     expect(runMetric(runs[2]!, 'ppl')).toBe(9);
     expect(runMetric(runs[2]!, 'achievedRatio')).toBe(0.3);

@@ -5,7 +5,8 @@ import type { Handlers } from '../services';
 import type { ServiceContext } from './context';
 
 type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const asObj = (v: unknown): Obj =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
 
 /** Jobs store their params as the run config; a compress run's pipeline sits under `config`. */
 function pipelineOf(runConfig: unknown): Obj {
@@ -31,7 +32,9 @@ export function compareHandlers(ctx: ServiceContext): Pick<Handlers, 'runs.table
         metrics.set(m.run_id, rec);
       }
       const configs = new Map<number, string>();
-      for (const r of db.prepare('SELECT id, config_json FROM runs WHERE id >= ?').iterate(minId) as Iterable<{
+      for (const r of db
+        .prepare('SELECT id, config_json FROM runs WHERE id >= ?')
+        .iterate(minId) as Iterable<{
         id: number;
         config_json: string;
       }>)

@@ -19,7 +19,9 @@ const ROWS_PER_SLICE = 200;
 
 const tokenCounts = new Map<string, number>();
 
-export function datasetPreviewHandlers(ctx: ServiceContext): Pick<Handlers, 'datasets.add' | 'datasets.preview'> {
+export function datasetPreviewHandlers(
+  ctx: ServiceContext,
+): Pick<Handlers, 'datasets.add' | 'datasets.preview'> {
   const datasets = ctx.store.datasets;
   return {
     'datasets.add': async ({ path: given, name }) => {
@@ -63,7 +65,8 @@ export function datasetPreviewHandlers(ctx: ServiceContext): Pick<Handlers, 'dat
           const tok = await loadTokenizer(model.path);
           tokens = 0;
           for (let i = 0; i < rows.length; i += ROWS_PER_SLICE) {
-            for (const r of rows.slice(i, i + ROWS_PER_SLICE)) if (r) tokens += tok.encode(r, { addSpecialTokens: false }).length;
+            for (const r of rows.slice(i, i + ROWS_PER_SLICE))
+              if (r) tokens += tok.encode(r, { addSpecialTokens: false }).length;
             await new Promise((resolve) => setImmediate(resolve));
           }
           tokenCounts.set(key, tokens);

@@ -8,7 +8,13 @@ export function pipelineHandlers(
   ctx: ServiceContext,
 ): Pick<
   Handlers,
-  'pipelines.list' | 'pipelines.save' | 'pipelines.get' | 'pipelines.delete' | 'pipelines.schema' | 'pipelines.validate' | 'pipelines.run'
+  | 'pipelines.list'
+  | 'pipelines.save'
+  | 'pipelines.get'
+  | 'pipelines.delete'
+  | 'pipelines.schema'
+  | 'pipelines.validate'
+  | 'pipelines.run'
 > {
   const pipelines = ctx.store.pipelines;
   return {
@@ -29,7 +35,11 @@ export function pipelineHandlers(
       const issues = await validatePipelineConfig(config);
       if (issues.length > 0) {
         const first = issues[0]!;
-        throw new ApiError('bad_request', `invalid pipeline config: ${first.path || '(root)'}: ${first.message}`, issues);
+        throw new ApiError(
+          'bad_request',
+          `invalid pipeline config: ${first.path || '(root)'}: ${first.message}`,
+          issues,
+        );
       }
       const name = String((config as { name?: unknown }).name ?? 'pipeline').replace(/[^\w.-]+/g, '-');
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -3,9 +3,9 @@
 //  * S_L = Σ_i f_i·r_i·a_i; f_i = top-k selections of i / tokens; r_i = Σ over gate/up/down of the
 //    count of σ > sigmaThreshold·σ_max of the raw weight; a_i = share of expert i's *input* activations
 //    (post-norm hidden states of its routed tokens) with |x| > τ·mean|x| (mean from a first pass).
-//  * layers are taken in ascending S_L (first/last MoE layer protected by default) until a rank of at
-//    least layerRankFraction·min(h, I) meets the whole-model target; the uniform rank is then solved
-//    exactly (§2.2 rounding) for that layer set.
+//  * layers are taken in ascending S_L (first/last MoE layer protected by default) until the exact
+//    rank meeting the whole-model target lies in [layerRankFraction·min(h, I), cap] (else the layer
+//    count closest to the target); the uniform rank is solved with the §2.2 rounding (pipeline/runner).
 //  * sel(i) = the k most frequent experts of the layer if i is not among them, else the experts up to
 //    and including i in frequency order (both readings of §5.5 select the same sets); the distinct
 //    A's are therefore k prefix sums and are stored once each.

@@ -153,14 +153,25 @@ export function solvePlan(
           Math.min(shape.hidden, shape.intermediate),
       ),
     );
+    // smallest layer set whose exact rank r* lies in [minRank, cap]; when none does (a layer at full
+    // rank already saves more than the target needs), the set whose achieved ratio is closest
+    const t = (1 - ratio) * before;
+    let best: { d: number; s: UniformRankSolution } | null = null;
     for (let d = 1; d <= eligible.length; d++) {
       const s = solve(eligible.slice(0, d));
-      if (s.kind === 'unchanged' || s.rank >= minRank) {
-        chosen = eligible.slice(0, d);
-        sol = s;
+      if (s.kind === 'unchanged') {
+        best = { d, s };
         break;
       }
+      const real = (t - (before - d * dense)) / (d * unitLayer);
+      if (real >= minRank && real <= cap + 0.5) {
+        best = { d, s };
+        break;
+      }
+      if (!best || Math.abs(s.after - t) < Math.abs(best.s.after - t)) best = { d, s };
     }
+    chosen = eligible.slice(0, best!.d);
+    sol = best!.s;
   }
   if (sol.kind === 'unchanged') return { rank: null, layers: [], predictedAfter: before, targetRatio: ratio };
   const layers = [...chosen].sort((a, b) => a - b);

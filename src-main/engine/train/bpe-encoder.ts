@@ -1,6 +1,7 @@
 // Plain BPE encoding with merge ranks (same result as HF's BPE model with ignore_merges=false).
-import { fromByteLevel, preTokenize } from './byte-level';
+
 import type { BpeModel } from './bpe-trainer';
+import { fromByteLevel, preTokenize } from './byte-level';
 
 export class BpeEncoder {
   private readonly rank = new Map<string, number>();

@@ -70,7 +70,8 @@ export function hfEntries(a: TinyArch, get: ParamSource, dtype: WriteDtype): Wri
   return out;
 }
 
-export function hfConfig(a: TinyArch): Record<string, unknown> {
+/** `auxCoef`: the balance-loss coefficient used in training (recorded as router_aux_loss_coef / aux_loss_alpha). */
+export function hfConfig(a: TinyArch, auxCoef = 0.01): Record<string, unknown> {
   const common = {
     vocab_size: a.vocab,
     hidden_size: a.hidden,
@@ -101,7 +102,7 @@ export function hfConfig(a: TinyArch): Record<string, unknown> {
       num_local_experts: a.experts,
       num_experts_per_tok: a.topK,
       output_router_logits: false,
-      router_aux_loss_coef: 0.01,
+      router_aux_loss_coef: auxCoef,
       router_jitter_noise: 0.0,
       sliding_window: null,
     };
@@ -124,7 +125,7 @@ export function hfConfig(a: TinyArch): Record<string, unknown> {
     moe_layer_freq: 1,
     scoring_func: 'softmax',
     norm_topk_prob: a.normTopK,
-    aux_loss_alpha: 0.01,
+    aux_loss_alpha: auxCoef,
     seq_aux: false,
     attention_bias: false,
     pretraining_tp: 1,
@@ -143,17 +144,22 @@ export function generationConfig(a: TinyArch): Record<string, unknown> {
   };
 }
 
-export function writeHfModel(
-  dir: string,
-  a: TinyArch,
-  get: ParamSource,
-  metadata?: Record<string, string>,
-): number {
+export function writeHfConfigs(dir: string, a: TinyArch, auxCoef?: number): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfig(a), null, 2)}\n`);
+  writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfig(a, auxCoef), null, 2)}\n`);
   writeFileSync(
     path.join(dir, 'generation_config.json'),
     `${JSON.stringify(generationConfig(a), null, 2)}\n`,
   );
-  return writeSafetensors(path.join(dir, 'model.safetensors'), hfEntries(a, get, 'BF16'), metadata).bytes;
+}
+
+export function writeHfModel(
+  dir: string,
+  a: TinyArch,
+  get: ParamSource,
+  opts: { metadata?: Record<string, string>; auxCoef?: number } = {},
+): number {
+  writeHfConfigs(dir, a, opts.auxCoef);
+  return writeSafetensors(path.join(dir, 'model.safetensors'), hfEntries(a, get, 'BF16'), opts.metadata)
+    .bytes;
 }

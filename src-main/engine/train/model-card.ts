@@ -1,6 +1,7 @@
 // README.md model card for the embedded tiny models.
-import type { ExpertUtilisation } from './tiny-eval';
+
 import type { TinyArch } from './tiny-arch';
+import type { ExpertUtilisation } from './tiny-eval';
 import type { TrainSettings, TrainState } from './trainer';
 
 export interface CardInput {
@@ -18,7 +19,7 @@ export interface CardInput {
   };
   backend: string;
   tokensPerSec: number;
-  eval: { seq: number; tokens: number; ppl: number; unigramPpl: number } | null;
+  eval: { seq: number; windows: number; tokens: number; ppl: number; unigramPpl: number } | null;
   utilisation: ExpertUtilisation[];
 }
 
@@ -106,7 +107,9 @@ see \`resources/data/README.md\`.
 | wall time | ${f(c.state.elapsedSec / 60, 1)} min on one CPU core, tfjs ${c.backend} backend (${Math.round(c.tokensPerSec)} tokens/s) |
 | final training loss (EMA) | ${c.state.lossEma === null ? 'n/a' : f(c.state.lossEma, 3)}${last ? ` (last step ${f(last.loss, 3)}, balance loss ${f(last.aux, 3)})` : ''} |
 
-Re-run: \`npm run train:tiny -- --model ${c.name} --steps ${c.state.step}\` reproduces this schedule exactly (same seed, same batches).
+Re-run: \`npm run train:tiny -- --model ${c.name}\` (time-budgeted: the cosine length is re-estimated from the measured
+step time, which depends on machine load, and each estimate is logged). \`--steps ${c.state.step}\` replays a fixed
+${c.state.step}-step cosine schedule with the same seed and batch order, bit-for-bit reproducible.
 
 ## Evaluation
 
@@ -114,7 +117,7 @@ ${
   c.eval
     ? `| metric | value |
 |---|---|
-| held-out C4 token perplexity (seq ${c.eval.seq}, ${c.eval.tokens.toLocaleString('en-US')} tokens, bf16 weights upcast to f32) | **${f(c.eval.ppl)}** |
+| held-out C4 token perplexity (${c.eval.windows} non-overlapping windows of ${c.eval.seq}, ${c.eval.tokens.toLocaleString('en-US')} scored tokens, bf16 weights upcast to f32) | **${f(c.eval.ppl)}** |
 | unigram baseline (training-token frequencies, add-one) on the same tokens | ${f(c.eval.unigramPpl)} |
 | ratio model / unigram | ${f(c.eval.ppl / c.eval.unigramPpl, 3)} |
 | WikiText-2 (raw, test) perplexity | to be filled by the engine's evaluator |`

@@ -68,8 +68,6 @@ export interface ForwardOut {
   logits: T;
   /** Switch/Mixtral load-balancing loss summed over MoE layers (1 per layer when balanced). */
   aux: T;
-  /** variance across experts of the batch-mean router logit, summed over MoE layers */
-  spread: T;
   /** per MoE layer: routed-token counts per expert (top-k selections). */
   routed: Map<number, Float64Array>;
 }
@@ -149,11 +147,10 @@ function moe(
   x: T,
   N: number,
   dispatch: Dispatch,
-): { y: T; aux: T; spread: T; counts: Float64Array } {
+): { y: T; aux: T; counts: Float64Array } {
   const E = a.experts;
   const I = a.moeIntermediate;
-  const logits = tf.matMul(x, p(`${pre}router`));
-  const probs = softmax(logits);
+  const probs = softmax(tf.matMul(x, p(`${pre}router`)));
   const counts = new Float64Array(E);
   const maskData = topKMask(probs.dataSync() as Float32Array, N, E, a.topK, counts);
   const mask = tf.tensor2d(maskData, [N, E]);
@@ -171,12 +168,7 @@ function moe(
   // Switch-style balance loss: E · Σ_e f_e · P_e with f_e the routed fraction (constant) and P_e the mean prob.
   const f = tf.tensor1d(Float32Array.from(counts, (c) => (c * E) / (N * a.topK)));
   const aux = tf.sum(tf.mul(tf.mean(probs, 0), f));
-  // Spread of the batch-mean router logits across experts: a token-independent preference for some
-  // experts (the residual stream's common direction) is what makes routing collapse wholesale.
-  const meanLogit = tf.mean(logits, 0);
-  const centred = tf.sub(meanLogit, tf.mean(meanLogit));
-  const spread = tf.mean(tf.mul(centred, centred));
-  return { y, aux, spread, counts };
+  return { y, aux, counts };
 }
 
 /** Forward over B sequences of length L given as one flat id array (B·L). */
@@ -195,7 +187,6 @@ export function forward(
   const rk = a.kvHeads === a.heads ? rq : ropeTables(a, B, L, a.kvHeads);
   let x = embedding(p('embed'), ids);
   let aux: T = tf.scalar(0);
-  let spread: T = tf.scalar(0);
   const routed = new Map<number, Float64Array>();
   for (let l = 0; l < a.layers; l++) {
     const pre = `l${l}.`;
@@ -209,12 +200,11 @@ export function forward(
       const m = moe(a, p, pre, hm, N, dispatch);
       x = tf.add(x, m.y);
       aux = tf.add(aux, m.aux);
-      spread = tf.add(spread, m.spread);
       routed.set(l, m.counts);
     } else {
       x = tf.add(x, swiglu(hm, p(`${pre}dg`), p(`${pre}du`), p(`${pre}dd`)));
     }
   }
   const logits = tf.matMul(rmsNorm(x, p('norm'), a.rmsEps), p('lm_head'));
-  return { logits, aux, spread, routed };
+  return { logits, aux, routed };
 }

@@ -60,8 +60,9 @@ export const DEFAULT_TRAIN: TrainSettings = {
   warmupSteps: 30,
   minutes: 40,
   clip: 1.0,
-  // Strong balancing: with ~300 steps there is no time for slow recovery from early routing collapse
-  // (measured: at 0.03 three of four layers had dead experts by step 40).
+  // Strong balancing. Routing collapses within ~20 steps whatever the coefficient (measured with 0.03,
+  // 0.1 and 1.0: the residual stream is still nearly token-independent), then recovers once
+  // representations diversify; at 0.1 every MoE layer was back above 0.25 of uniform by step ~90.
   auxCoef: 0.1,
   beta1: 0.9,
   beta2: 0.95,
@@ -69,8 +70,6 @@ export const DEFAULT_TRAIN: TrainSettings = {
   checkpointEveryMin: 5,
   logEvery: 10,
   dispatch: 'dense',
-  routerLrScale: 1,
-  spreadCoef: 0,
 };
 
 export function parameterCount(shapes: Map<string, number[]>): number {

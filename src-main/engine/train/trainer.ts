@@ -23,19 +23,11 @@ export interface TrainSettings {
   minutes: number;
   clip: number;
   auxCoef: number;
-  /** coefficient of the router mean-logit spread penalty (see tiny-moe-model `spread`) */
-  spreadCoef: number;
   beta1: number;
   beta2: number;
   weightDecay: number;
   checkpointEveryMin: number;
   logEvery: number;
-  /**
-   * lr multiplier for router weights. Adam moves every weight by ~lr per step whatever the gradient size;
-   * on a router that shifts all tokens' logits together (the residual stream has a large common
-   * direction early on), so routing flips wholesale between experts instead of balancing per token.
-   */
-  routerLrScale: number;
   /** expert dispatch formulation (identical forward; 'sparse' is faster at top-k ≪ E) */
   dispatch: Dispatch;
 }
@@ -140,7 +132,7 @@ export class TinyTrainer {
         const ce = softmaxCrossEntropy(out.logits, labels);
         lmLoss = tf.keep(tf.clone(ce));
         auxLoss = tf.keep(tf.clone(out.aux));
-        return tf.add(tf.add(ce, tf.mul(out.aux, s.auxCoef)), tf.mul(out.spread, s.spreadCoef)) as tf.Scalar;
+        return tf.add(ce, tf.mul(out.aux, s.auxCoef)) as tf.Scalar;
       }, varList);
       const kept = [lmLoss as unknown as tf.Tensor, auxLoss as unknown as tf.Tensor];
       lossVal = kept[0]!.dataSync()[0]!;
@@ -163,7 +155,7 @@ export class TinyTrainer {
         if (s.weightDecay > 0 && !noDecay(n)) upd = tf.add(upd, tf.mul(w, s.weightDecay));
         m.assign(m2);
         v.assign(v2);
-        w.assign(tf.sub(w, tf.mul(upd, n.endsWith('router') ? lr * s.routerLrScale : lr)));
+        w.assign(tf.sub(w, tf.mul(upd, lr)));
       }
     });
     this.state.step++;

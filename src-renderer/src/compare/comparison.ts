@@ -6,9 +6,17 @@ import { metricOf, metricsMap, RUN_METRIC_LABELS, type RunMetricId } from '../ru
 import { diffConfigs, formatLeaf } from './json-diff';
 import type { ExportTable } from './table-export';
 
-export const COMPARE_METRICS: RunMetricId[] = ['ppl', 'paramsAfter', 'achievedRatio', 'targetRatio', 'tokensPerSecond', 'peakRssBytes'];
+export const COMPARE_METRICS: RunMetricId[] = [
+  'ppl',
+  'paramsAfter',
+  'achievedRatio',
+  'targetRatio',
+  'tokensPerSecond',
+  'peakRssBytes',
+];
 
-export const runConfig = (d: RunDetail): unknown => (d.config as { config?: unknown } | null)?.config ?? d.config;
+export const runConfig = (d: RunDetail): unknown =>
+  (d.config as { config?: unknown } | null)?.config ?? d.config;
 
 export function runLabel(d: RunDetail): string {
   const c = runConfig(d) as { name?: unknown } | null;
@@ -55,7 +63,10 @@ export function metricsTable(runs: readonly RunDetail[], baselineId: number | nu
 
 export function configDiffTable(runs: readonly RunDetail[]): ExportTable {
   const diff = diffConfigs(runs.map(runConfig));
-  return { columns: ['path', ...runs.map(runLabel)], rows: diff.map((d) => [d.path, ...d.values.map(formatLeaf)]) };
+  return {
+    columns: ['path', ...runs.map(runLabel)],
+    rows: diff.map((d) => [d.path, ...d.values.map(formatLeaf)]),
+  };
 }
 
 /** Per layer: each run's rank and mean relative error, with the error's delta vs the baseline. */
@@ -64,7 +75,12 @@ export function layerDeltaTable(runs: readonly RunDetail[], baselineId: number |
   const layers = [...new Set(per.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
   const bi = runs.findIndex((r) => r.id === baselineId);
   const columns = ['layer'];
-  runs.forEach((r, i) => columns.push(`${runLabel(r)} rank`, `${runLabel(r)} rel. error`, ...(bi >= 0 && i !== bi ? [`${runLabel(r)} Δ error`] : [])));
+  for (const [i, r] of runs.entries())
+    columns.push(
+      `${runLabel(r)} rank`,
+      `${runLabel(r)} rel. error`,
+      ...(bi >= 0 && i !== bi ? [`${runLabel(r)} Δ error`] : []),
+    );
   const rows = layers.map((l) => {
     const row: (string | number | null)[] = [l];
     const baseErr = bi >= 0 ? (per[bi]!.get(l)?.relError ?? null) : null;

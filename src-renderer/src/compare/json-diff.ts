@@ -7,11 +7,12 @@ export type JsonLeaf = string | number | boolean | null;
 export function flattenJson(value: unknown, prefix = '', out = new Map<string, JsonLeaf | string>()) {
   if (Array.isArray(value)) {
     if (value.length === 0) out.set(prefix, '[]');
-    value.forEach((v, i) => flattenJson(v, `${prefix}[${i}]`, out));
+    for (const [i, v] of value.entries()) flattenJson(v, `${prefix}[${i}]`, out);
   } else if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value).filter((k) => k !== '$schema');
     if (keys.length === 0) out.set(prefix, '{}');
-    for (const k of keys) flattenJson((value as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
+    for (const k of keys)
+      flattenJson((value as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
   } else if (value !== undefined) {
     out.set(prefix, value as JsonLeaf);
   }
@@ -39,7 +40,8 @@ export function diffConfigs(configs: readonly unknown[]): DiffRow[] {
   for (const path of paths) {
     const values = flat.map((f) => (f.has(path) ? f.get(path) : undefined));
     const first = JSON.stringify(values[0] ?? null) + String(values[0] === undefined);
-    if (values.some((v) => JSON.stringify(v ?? null) + String(v === undefined) !== first)) rows.push({ path, values });
+    if (values.some((v) => JSON.stringify(v ?? null) + String(v === undefined) !== first))
+      rows.push({ path, values });
   }
   return rows;
 }

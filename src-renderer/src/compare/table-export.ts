@@ -16,7 +16,7 @@ function csvField(c: Cell): string {
 }
 
 export function toCsv(t: ExportTable): string {
-  return [t.columns, ...t.rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return `${[t.columns, ...t.rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
 function mdField(c: Cell): string {

@@ -23,7 +23,9 @@ export interface JsonEditorProps {
 
 export function JsonEditor({ value, onChange, uri, schema, readOnly, label, height = 420 }: JsonEditorProps) {
   const host = useRef<HTMLDivElement>(null);
-  const editorRef = useRef<import('monaco-editor/editor/editor.api').editor.IStandaloneCodeEditor | null>(null);
+  const editorRef = useRef<import('monaco-editor/editor/editor.api').editor.IStandaloneCodeEditor | null>(
+    null,
+  );
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
   const [monacoMod, setMonacoMod] = useState<MonacoModule | null>(null);
@@ -41,6 +43,8 @@ export function JsonEditor({ value, onChange, uri, schema, readOnly, label, heig
     };
   }, []);
 
+  // created once per loaded module and uri: later value/readOnly/label changes go through the effects below
+  // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   useEffect(() => {
     if (!monacoMod || !host.current) return;
     const { monaco } = monacoMod;
@@ -66,8 +70,6 @@ export function JsonEditor({ value, onChange, uri, schema, readOnly, label, heig
       model.dispose();
       editorRef.current = null;
     };
-    // the editor is created once per module/uri; value changes go through the effect below
-    // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   }, [monacoMod, uri]);
 
   useEffect(() => {
@@ -88,7 +90,10 @@ export function JsonEditor({ value, onChange, uri, schema, readOnly, label, heig
       validate: true,
       allowComments: false,
       enableSchemaRequest: false,
-      schemas: [...current.filter((s) => s.uri !== schemaUri), { uri: schemaUri, fileMatch: [uri], schema: schema as object }],
+      schemas: [
+        ...current.filter((s) => s.uri !== schemaUri),
+        { uri: schemaUri, fileMatch: [uri], schema: schema as object },
+      ],
     });
   }, [monacoMod, schema, uri]);
 

@@ -1,6 +1,15 @@
-export function KeyValues({ items, label }: { items: [string, React.ReactNode][]; label: string }) {
+/** A labelled list of facts; `wide` gives long values (architecture names, paths) room. */
+export function KeyValues({
+  items,
+  label,
+  wide,
+}: {
+  items: [string, React.ReactNode][];
+  label: string;
+  wide?: boolean;
+}) {
   return (
-    <dl className="kv" aria-label={label}>
+    <dl className={wide ? 'kv wide' : 'kv'} aria-label={label}>
       {items.map(([k, v]) => (
         <div key={k}>
           <dt>{k}</dt>

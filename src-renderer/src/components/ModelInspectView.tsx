@@ -16,8 +16,8 @@ export function ModelInspectView({ model }: { model: ModelRecord }) {
           <strong>This folder cannot be used as a model.</strong>
           <InlineError error={inspect.error} />
           <p className="muted small">
-            Supported: Hugging Face folders of Mixtral, Qwen-MoE, OLMoE, DeepSeek-MoE and Phi-3.5-MoE with config.json and
-            *.safetensors (single file or sharded with an index).
+            Supported: Hugging Face folders of Mixtral, Qwen-MoE, OLMoE, DeepSeek-MoE and Phi-3.5-MoE with
+            config.json and *.safetensors (single file or sharded with an index).
           </p>
         </div>
       ) : null}
@@ -25,6 +25,7 @@ export function ModelInspectView({ model }: { model: ModelRecord }) {
         <>
           <KeyValues
             label="Model summary"
+            wide
             items={[
               ['Architecture', `${s.architecture} (${s.modelType})`],
               ['Layers', `${s.layers} (${s.moeLayers.length} MoE, ${s.denseLayers.length} dense)`],

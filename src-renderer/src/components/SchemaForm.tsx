@@ -13,7 +13,19 @@ export interface SchemaFormProps {
   idPrefix?: string;
 }
 
-function NumberInput({ field, value, onChange, id, describedBy }: { field: Extract<Field, { kind: 'number' | 'integer' }>; value: unknown; onChange: (v: unknown) => void; id: string; describedBy: string | undefined }) {
+function NumberInput({
+  field,
+  value,
+  onChange,
+  id,
+  describedBy,
+}: {
+  field: Extract<Field, { kind: 'number' | 'integer' }>;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  id: string;
+  describedBy: string | undefined;
+}) {
   // keep what the user typed (e.g. "0." or "-") while it is not yet a number
   const [draft, setDraft] = useState<string | null>(null);
   const shown = draft ?? (typeof value === 'number' ? String(value) : '');
@@ -36,7 +48,19 @@ function NumberInput({ field, value, onChange, id, describedBy }: { field: Extra
   );
 }
 
-function FieldRow({ field, value, onChange, issues, idPrefix }: { field: Field; value: unknown; onChange: SchemaFormProps['onChange']; issues?: ReadonlyMap<string, string>; idPrefix: string }) {
+function FieldRow({
+  field,
+  value,
+  onChange,
+  issues,
+  idPrefix,
+}: {
+  field: Field;
+  value: unknown;
+  onChange: SchemaFormProps['onChange'];
+  issues?: ReadonlyMap<string, string>;
+  idPrefix: string;
+}) {
   const id = `${idPrefix}-${field.path.join('-')}`;
   const v = getAt(value, field.path);
   const issue = issues?.get(field.path.join('.'));
@@ -44,7 +68,9 @@ function FieldRow({ field, value, onChange, issues, idPrefix }: { field: Field; 
   const help = (
     <>
       {field.description ? <span className="field-help">{field.description}</span> : null}
-      {field.kind === 'number' || field.kind === 'integer' ? <span className="field-help mono">{rangeText(field)}</span> : null}
+      {field.kind === 'number' || field.kind === 'integer' ? (
+        <span className="field-help mono">{rangeText(field)}</span>
+      ) : null}
       {issue ? (
         <span className="inline-error" role="alert">
           {issue}
@@ -58,7 +84,14 @@ function FieldRow({ field, value, onChange, issues, idPrefix }: { field: Field; 
         <legend>{field.label}</legend>
         {field.description ? <p className="field-help">{field.description}</p> : null}
         {field.fields.map((f) => (
-          <FieldRow key={f.key} field={f} value={value} onChange={onChange} issues={issues} idPrefix={idPrefix} />
+          <FieldRow
+            key={f.key}
+            field={f}
+            value={value}
+            onChange={onChange}
+            issues={issues}
+            idPrefix={idPrefix}
+          />
         ))}
       </fieldset>
     );
@@ -67,7 +100,15 @@ function FieldRow({ field, value, onChange, issues, idPrefix }: { field: Field; 
   switch (field.kind) {
     case 'number':
     case 'integer':
-      control = <NumberInput field={field} value={v} onChange={(x) => onChange(field.path, x)} id={id} describedBy={helpId} />;
+      control = (
+        <NumberInput
+          field={field}
+          value={v}
+          onChange={(x) => onChange(field.path, x)}
+          id={id}
+          describedBy={helpId}
+        />
+      );
       break;
     case 'boolean':
       control = (
@@ -92,7 +133,9 @@ function FieldRow({ field, value, onChange, issues, idPrefix }: { field: Field; 
             onChange(field.path, e.target.value === '' ? undefined : opt);
           }}
         >
-          <option value="">{field.default !== undefined ? `default (${String(field.default)})` : '(unset)'}</option>
+          <option value="">
+            {field.default !== undefined ? `default (${String(field.default)})` : '(unset)'}
+          </option>
           {field.options.map((o) => (
             <option key={String(o)} value={String(o)}>
               {String(o)}
@@ -134,7 +177,14 @@ export function SchemaForm({ fields, value, onChange, issues, idPrefix }: Schema
   return (
     <div className="schema-form">
       {fields.map((f) => (
-        <FieldRow key={f.key} field={f} value={value} onChange={onChange} issues={issues} idPrefix={idPrefix ?? auto} />
+        <FieldRow
+          key={f.key}
+          field={f}
+          value={value}
+          onChange={onChange}
+          issues={issues}
+          idPrefix={idPrefix ?? auto}
+        />
       ))}
     </div>
   );

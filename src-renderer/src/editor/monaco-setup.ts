@@ -1,17 +1,11 @@
-// Monaco, bundled locally (no CDN): the core editor with the contributions a JSON config editor
-// needs, the JSON language service, and its web workers built by Vite (`?worker`), so the strict
-// CSP only has to allow same-origin workers.
-import 'monaco-editor/editor/contrib/suggest/browser/suggestController';
-import 'monaco-editor/editor/contrib/hover/browser/hoverContribution';
-import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching';
-import 'monaco-editor/editor/contrib/folding/browser/folding';
-import 'monaco-editor/editor/contrib/find/browser/findController';
-import 'monaco-editor/editor/contrib/gotoError/browser/gotoError';
-import 'monaco-editor/editor/contrib/format/browser/formatActions';
-import 'monaco-editor/editor/contrib/wordOperations/browser/wordOperations';
-import 'monaco-editor/editor/contrib/clipboard/browser/clipboard';
-import 'monaco-editor/editor/browser/coreCommands';
-import '../../../node_modules/monaco-editor/esm/vs/base/browser/ui/codicons/codicon/codicon.css';
+// Monaco, bundled locally (no CDN): the editor with its standard contributions, the JSON language
+// service, and its web workers built by Vite (`?worker`), so the CSP only has to allow same-origin
+// workers.
+// Every editor contribution and the services they need must be registered before the first
+// editor exists: the JSON mode loads `internal/common/workers` (which imports all contributions)
+// lazily, and contributions registered after start-up fail with "depends on UNKNOWN service".
+import 'monaco-editor/features/register.all';
+import 'monaco-editor/internal/common/workers';
 import * as monaco from 'monaco-editor/editor/editor.api';
 import { jsonDefaults } from 'monaco-editor/languages/features/json/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';

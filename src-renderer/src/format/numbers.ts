@@ -33,7 +33,15 @@ export function formatNumber(v: number | null | undefined): string {
 
 /** Signed relative change vs a baseline: "+3.2%"; null baseline or zero → "—". */
 export function formatDelta(v: number | null | undefined, base: number | null | undefined): string {
-  if (v === null || v === undefined || base === null || base === undefined || !Number.isFinite(v) || !Number.isFinite(base) || base === 0)
+  if (
+    v === null ||
+    v === undefined ||
+    base === null ||
+    base === undefined ||
+    !Number.isFinite(v) ||
+    !Number.isFinite(base) ||
+    base === 0
+  )
     return '—';
   const d = (v - base) / Math.abs(base);
   return `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)}%`;

@@ -61,7 +61,13 @@ function unwrap(s: JsonSchema): JsonSchema {
   const alts = s.anyOf ?? s.oneOf;
   if (!alts) return s;
   const real = alts.filter((a) => a.type !== 'null');
-  return real.length === 1 ? { ...real[0], description: s.description ?? real[0]!.description, default: s.default ?? real[0]!.default } : s;
+  return real.length === 1
+    ? {
+        ...real[0],
+        description: s.description ?? real[0]!.description,
+        default: s.default ?? real[0]!.default,
+      }
+    : s;
 }
 
 export function fieldsOf(schema: JsonSchema, path: string[] = []): Field[] {
@@ -80,7 +86,7 @@ export function fieldsOf(schema: JsonSchema, path: string[] = []): Field[] {
         required: required.has(key) && s.default === undefined,
       };
       const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
-      if (s.enum && s.enum.every((v) => typeof v === 'string' || typeof v === 'number'))
+      if (s.enum?.every((v) => typeof v === 'string' || typeof v === 'number'))
         return { ...base, kind: 'enum', options: s.enum as (string | number)[] };
       if (type === 'number' || type === 'integer') {
         return {
@@ -94,7 +100,8 @@ export function fieldsOf(schema: JsonSchema, path: string[] = []): Field[] {
       }
       if (type === 'boolean') return { ...base, kind: 'boolean' };
       if (type === 'string') return { ...base, kind: 'string' };
-      if (type === 'object' && s.properties) return { ...base, kind: 'object', fields: fieldsOf(s, base.path) };
+      if (type === 'object' && s.properties)
+        return { ...base, kind: 'object', fields: fieldsOf(s, base.path) };
       return { ...base, kind: 'json' };
     });
 }

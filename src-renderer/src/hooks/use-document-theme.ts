@@ -2,8 +2,9 @@
 import { useEffect, useState } from 'react';
 import type { Theme } from './use-theme';
 
+const read = (): Theme => (document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light');
+
 export function useDocumentTheme(): Theme {
-  const read = () => (document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light');
   const [theme, setTheme] = useState<Theme>(read);
   useEffect(() => {
     const obs = new MutationObserver(() => setTheme(read()));

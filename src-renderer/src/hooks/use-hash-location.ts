@@ -9,7 +9,10 @@ export interface HashLocation {
 function current(): HashLocation {
   const raw = window.location.hash.replace(/^#\/?/, '');
   const [pathPart = '', queryPart = ''] = raw.split('?');
-  return { segments: pathPart.split('/').slice(1).filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(queryPart) };
+  return {
+    segments: pathPart.split('/').slice(1).filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(queryPart),
+  };
 }
 
 export function useHashLocation(): HashLocation {

@@ -3,7 +3,11 @@ import type { RunDetail } from '@contract';
 import { useEffect, useState } from 'react';
 import { useApi } from '../api/api-context';
 
-export function useRunDetails(ids: readonly number[]): { runs: RunDetail[]; error: unknown; loading: boolean } {
+export function useRunDetails(ids: readonly number[]): {
+  runs: RunDetail[];
+  error: unknown;
+  loading: boolean;
+} {
   const api = useApi();
   const [cache, setCache] = useState<Map<number, RunDetail>>(new Map());
   const [error, setError] = useState<unknown>(null);

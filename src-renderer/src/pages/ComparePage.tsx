@@ -25,12 +25,19 @@ function RunPicker({ ids, baseline }: { ids: number[]; baseline: number | null }
   const [text, setText] = useState('');
   const filterId = useId();
   const runs = filterRuns(all.data ?? [], text, '').slice(0, 200);
-  const toggle = (id: number) => setQuery(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id].sort((a, b) => a - b), baseline);
+  const toggle = (id: number) =>
+    setQuery(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id].sort((a, b) => a - b), baseline);
   return (
     <Panel title="Runs to compare">
       <div className="toolbar">
         <label htmlFor={filterId}>Find runs</label>
-        <input id={filterId} className="input" type="search" value={text} onChange={(e) => setText(e.target.value)} />
+        <input
+          id={filterId}
+          className="input"
+          type="search"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
       </div>
       <InlineError error={all.error} />
       <ul className="pick-list" aria-label="Runs to compare">
@@ -126,7 +133,11 @@ export function ComparePage() {
             )}
           </Panel>
           <Panel title="Per-layer deltas">
-            {layers.rows.length === 0 ? <p className="muted">No layer records.</p> : <ExportTableView table={layers} label="Per-layer deltas" />}
+            {layers.rows.length === 0 ? (
+              <p className="muted">No layer records.</p>
+            ) : (
+              <ExportTableView table={layers} label="Per-layer deltas" />
+            )}
           </Panel>
         </>
       ) : null}

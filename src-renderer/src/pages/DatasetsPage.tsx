@@ -52,7 +52,10 @@ function DatasetPreviewView({ datasetId }: { datasetId: number }) {
   const models = useApiQuery('models.list', {}, ['models.changed']);
   const [modelId, setModelId] = useState<number | undefined>(undefined);
   const selectId = useId();
-  const preview = useApiQuery('datasets.preview', modelId === undefined ? { id: datasetId } : { id: datasetId, modelId });
+  const preview = useApiQuery(
+    'datasets.preview',
+    modelId === undefined ? { id: datasetId } : { id: datasetId, modelId },
+  );
   const p = preview.data;
   return (
     <Panel title="Preview">
@@ -81,7 +84,16 @@ function DatasetPreviewView({ datasetId }: { datasetId: number }) {
             items={[
               ['Rows', p.rows.toLocaleString('en-US')],
               ['Characters', p.chars.toLocaleString('en-US')],
-              ['Tokens', p.tokens === null ? '—' : <span data-testid="dataset-tokens">{p.tokens.toLocaleString('en-US')}</span>],
+              [
+                'Tokens',
+                p.tokens === null ? (
+                  '—'
+                ) : (
+                  <span key="tokens" data-testid="dataset-tokens">
+                    {p.tokens.toLocaleString('en-US')}
+                  </span>
+                ),
+              ],
             ]}
           />
           <p className="mono muted small">{p.path}</p>
@@ -107,11 +119,18 @@ export function DatasetsPage() {
   return (
     <div className="split">
       <Panel title="Data sets">
-        {list.length === 0 && !datasets.loading ? <p className="empty">No data sets yet. Add a file below.</p> : null}
+        {list.length === 0 && !datasets.loading ? (
+          <p className="empty">No data sets yet. Add a file below.</p>
+        ) : null}
         <ul className="select-list" aria-label="Data sets">
           {list.map((d) => (
             <li key={d.id} className={d.id === selected ? 'selected' : undefined}>
-              <button type="button" className="select-item" aria-pressed={d.id === selected} onClick={() => setSelected(d.id)}>
+              <button
+                type="button"
+                className="select-item"
+                aria-pressed={d.id === selected}
+                onClick={() => setSelected(d.id)}
+              >
                 <span className="model-name">{d.name}</span>
                 <span className="tag">{d.format}</span>
                 {d.builtin ? <span className="tag">built-in</span> : null}

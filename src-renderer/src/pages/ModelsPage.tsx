@@ -73,6 +73,9 @@ export function ModelsPage() {
             if (m) setSelected(m.id);
           }}
         />
+        {api.transport === 'ipc' ? (
+          <p className="muted small">Or pick a folder: File → Open Model Folder… (Ctrl/Cmd+O).</p>
+        ) : null}
       </Panel>
       {current ? (
         <ModelInspectView key={current.id} model={current} />

@@ -73,7 +73,10 @@ export function PipelinesPage() {
     };
   }, [api, parsed]);
 
-  const methodTitles = useMemo(() => new Map((methods.data ?? []).map((m) => [m.id, m.title])), [methods.data]);
+  const methodTitles = useMemo(
+    () => new Map((methods.data ?? []).map((m) => [m.id, m.title])),
+    [methods.data],
+  );
   const stages = useMemo(() => stagesOf(config ?? {}, methodTitles), [config, methodTitles]);
   const stage = stages.find((s) => s.id === selected) ?? stages[0]!;
   const issueMap = useMemo(() => new Map(issues.map((i) => [i.path, i.message])), [issues]);
@@ -119,7 +122,10 @@ export function PipelinesPage() {
   const save = () =>
     act(async () => {
       if (!config) throw new Error('Fix the JSON before saving.');
-      const rec = await api.call('pipelines.save', docId === null ? { name, config } : { id: docId, name, config });
+      const rec = await api.call(
+        'pipelines.save',
+        docId === null ? { name, config } : { id: docId, name, config },
+      );
       setDocId(rec.id);
       setNotice(`Saved “${rec.name}”.`);
       saved.reload();
@@ -152,7 +158,10 @@ export function PipelinesPage() {
   const run = () =>
     act(async () => {
       if (!config) return;
-      const job = await api.call('pipelines.run', docId === null ? { config } : { config, pipelineId: docId });
+      const job = await api.call(
+        'pipelines.run',
+        docId === null ? { config } : { config, pipelineId: docId },
+      );
       if (job.runId !== null) navigate(`/runs/${job.runId}`);
     });
   const canRun = parsed.ok && issues.length === 0 && !checking && !busy;
@@ -179,10 +188,20 @@ export function PipelinesPage() {
         <ul className="select-list" aria-label="Saved pipelines">
           {(saved.data ?? []).map((p) => (
             <li key={p.id} className={p.id === docId ? 'selected' : undefined}>
-              <button type="button" className="select-item" aria-pressed={p.id === docId} onClick={() => load(p.id)}>
+              <button
+                type="button"
+                className="select-item"
+                aria-pressed={p.id === docId}
+                onClick={() => load(p.id)}
+              >
                 <span className="model-name">{p.name}</span>
               </button>
-              <button type="button" className="icon-button" aria-label={`Delete pipeline ${p.name}`} onClick={() => remove(p.id)}>
+              <button
+                type="button"
+                className="icon-button"
+                aria-label={`Delete pipeline ${p.name}`}
+                onClick={() => remove(p.id)}
+              >
                 ×
               </button>
             </li>
@@ -195,16 +214,35 @@ export function PipelinesPage() {
           title={docId === null ? 'New pipeline (unsaved)' : `Pipeline: ${name}`}
           actions={
             <>
-              <span className={`validity ${issues.length ? 'bad' : 'good'}`} data-testid="config-validity" aria-live="polite">
-                {checking ? 'checking…' : issues.length ? `${issues.length} problem${issues.length > 1 ? 's' : ''}` : 'valid'}
+              <span
+                className={`validity ${issues.length ? 'bad' : 'good'}`}
+                data-testid="config-validity"
+                aria-live="polite"
+              >
+                {checking
+                  ? 'checking…'
+                  : issues.length
+                    ? `${issues.length} problem${issues.length > 1 ? 's' : ''}`
+                    : 'valid'}
               </span>
               <button type="button" className="button ghost" onClick={save} disabled={busy || !parsed.ok}>
                 Save
               </button>
-              <button type="button" className="button ghost" onClick={duplicate} disabled={busy || !parsed.ok}>
+              <button
+                type="button"
+                className="button ghost"
+                onClick={duplicate}
+                disabled={busy || !parsed.ok}
+              >
                 Duplicate
               </button>
-              <button type="button" className="button" onClick={run} disabled={!canRun} title={canRun ? 'Start a compress run' : 'Fix the problems first'}>
+              <button
+                type="button"
+                className="button"
+                onClick={run}
+                disabled={!canRun}
+                title={canRun ? 'Start a compress run' : 'Fix the problems first'}
+              >
                 Run
               </button>
             </>
@@ -216,8 +254,14 @@ export function PipelinesPage() {
             </p>
           ) : null}
           <InlineError error={actionError ?? methods.error ?? schema.error} />
-          <PipelineGraph key={stages.length} stages={stages} selected={stage.id} issueCounts={issueCounts} onSelect={setSelected} />
-          <div className="stage-form" aria-label={`${stage.title} settings`} role="group">
+          <PipelineGraph
+            key={stages.length}
+            stages={stages}
+            selected={stage.id}
+            issueCounts={issueCounts}
+            onSelect={setSelected}
+          />
+          <section className="stage-form" aria-label={`${stage.title} settings`}>
             <h3 className="section-title">{stage.title}</h3>
             {config ? (
               <StageForm
@@ -234,13 +278,17 @@ export function PipelinesPage() {
             ) : (
               <p className="muted">The JSON does not parse; fix it in the JSON view.</p>
             )}
-          </div>
+          </section>
           {issues.length ? (
             <ul className="issue-list" aria-label="Config problems">
               {issues.map((i, k) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: issues are positional
                 <li key={k} className="inline-error">
-                  <button type="button" className="link-button mono" onClick={() => setSelected(stageOfPath(i.path))}>
+                  <button
+                    type="button"
+                    className="link-button mono"
+                    onClick={() => setSelected(stageOfPath(i.path))}
+                  >
                     {i.path || '(root)'}
                   </button>{' '}
                   {i.message}
@@ -250,7 +298,13 @@ export function PipelinesPage() {
           ) : null}
         </Panel>
         <Panel title="JSON">
-          <JsonEditor uri="inmemory://pipelines/pipeline.json" value={text} onChange={setText} schema={schema.data} label="Pipeline config JSON" />
+          <JsonEditor
+            uri="inmemory://pipelines/pipeline.json"
+            value={text}
+            onChange={setText}
+            schema={schema.data}
+            label="Pipeline config JSON"
+          />
         </Panel>
       </div>
     </div>

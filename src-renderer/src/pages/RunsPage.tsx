@@ -44,7 +44,12 @@ function RunsListView() {
           >
             Compare selected
           </button>
-          <button type="button" className="button ghost" disabled={selected.size === 0} onClick={removeSelected}>
+          <button
+            type="button"
+            className="button ghost"
+            disabled={selected.size === 0}
+            onClick={removeSelected}
+          >
             Delete selected
           </button>
           <button type="button" className="button ghost" onClick={runs.reload}>
@@ -75,7 +80,13 @@ function RunsListView() {
       </div>
       <InlineError error={runs.error ?? error} />
       {runs.data ? (
-        <RunList runs={runs.data} selected={selected} onSelectedChange={setSelected} filterText={text} status={status} />
+        <RunList
+          runs={runs.data}
+          selected={selected}
+          onSelectedChange={setSelected}
+          filterText={text}
+          status={status}
+        />
       ) : (
         <p className="muted">Loading…</p>
       )}

@@ -7,7 +7,8 @@ export type Parsed = { ok: true; config: Record<string, unknown> } | { ok: false
 export function parseConfigText(text: string): Parsed {
   try {
     const v = JSON.parse(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, issue: { path: '', message: 'the config must be a JSON object' } };
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      return { ok: false, issue: { path: '', message: 'the config must be a JSON object' } };
     return { ok: true, config: v as Record<string, unknown> };
   } catch (e) {
     return { ok: false, issue: { path: '', message: `not valid JSON: ${(e as Error).message}` } };

@@ -13,7 +13,8 @@ export interface Stage {
 }
 
 type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const asObj = (v: unknown): Obj =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
 const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : null);
 
 export function stagesOf(config: unknown, methodTitles: ReadonlyMap<string, string> = new Map()): Stage[] {
@@ -24,7 +25,14 @@ export function stagesOf(config: unknown, methodTitles: ReadonlyMap<string, stri
   const exp = asObj(c.export);
   const model = typeof c.model === 'string' ? (c.model.split(/[\\/]/).filter(Boolean).pop() ?? c.model) : '—';
   const stages: Stage[] = [
-    { id: 'model', kind: 'model', title: 'Model & target', summary: [model, pct(asObj(c.target).ratio) && `target ${pct(asObj(c.target).ratio)}`].filter(Boolean).join(' · ') },
+    {
+      id: 'model',
+      kind: 'model',
+      title: 'Model & target',
+      summary: [model, pct(asObj(c.target).ratio) && `target ${pct(asObj(c.target).ratio)}`]
+        .filter(Boolean)
+        .join(' · '),
+    },
     {
       id: 'calibration',
       kind: 'calibration',
@@ -36,16 +44,37 @@ export function stagesOf(config: unknown, methodTitles: ReadonlyMap<string, stri
     const st = asObj(s);
     const p = asObj(st.params);
     const method = typeof st.method === 'string' ? st.method : '?';
-    const amount = p.rank !== undefined ? `rank ${String(p.rank)}` : p.ratio !== undefined ? `ratio ${pct(p.ratio)}` : p.keepRatio !== undefined ? `keep ${pct(p.keepRatio)}` : 'target ratio';
-    stages.push({ id: `step-${i}`, kind: 'step', stepIndex: i, title: `${i + 1}. ${methodTitles.get(method) ?? method}`, summary: `${method} · ${amount}` });
+    const amount =
+      p.rank !== undefined
+        ? `rank ${String(p.rank)}`
+        : p.ratio !== undefined
+          ? `ratio ${pct(p.ratio)}`
+          : p.keepRatio !== undefined
+            ? `keep ${pct(p.keepRatio)}`
+            : 'target ratio';
+    stages.push({
+      id: `step-${i}`,
+      kind: 'step',
+      stepIndex: i,
+      title: `${i + 1}. ${methodTitles.get(method) ?? method}`,
+      summary: `${method} · ${amount}`,
+    });
   });
   stages.push({
     id: 'evaluate',
     kind: 'evaluate',
     title: 'Evaluation',
-    summary: c.evaluate && asObj(c.evaluate).ppl ? `perplexity · ${String(ppl.dataset ?? 'wikitext2')}` : 'none',
+    summary:
+      c.evaluate && asObj(c.evaluate).ppl ? `perplexity · ${String(ppl.dataset ?? 'wikitext2')}` : 'none',
   });
-  stages.push({ id: 'export', kind: 'export', title: 'Export', summary: c.export ? `${String(exp.format ?? 'factored')}${exp.dtype ? ` · ${String(exp.dtype)}` : ''}` : 'none' });
+  stages.push({
+    id: 'export',
+    kind: 'export',
+    title: 'Export',
+    summary: c.export
+      ? `${String(exp.format ?? 'factored')}${exp.dtype ? ` · ${String(exp.dtype)}` : ''}`
+      : 'none',
+  });
   return stages;
 }
 

@@ -24,10 +24,25 @@ function projectionMean(entry: unknown, field: string): number | null {
 
 export type ExpertMetricId = 'tokenShare' | 'tokens' | 'relError' | 'energyKept' | 'rank';
 
-export const EXPERT_METRICS: { id: ExpertMetricId; label: string; format: (v: number) => string; higherIsBetter: boolean }[] = [
-  { id: 'tokenShare', label: 'Routed-token share (calibration coverage)', format: (v) => `${(v * 100).toFixed(1)}%`, higherIsBetter: true },
+export const EXPERT_METRICS: {
+  id: ExpertMetricId;
+  label: string;
+  format: (v: number) => string;
+  higherIsBetter: boolean;
+}[] = [
+  {
+    id: 'tokenShare',
+    label: 'Routed-token share (calibration coverage)',
+    format: (v) => `${(v * 100).toFixed(1)}%`,
+    higherIsBetter: true,
+  },
   { id: 'tokens', label: 'Routed tokens', format: (v) => String(Math.round(v)), higherIsBetter: true },
-  { id: 'relError', label: 'Reconstruction error (mean of gate/up/down)', format: (v) => v.toExponential(2), higherIsBetter: false },
+  {
+    id: 'relError',
+    label: 'Reconstruction error (mean of gate/up/down)',
+    format: (v) => v.toExponential(2),
+    higherIsBetter: false,
+  },
   { id: 'energyKept', label: 'Energy kept', format: (v) => `${(v * 100).toFixed(1)}%`, higherIsBetter: true },
   { id: 'rank', label: 'Rank kept', format: (v) => String(Math.round(v)), higherIsBetter: true },
 ];
@@ -47,10 +62,22 @@ export function expertGrid(records: readonly LayerRecord[]): ExpertGrid {
   const layers = records.map((r) => r.layer);
   const experts = Math.max(
     0,
-    ...records.map((r) => Math.max(numArray(r.stats.tokens)?.length ?? 0, Array.isArray(r.stats.experts) ? r.stats.experts.length : 0, numArray(r.stats.ranks)?.length ?? 0)),
+    ...records.map((r) =>
+      Math.max(
+        numArray(r.stats.tokens)?.length ?? 0,
+        Array.isArray(r.stats.experts) ? r.stats.experts.length : 0,
+        numArray(r.stats.ranks)?.length ?? 0,
+      ),
+    ),
   );
   const empty = () => records.map(() => Array.from({ length: experts }, () => null as number | null));
-  const values: ExpertGrid['values'] = { tokenShare: empty(), tokens: empty(), relError: empty(), energyKept: empty(), rank: empty() };
+  const values: ExpertGrid['values'] = {
+    tokenShare: empty(),
+    tokens: empty(),
+    relError: empty(),
+    energyKept: empty(),
+    rank: empty(),
+  };
   const zeroTokens = records.map(() => Array.from({ length: experts }, () => false));
   records.forEach((r, row) => {
     const tokens = numArray(r.stats.tokens);
@@ -68,7 +95,9 @@ export function expertGrid(records: readonly LayerRecord[]): ExpertGrid {
       values.rank[row]![e] = ranks?.[e] ?? (tokens || perExpert ? layerRank : null);
     }
   });
-  const available = (Object.keys(values) as ExpertMetricId[]).filter((m) => values[m].some((row) => row.some((v) => v !== null)));
+  const available = (Object.keys(values) as ExpertMetricId[]).filter((m) =>
+    values[m].some((row) => row.some((v) => v !== null)),
+  );
   return { layers, experts, values, zeroTokens, available };
 }
 
@@ -91,7 +120,11 @@ export interface LayerRow {
 /** Layer-level relErrors: `relError: {gate, up, down}`, or MoE-SVD's `<proj>SharedRelError`. */
 function projErrors(s: Record<string, unknown>): [number | null, number | null, number | null] {
   const r = obj(s.relError);
-  return PROJ.map((p) => num(r?.[p]) ?? num(s[`${p}SharedRelError`]) ?? num(s[`${p}RelError`])) as [number | null, number | null, number | null];
+  return PROJ.map((p) => num(r?.[p]) ?? num(s[`${p}SharedRelError`]) ?? num(s[`${p}RelError`])) as [
+    number | null,
+    number | null,
+    number | null,
+  ];
 }
 
 export function layerRows(records: readonly LayerRecord[]): LayerRow[] {

@@ -44,7 +44,8 @@ export function sortRuns(runs: readonly RunRow[], sort: RunSort): RunRow[] {
     const va = sortValue(a, sort.key);
     const vb = sortValue(b, sort.key);
     if (va === null || vb === null) return va === vb ? b.id - a.id : va === null ? 1 : -1;
-    const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
+    const c =
+      typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb));
     return c !== 0 ? sign * c : b.id - a.id;
   });
 }

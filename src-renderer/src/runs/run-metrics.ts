@@ -2,7 +2,14 @@
 // under (camelCase headline names or the compress job's snake_case ones) with config fallbacks.
 import type { RunRow } from '@contract';
 
-export type RunMetricId = 'ppl' | 'tokensPerSecond' | 'peakRssBytes' | 'targetRatio' | 'achievedRatio' | 'paramsBefore' | 'paramsAfter';
+export type RunMetricId =
+  | 'ppl'
+  | 'tokensPerSecond'
+  | 'peakRssBytes'
+  | 'targetRatio'
+  | 'achievedRatio'
+  | 'paramsBefore'
+  | 'paramsAfter';
 
 const ALIASES: Record<RunMetricId, string[]> = {
   ppl: ['ppl', 'perplexity'],
@@ -32,7 +39,10 @@ export function metricOf(metrics: Record<string, number>, id: RunMetricId): numb
   return null;
 }
 
-export function runMetric(run: Pick<RunRow, 'metrics' | 'headline' | 'configTargetRatio'>, id: RunMetricId): number | null {
+export function runMetric(
+  run: Pick<RunRow, 'metrics' | 'headline' | 'configTargetRatio'>,
+  id: RunMetricId,
+): number | null {
   const v = metricOf(run.metrics, id) ?? metricOf(run.headline, id);
   if (v === null && id === 'targetRatio') return run.configTargetRatio;
   return v;

@@ -1,6 +1,18 @@
 // Perplexity against parameters kept, and tokens/s and peak memory per run (recharts).
 import type { RunDetail } from '@contract';
-import { Bar, BarChart, CartesianGrid, Cell, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis, LabelList } from 'recharts';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+  ZAxis,
+  LabelList,
+} from 'recharts';
 import { runLabel, runMetrics } from '../../compare/comparison';
 import { formatBytes, formatCount, formatNumber } from '../../format/numbers';
 
@@ -10,7 +22,15 @@ const H = 240;
 export function CompareCharts({ runs, baselineId }: { runs: RunDetail[]; baselineId: number | null }) {
   const data = runs.map((r) => {
     const m = runMetrics(r);
-    return { id: r.id, label: runLabel(r), ppl: m.ppl, params: m.paramsAfter, tps: m.tokensPerSecond, mem: m.peakRssBytes, baseline: r.id === baselineId };
+    return {
+      id: r.id,
+      label: runLabel(r),
+      ppl: m.ppl,
+      params: m.paramsAfter,
+      tps: m.tokensPerSecond,
+      mem: m.peakRssBytes,
+      baseline: r.id === baselineId,
+    };
   });
   const color = (baseline: boolean) => (baseline ? 'var(--warn)' : 'var(--accent)');
   const scatter = data.filter((d) => d.ppl !== null && d.params !== null);
@@ -21,10 +41,28 @@ export function CompareCharts({ runs, baselineId }: { runs: RunDetail[]; baselin
         {scatter.length ? (
           <ScatterChart width={W} height={H} margin={{ top: 10, right: 20, bottom: 20, left: 10 }}>
             <CartesianGrid stroke="var(--border)" />
-            <XAxis type="number" dataKey="params" name="parameters" tickFormatter={(v: number) => formatCount(v)} stroke="var(--muted)" domain={['auto', 'auto']} />
-            <YAxis type="number" dataKey="ppl" name="perplexity" tickFormatter={(v: number) => formatNumber(v)} stroke="var(--muted)" domain={['auto', 'auto']} />
+            <XAxis
+              type="number"
+              dataKey="params"
+              name="parameters"
+              tickFormatter={(v: number) => formatCount(v)}
+              stroke="var(--muted)"
+              domain={['auto', 'auto']}
+            />
+            <YAxis
+              type="number"
+              dataKey="ppl"
+              name="perplexity"
+              tickFormatter={(v: number) => formatNumber(v)}
+              stroke="var(--muted)"
+              domain={['auto', 'auto']}
+            />
             <ZAxis range={[80, 80]} />
-            <Tooltip formatter={(v, name) => (name === 'parameters' ? formatCount(Number(v)) : formatNumber(Number(v)))} />
+            <Tooltip
+              formatter={(v, name) =>
+                name === 'parameters' ? formatCount(Number(v)) : formatNumber(Number(v))
+              }
+            />
             <Scatter data={scatter} isAnimationActive={false}>
               {scatter.map((d) => (
                 <Cell key={d.id} fill={color(d.baseline)} />

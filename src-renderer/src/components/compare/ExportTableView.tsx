@@ -3,6 +3,16 @@ import { formatNumber } from '../../format/numbers';
 
 const isDelta = (col: string) => col.endsWith('_delta') || col.endsWith('Δ error');
 
+/** Which direction is an improvement, per compared quantity; ratios and unknowns stay neutral. */
+const LOWER_IS_BETTER = /^(ppl|paramsAfter|peakRssBytes)_delta$|Δ error$/;
+const HIGHER_IS_BETTER = /^tokensPerSecond_delta$/;
+
+function deltaClass(col: string, v: number): string {
+  if (v === 0) return '';
+  const better = LOWER_IS_BETTER.test(col) ? v < 0 : HIGHER_IS_BETTER.test(col) ? v > 0 : null;
+  return better === null ? '' : better ? 'delta-better' : 'delta-worse';
+}
+
 function show(c: Cell, col: string): string {
   if (c === null || c === undefined || c === '') return '—';
   if (typeof c !== 'number') return c;
@@ -10,7 +20,7 @@ function show(c: Cell, col: string): string {
   return formatNumber(c);
 }
 
-/** A comparison table as the page shows it; deltas read as signed percentages. */
+/** A comparison table as the page shows it; deltas read as signed percentages, coloured by whether they are better. */
 export function ExportTableView({ table, label }: { table: ExportTable; label: string }) {
   return (
     <div className="table-scroll">
@@ -31,7 +41,14 @@ export function ExportTableView({ table, label }: { table: ExportTable; label: s
               {table.columns.map((c, j) => (
                 <td
                   key={c}
-                  className={[typeof r[j] === 'number' ? 'num' : '', isDelta(c) && typeof r[j] === 'number' ? (Number(r[j]) > 0 ? 'delta-up' : Number(r[j]) < 0 ? 'delta-down' : '') : ''].join(' ').trim() || undefined}
+                  className={
+                    [
+                      typeof r[j] === 'number' ? 'num' : '',
+                      isDelta(c) && typeof r[j] === 'number' ? deltaClass(c, r[j] as number) : '',
+                    ]
+                      .join(' ')
+                      .trim() || undefined
+                  }
                 >
                   {show(r[j], c)}
                 </td>

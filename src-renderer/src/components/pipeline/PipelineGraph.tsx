@@ -4,6 +4,7 @@
 import { type Edge, Handle, type Node, type NodeProps, Position, ReactFlow } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { memo, useMemo } from 'react';
+import { useDocumentTheme } from '../../hooks/use-document-theme';
 import type { Stage, StageId } from '../../pipeline/pipeline-nodes';
 
 type StageData = { stage: Stage; issues: number; selected: boolean; onSelect(id: StageId): void };
@@ -12,13 +13,25 @@ type StageNode = Node<StageData, 'stage'>;
 const StageNodeView = memo(function StageNodeView({ data }: NodeProps<StageNode>) {
   const { stage, issues, selected, onSelect } = data;
   return (
-    <div className={`stage-node stage-${stage.kind}${selected ? ' is-selected' : ''}${issues ? ' has-issue' : ''}`} data-stage={stage.id}>
+    <div
+      className={`stage-node stage-${stage.kind}${selected ? ' is-selected' : ''}${issues ? ' has-issue' : ''}`}
+      data-stage={stage.id}
+    >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       {/* a real button: Tab reaches every stage, Enter/Space opens its form */}
-      <button type="button" className="stage-button nodrag" aria-pressed={selected} onClick={() => onSelect(stage.id)}>
+      <button
+        type="button"
+        className="stage-button nodrag"
+        aria-pressed={selected}
+        onClick={() => onSelect(stage.id)}
+      >
         <span className="stage-title">{stage.title}</span>
         <span className="stage-summary">{stage.summary}</span>
-        {issues ? <span className="stage-issues">⚠ {issues} problem{issues > 1 ? 's' : ''}</span> : null}
+        {issues ? (
+          <span className="stage-issues">
+            ⚠ {issues} problem{issues > 1 ? 's' : ''}
+          </span>
+        ) : null}
       </button>
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
@@ -53,8 +66,15 @@ export function PipelineGraph({
       })),
     [stages, selected, issueCounts, onSelect],
   );
+  const theme = useDocumentTheme();
   const edges = useMemo<Edge[]>(
-    () => stages.slice(1).map((s, i) => ({ id: `${stages[i]!.id}->${s.id}`, source: stages[i]!.id, target: s.id, animated: false })),
+    () =>
+      stages.slice(1).map((s, i) => ({
+        id: `${stages[i]!.id}->${s.id}`,
+        source: stages[i]!.id,
+        target: s.id,
+        animated: false,
+      })),
     [stages],
   );
   return (
@@ -63,6 +83,7 @@ export function PipelineGraph({
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        colorMode={theme}
         fitView
         fitViewOptions={{ padding: 0.15 }}
         nodesDraggable={false}
@@ -70,6 +91,7 @@ export function PipelineGraph({
         elementsSelectable={false}
         nodesFocusable={false}
         edgesFocusable={false}
+        onNodeClick={(_, n) => onSelect(n.id as StageId)}
         zoomOnScroll={false}
         panOnScroll
         minZoom={0.4}

@@ -26,7 +26,17 @@ function issuesUnder(issues: ReadonlyMap<string, string>, prefix: string): Map<s
   return out;
 }
 
-export function StageForm({ stage, config, schema, methods, models, issues, set, addStep, removeStep }: StageFormProps) {
+export function StageForm({
+  stage,
+  config,
+  schema,
+  methods,
+  models,
+  issues,
+  set,
+  addStep,
+  removeStep,
+}: StageFormProps) {
   const ids = useId().replace(/:/g, '');
   const props = schema?.properties ?? {};
   const calibrationFields = useMemo(() => fieldsOf(props.calibration ?? {}), [props.calibration]);
@@ -43,14 +53,28 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
           <div className="form-row">
             <label htmlFor={`${ids}-name`}>Pipeline name</label>
             <div className="form-control">
-              <input id={`${ids}-name`} className="input" value={typeof config.name === 'string' ? config.name : ''} onChange={(e) => set(['name'], e.target.value)} />
-              {issues.get('name') ? <span className="inline-error" role="alert">{issues.get('name')}</span> : null}
+              <input
+                id={`${ids}-name`}
+                className="input"
+                value={typeof config.name === 'string' ? config.name : ''}
+                onChange={(e) => set(['name'], e.target.value)}
+              />
+              {issues.get('name') ? (
+                <span className="inline-error" role="alert">
+                  {issues.get('name')}
+                </span>
+              ) : null}
             </div>
           </div>
           <div className="form-row">
             <label htmlFor={`${ids}-model`}>Model</label>
             <div className="form-control">
-              <select id={`${ids}-model`} className="input" value={known ? (models.find((m) => m.path === model || m.name === model)!.path) : ''} onChange={(e) => set(['model'], e.target.value)}>
+              <select
+                id={`${ids}-model`}
+                className="input"
+                value={known ? models.find((m) => m.path === model || m.name === model)!.path : ''}
+                onChange={(e) => set(['model'], e.target.value)}
+              >
                 <option value="">{model && !known ? `(other: ${model})` : '(choose a model)'}</option>
                 {models.map((m) => (
                   <option key={m.id} value={m.path}>
@@ -58,7 +82,11 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
                   </option>
                 ))}
               </select>
-              {issues.get('model') ? <span className="inline-error" role="alert">{issues.get('model')}</span> : null}
+              {issues.get('model') ? (
+                <span className="inline-error" role="alert">
+                  {issues.get('model')}
+                </span>
+              ) : null}
             </div>
           </div>
           <div className="form-row">
@@ -72,10 +100,15 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
                 placeholder="0.2"
                 onChange={(e) => {
                   const t = e.target.value.trim();
-                  set(['target'], t === '' ? undefined : { ratio: Number.isFinite(Number(t)) ? Number(t) : t });
+                  set(
+                    ['target'],
+                    t === '' ? undefined : { ratio: Number.isFinite(Number(t)) ? Number(t) : t },
+                  );
                 }}
               />
-              <span className="field-help">whole-model compression ratio 1 − params_after/params_before (0 ≤ x &lt; 1)</span>
+              <span className="field-help">
+                whole-model compression ratio 1 − params_after/params_before (0 ≤ x &lt; 1)
+              </span>
               {issues.get('target') || issues.get('target.ratio') ? (
                 <span className="inline-error" role="alert">
                   {issues.get('target.ratio') ?? issues.get('target')}
@@ -87,10 +120,20 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
       );
     }
     case 'calibration':
-      return <SchemaForm fields={calibrationFields} value={config.calibration ?? {}} onChange={(p, v) => set(['calibration', ...p], v)} issues={issuesUnder(issues, 'calibration')} idPrefix={`${ids}-cal`} />;
+      return (
+        <SchemaForm
+          fields={calibrationFields}
+          value={config.calibration ?? {}}
+          onChange={(p, v) => set(['calibration', ...p], v)}
+          issues={issuesUnder(issues, 'calibration')}
+          idPrefix={`${ids}-cal`}
+        />
+      );
     case 'step': {
       const i = stage.stepIndex!;
-      const step = (Array.isArray(config.steps) ? config.steps[i] : undefined) as { method?: string; params?: unknown } | undefined;
+      const step = (Array.isArray(config.steps) ? config.steps[i] : undefined) as
+        | { method?: string; params?: unknown }
+        | undefined;
       const method = methods.find((m) => m.id === step?.method);
       const fields = method ? fieldsOf(method.paramsSchema as JsonSchema) : [];
       const stepIssues = issuesUnder(issues, `steps.${i}.params`);
@@ -99,8 +142,15 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
           <div className="form-row">
             <label htmlFor={`${ids}-method`}>Method</label>
             <div className="form-control">
-              <select id={`${ids}-method`} className="input" value={step?.method ?? ''} onChange={(e) => set(['steps', i], { method: e.target.value, params: {} })}>
-                {!method ? <option value="">{step?.method ? `(unknown: ${step.method})` : '(choose)'}</option> : null}
+              <select
+                id={`${ids}-method`}
+                className="input"
+                value={step?.method ?? ''}
+                onChange={(e) => set(['steps', i], { method: e.target.value, params: {} })}
+              >
+                {!method ? (
+                  <option value="">{step?.method ? `(unknown: ${step.method})` : '(choose)'}</option>
+                ) : null}
                 {methods.map((m) => (
                   <option key={m.id} value={m.id}>
                     {m.title} ({m.id})
@@ -115,12 +165,24 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
               ) : null}
             </div>
           </div>
-          <SchemaForm key={step?.method} fields={fields} value={step?.params ?? {}} onChange={(p, v) => set(['steps', i, 'params', ...p], v)} issues={stepIssues} idPrefix={`${ids}-step${i}`} />
+          <SchemaForm
+            key={step?.method}
+            fields={fields}
+            value={step?.params ?? {}}
+            onChange={(p, v) => set(['steps', i, 'params', ...p], v)}
+            issues={stepIssues}
+            idPrefix={`${ids}-step${i}`}
+          />
           <div className="button-row">
             <button type="button" className="button ghost" onClick={() => addStep(i)}>
               Add step after
             </button>
-            <button type="button" className="button danger" onClick={() => removeStep(i)} disabled={!Array.isArray(config.steps) || config.steps.length <= 1}>
+            <button
+              type="button"
+              className="button danger"
+              onClick={() => removeStep(i)}
+              disabled={!Array.isArray(config.steps) || config.steps.length <= 1}
+            >
               Remove step
             </button>
           </div>
@@ -132,10 +194,29 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
       return (
         <div>
           <label className="checkbox-row">
-            <input type="checkbox" checked={on} onChange={(e) => set(['evaluate'], e.target.checked ? { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } } : undefined)} />
+            <input
+              type="checkbox"
+              checked={on}
+              onChange={(e) =>
+                set(
+                  ['evaluate'],
+                  e.target.checked
+                    ? { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } }
+                    : undefined,
+                )
+              }
+            />
             Evaluate perplexity after compression
           </label>
-          {on ? <SchemaForm fields={pplFields} value={getAt(config, ['evaluate', 'ppl'])} onChange={(p, v) => set(['evaluate', 'ppl', ...p], v)} issues={issuesUnder(issues, 'evaluate.ppl')} idPrefix={`${ids}-ppl`} /> : null}
+          {on ? (
+            <SchemaForm
+              fields={pplFields}
+              value={getAt(config, ['evaluate', 'ppl'])}
+              onChange={(p, v) => set(['evaluate', 'ppl', ...p], v)}
+              issues={issuesUnder(issues, 'evaluate.ppl')}
+              idPrefix={`${ids}-ppl`}
+            />
+          ) : null}
         </div>
       );
     }
@@ -144,10 +225,22 @@ export function StageForm({ stage, config, schema, methods, models, issues, set,
       return (
         <div>
           <label className="checkbox-row">
-            <input type="checkbox" checked={on} onChange={(e) => set(['export'], e.target.checked ? { format: 'factored' } : undefined)} />
+            <input
+              type="checkbox"
+              checked={on}
+              onChange={(e) => set(['export'], e.target.checked ? { format: 'factored' } : undefined)}
+            />
             Choose the export format (default: factored, source dtype)
           </label>
-          {on ? <SchemaForm fields={exportFields} value={config.export} onChange={(p, v) => set(['export', ...p], v)} issues={issuesUnder(issues, 'export')} idPrefix={`${ids}-exp`} /> : null}
+          {on ? (
+            <SchemaForm
+              fields={exportFields}
+              value={config.export}
+              onChange={(p, v) => set(['export', ...p], v)}
+              issues={issuesUnder(issues, 'export')}
+              idPrefix={`${ids}-exp`}
+            />
+          ) : null}
         </div>
       );
     }

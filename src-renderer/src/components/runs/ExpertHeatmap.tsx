@@ -14,18 +14,30 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
   const patternId = useId().replace(/:/g, '');
   const [metric, setMetric] = useState<ExpertMetricId>(grid.available[0] ?? 'tokenShare');
   const [hover, setHover] = useState<string | null>(null);
+  // one delegated handler for all cells: the hovered cell's tooltip text, mirrored in the legend
+  const showCell = (e: { target: EventTarget }) => {
+    const cell = (e.target as Element).closest('[data-expert]');
+    setHover(cell?.querySelector('title')?.textContent ?? null);
+  };
   const spec = EXPERT_METRICS.find((m) => m.id === metric)!;
   const values = grid.values[metric];
   const domain = domainOf(values.flat());
+  const expertIds = Array.from({ length: grid.experts }, (_, e) => e);
   const zeroCount = grid.zeroTokens.flat().filter(Boolean).length;
   const width = LEFT + grid.experts * CELL + 8;
   const height = TOP + grid.layers.length * CELL + 8;
-  if (grid.layers.length === 0 || grid.experts === 0) return <p className="muted">No per-expert statistics recorded.</p>;
+  if (grid.layers.length === 0 || grid.experts === 0)
+    return <p className="muted">No per-expert statistics recorded.</p>;
   return (
     <figure className="heatmap" data-testid="expert-heatmap">
       <div className="field-row narrow">
         <label htmlFor={selectId}>Statistic</label>
-        <select id={selectId} className="input" value={metric} onChange={(e) => setMetric(e.target.value as ExpertMetricId)}>
+        <select
+          id={selectId}
+          className="input"
+          value={metric}
+          onChange={(e) => setMetric(e.target.value as ExpertMetricId)}
+        >
           {EXPERT_METRICS.filter((m) => grid.available.includes(m.id)).map((m) => (
             <option key={m.id} value={m.id}>
               {m.label}
@@ -40,21 +52,40 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
           role="img"
           aria-label={`${spec.label} per layer and expert: ${grid.layers.length} layers × ${grid.experts} experts${zeroCount ? `, ${zeroCount} experts with no calibration tokens` : ''}`}
           onMouseLeave={() => setHover(null)}
+          onMouseOver={showCell}
+          onFocus={showCell}
         >
           <defs>
-            <pattern id={patternId} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <pattern
+              id={patternId}
+              width="6"
+              height="6"
+              patternUnits="userSpaceOnUse"
+              patternTransform="rotate(45)"
+            >
               <rect width="6" height="6" fill="var(--surface-2)" />
               <line x1="0" y1="0" x2="0" y2="6" stroke="var(--border)" strokeWidth="3" />
             </pattern>
           </defs>
-          {Array.from({ length: grid.experts }, (_, e) => (
-            <text key={`e${e}`} x={LEFT + e * CELL + CELL / 2} y={TOP - 8} textAnchor="middle" className="heatmap-axis">
+          {expertIds.map((e) => (
+            <text
+              key={e}
+              x={LEFT + e * CELL + CELL / 2}
+              y={TOP - 8}
+              textAnchor="middle"
+              className="heatmap-axis"
+            >
               {e}
             </text>
           ))}
           {grid.layers.map((layer, row) => (
             <g key={layer}>
-              <text x={LEFT - 8} y={TOP + row * CELL + CELL / 2 + 4} textAnchor="end" className="heatmap-axis">
+              <text
+                x={LEFT - 8}
+                y={TOP + row * CELL + CELL / 2 + 4}
+                textAnchor="end"
+                className="heatmap-axis"
+              >
                 L{layer}
               </text>
               {values[row]!.map((v, e) => {
@@ -64,16 +95,17 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                 const y = TOP + row * CELL;
                 const label = `layer ${layer}, expert ${e}: ${v === null ? 'no data' : spec.format(v)}${zero ? ' — no calibration tokens' : ''}`;
                 return (
-                  // biome-ignore lint/a11y/noStaticElementInteractions: hover only mirrors the <title> tooltip
-                  <g
-                    key={`${layer}-${e}`}
-                    data-layer={layer}
-                    data-expert={e}
-                    data-zero-tokens={zero || undefined}
-                    onMouseEnter={() => setHover(label)}
-                  >
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the expert index is the cell's identity
+                  <g key={e} data-layer={layer} data-expert={e} data-zero-tokens={zero || undefined}>
                     <title>{label}</title>
-                    <rect x={x + 1} y={y + 1} width={CELL - 2} height={CELL - 2} rx="3" fill={fill ?? `url(#${patternId})`} />
+                    <rect
+                      x={x + 1}
+                      y={y + 1}
+                      width={CELL - 2}
+                      height={CELL - 2}
+                      rx="3"
+                      fill={fill ?? `url(#${patternId})`}
+                    />
                     {zero ? (
                       <>
                         <rect
@@ -85,7 +117,10 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                           fill="none"
                           className="heatmap-zero-outline"
                         />
-                        <path d={`M${x + 7} ${y + 7} L${x + CELL - 7} ${y + CELL - 7} M${x + CELL - 7} ${y + 7} L${x + 7} ${y + CELL - 7}`} className="heatmap-zero-cross" />
+                        <path
+                          d={`M${x + 7} ${y + 7} L${x + CELL - 7} ${y + CELL - 7} M${x + CELL - 7} ${y + 7} L${x + 7} ${y + CELL - 7}`}
+                          className="heatmap-zero-cross"
+                        />
                       </>
                     ) : null}
                   </g>
@@ -97,10 +132,15 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
             experts →
           </text>
         </svg>
-        <div className="heatmap-legend" aria-label="Colour legend">
+        <section className="heatmap-legend" aria-label="Colour legend">
           {domain ? (
             <>
-              <div className="legend-bar" style={{ background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => rampColor(t)).join(', ')})` }} />
+              <div
+                className="legend-bar"
+                style={{
+                  background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => rampColor(t)).join(', ')})`,
+                }}
+              />
               <div className="legend-ticks">
                 {legendTicks(domain, domain.max === domain.min ? 1 : 3).map((t) => (
                   <span key={t}>{spec.format(t)}</span>
@@ -111,7 +151,15 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
           <ul className="legend-keys">
             <li>
               <svg width="16" height="16" aria-hidden="true">
-                <rect x="1" y="1" width="14" height="14" rx="3" fill="none" className="heatmap-zero-outline" />
+                <rect
+                  x="1"
+                  y="1"
+                  width="14"
+                  height="14"
+                  rx="3"
+                  fill="none"
+                  className="heatmap-zero-outline"
+                />
                 <path d="M4 4 L12 12 M12 4 L4 12" className="heatmap-zero-cross" />
               </svg>{' '}
               no calibration tokens{zeroCount ? ` (${zeroCount})` : ''}
@@ -126,7 +174,7 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
           <p className="heatmap-hover small muted" aria-live="polite" data-testid="heatmap-hover">
             {hover ?? 'Hover a cell for its value.'}
           </p>
-        </div>
+        </section>
       </div>
     </figure>
   );

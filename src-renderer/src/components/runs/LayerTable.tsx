@@ -10,14 +10,30 @@ export function LayerTable({ rows }: { rows: LayerRow[] }) {
           <tr>
             <th scope="col">Layer</th>
             <th scope="col">Method</th>
-            <th scope="col" className="num">Rank</th>
-            <th scope="col" className="num">Tokens</th>
-            <th scope="col" className="num">Experts w/o tokens</th>
-            <th scope="col" className="num">Rel. error (mean)</th>
-            <th scope="col" className="num">gate / up / down</th>
-            <th scope="col" className="num">Sensitivity S_L</th>
-            <th scope="col" className="num">Params dense → factored</th>
-            <th scope="col" className="num">Time</th>
+            <th scope="col" className="num">
+              Rank
+            </th>
+            <th scope="col" className="num">
+              Tokens
+            </th>
+            <th scope="col" className="num">
+              Experts w/o tokens
+            </th>
+            <th scope="col" className="num">
+              Rel. error (mean)
+            </th>
+            <th scope="col" className="num">
+              gate / up / down
+            </th>
+            <th scope="col" className="num">
+              Sensitivity S_L
+            </th>
+            <th scope="col" className="num">
+              Params dense → factored
+            </th>
+            <th scope="col" className="num">
+              Time
+            </th>
           </tr>
         </thead>
         <tbody>

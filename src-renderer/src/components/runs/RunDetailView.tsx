@@ -31,7 +31,6 @@ export function RunDetailView({ runId }: { runId: number }) {
   const { reload } = run;
   const layerKey = live.progress ? `${live.progress.step}:${live.progress.layer}` : '';
   // layer records arrive with progress: refresh when the runner moves on, not on every event
-  // biome-ignore lint/correctness/useExhaustiveDependencies: layerKey is the trigger
   useEffect(() => {
     if (layerKey) reload();
   }, [layerKey, reload]);
@@ -86,7 +85,11 @@ export function RunDetailView({ runId }: { runId: number }) {
       ) : null}
       <Panel title="Metrics">
         {d.metrics.length === 0 ? <p className="muted">No metrics recorded{active ? ' yet' : ''}.</p> : null}
-        <KeyValues label="Headline metrics" items={known.map(([id, v]) => [RUN_METRIC_LABELS[id], FORMAT[id](v)])} />
+        <KeyValues
+          wide
+          label="Headline metrics"
+          items={known.map(([id, v]) => [RUN_METRIC_LABELS[id], FORMAT[id](v)])}
+        />
         {d.metrics.length > 0 ? (
           <details className="more">
             <summary>All {d.metrics.length} recorded metrics</summary>
@@ -129,9 +132,7 @@ export function RunDetailView({ runId }: { runId: number }) {
         </Panel>
       ) : null}
       <Panel title="Config">
-        <pre className="code-block" aria-label="Run config">
-          {JSON.stringify(cfg, null, 2)}
-        </pre>
+        <pre className="code-block">{JSON.stringify(cfg, null, 2)}</pre>
       </Panel>
     </div>
   );

@@ -4,7 +4,14 @@ import type { RunRow } from '@contract';
 import { useMemo, useState } from 'react';
 import { formatBytes, formatNumber, formatPercent } from '../../format/numbers';
 import { formatDuration, runSeconds } from '../../format/run-format';
-import { filterRuns, type RunSort, type RunSortKey, runModel, runPipelineSummary, sortRuns } from '../../runs/run-list-model';
+import {
+  filterRuns,
+  type RunSort,
+  type RunSortKey,
+  runModel,
+  runPipelineSummary,
+  sortRuns,
+} from '../../runs/run-list-model';
 import { runMetric } from '../../runs/run-metrics';
 import { StatusBadge } from '../StatusBadge';
 
@@ -36,7 +43,10 @@ export interface RunListProps {
 export function RunList({ runs, selected, onSelectedChange, filterText, status }: RunListProps) {
   const [sort, setSort] = useState<RunSort>({ key: 'id', dir: 'desc' });
   const [scrollTop, setScrollTop] = useState(0);
-  const shown = useMemo(() => sortRuns(filterRuns(runs, filterText, status), sort), [runs, filterText, status, sort]);
+  const shown = useMemo(
+    () => sortRuns(filterRuns(runs, filterText, status), sort),
+    [runs, filterText, status, sort],
+  );
   const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
   const last = Math.min(shown.length, Math.ceil((scrollTop + VIEW_ROWS * ROW) / ROW) + OVERSCAN);
   const allShownSelected = shown.length > 0 && shown.every((r) => selected.has(r.id));
@@ -48,7 +58,11 @@ export function RunList({ runs, selected, onSelectedChange, filterText, status }
     onSelectedChange(next);
   };
   const sortBy = (key: RunSortKey) =>
-    setSort((s) => (s.key === key ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: key === 'id' ? 'desc' : 'asc' }));
+    setSort((s) =>
+      s.key === key
+        ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' }
+        : { key, dir: key === 'id' ? 'desc' : 'asc' },
+    );
 
   if (runs.length === 0)
     return (
@@ -57,7 +71,12 @@ export function RunList({ runs, selected, onSelectedChange, filterText, status }
       </p>
     );
   return (
-    <div className="runs-table-wrap" style={{ maxHeight: VIEW_ROWS * ROW + 40 }} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="runs-scroll">
+    <div
+      className="runs-table-wrap"
+      style={{ maxHeight: VIEW_ROWS * ROW + 40 }}
+      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      data-testid="runs-scroll"
+    >
       <table className="table runs-table" aria-label="Runs" aria-rowcount={shown.length + 1}>
         <thead>
           <tr>
@@ -82,18 +101,35 @@ export function RunList({ runs, selected, onSelectedChange, filterText, status }
               >
                 <button type="button" className="sort-button" onClick={() => sortBy(c.key)}>
                   {c.label}
-                  <span aria-hidden="true">{sort.key === c.key ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}</span>
+                  <span aria-hidden="true">
+                    {sort.key === c.key ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                  </span>
                 </button>
               </th>
             ))}
           </tr>
         </thead>
         <tbody>
-          {first > 0 ? <tr aria-hidden="true" style={{ height: first * ROW }} /> : null}
+          {first > 0 ? (
+            <tr style={{ height: first * ROW }}>
+              <td colSpan={COLUMNS.length + 1} aria-hidden="true" />
+            </tr>
+          ) : null}
           {shown.slice(first, last).map((r, i) => (
-            <tr key={r.id} data-run-id={r.id} aria-rowindex={first + i + 2} className={selected.has(r.id) ? 'selected' : undefined} style={{ height: ROW }}>
+            <tr
+              key={r.id}
+              data-run-id={r.id}
+              aria-rowindex={first + i + 2}
+              className={selected.has(r.id) ? 'selected' : undefined}
+              style={{ height: ROW }}
+            >
               <td className="check">
-                <input type="checkbox" aria-label={`Select run ${r.id}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
+                <input
+                  type="checkbox"
+                  aria-label={`Select run ${r.id}`}
+                  checked={selected.has(r.id)}
+                  onChange={() => toggle(r.id)}
+                />
               </td>
               <td className="num">
                 <a href={`#/runs/${r.id}`}>#{r.id}</a>
@@ -113,7 +149,11 @@ export function RunList({ runs, selected, onSelectedChange, filterText, status }
               <td className="num">{formatDuration(runSeconds(r))}</td>
             </tr>
           ))}
-          {last < shown.length ? <tr aria-hidden="true" style={{ height: (shown.length - last) * ROW }} /> : null}
+          {last < shown.length ? (
+            <tr style={{ height: (shown.length - last) * ROW }}>
+              <td colSpan={COLUMNS.length + 1} aria-hidden="true" />
+            </tr>
+          ) : null}
         </tbody>
       </table>
       <p className="muted small table-foot" data-testid="runs-count">
