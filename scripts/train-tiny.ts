@@ -122,9 +122,8 @@ let afterFirst = 0;
 let markSec = 0;
 const elapsed = (): number => startElapsed + (performance.now() - t1) / 1000;
 while (
-  st.totalSteps === 0 ||
-  st.step < st.totalSteps ||
-  (!settings.steps && st.elapsedSec < budgetSec - 30)
+  !o.evalOnly &&
+  (st.totalSteps === 0 || st.step < st.totalSteps || (!settings.steps && st.elapsedSec < budgetSec - 30))
 ) {
   const r = trainer.step(trainTokens);
   st.elapsedSec = elapsed();
