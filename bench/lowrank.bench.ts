@@ -41,6 +41,13 @@ function pickModel(tmp: string): { dir: string; label: string } {
   return { dir, label: 'generated mixtral 8L h128 I256 8x top-2 (random weights)' };
 }
 
+function variantParams(variant: string | undefined): Record<string, unknown> {
+  if (!variant) return {};
+  if (!variant.includes('=')) return { uFit: variant };
+  const [k, v] = variant.split('=') as [string, string];
+  return { [k]: v === 'true' ? true : v === 'false' ? false : Number.isNaN(Number(v)) ? v : Number(v) };
+}
+
 export async function run(): Promise<Record<string, number | string>> {
   await initBackend();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lowrank-bench-'));
@@ -60,7 +67,7 @@ export async function run(): Promise<Record<string, number | string>> {
     out['dense.tokPerS'] = Number(base.tokensPerSecond.toFixed(0));
     for (const method of METHODS) {
       for (const ratio of RATIOS) {
-        // `moe-svd+projection`: MoE-SVD with the least-squares A_j = W_j·S·V_s fit
+        // `moe-svd+projection`: MoE-SVD with the least-squares fit; `moe-svd+protectEdges=false` etc.
         const [id, variant] = method.split('+');
         const config = parsePipelineConfig({
           version: 1,
@@ -68,7 +75,7 @@ export async function run(): Promise<Record<string, number | string>> {
           model: dir,
           calibration: calCfg,
           target: { ratio },
-          steps: [{ method: id, params: variant ? { uFit: variant } : {} }],
+          steps: [{ method: id, params: variantParams(variant) }],
         });
         const r = await runPipeline({ model, config, calibration: cal.sequences, workDir: path.join(tmp, `${method}-${ratio}`) });
         const p = await perplexity(model, ids, { seqLen: SEQ, maxWindows: WINDOWS, overrides: r.overrides });
