@@ -18,4 +18,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'eval', load: () => import('./eval') },
   { name: 'logits', load: () => import('./logits') },
   { name: 'compress', load: () => import('./compress') },
+  { name: 'export', load: () => import('./export') },
 ];

@@ -21,7 +21,20 @@ export const BUILTIN_DATASETS: BuiltinDataset[] = [
   {
     name: 'wikitext2',
     description: 'WikiText-2 raw test split (HF wikitext-2-raw-v1 rows)',
-    candidates: [{ file: 'wikitext2_raw/wiki.test.raw', format: 'wikitext-raw' }],
+    candidates: [
+      { file: 'wikitext2_raw/wiki.test.raw', format: 'wikitext-raw' },
+      { file: 'wikitext2/wiki.test.raw', format: 'wikitext-raw' }, // bundled copy (resources/data)
+    ],
+  },
+  {
+    name: 'calib',
+    description: 'C4 training-domain calibration slice bundled with the app (resources/data/calib)',
+    candidates: [{ file: 'calib/c4-calib.txt', format: 'documents' }],
+  },
+  {
+    name: 'heldout',
+    description: 'C4 held-out text of the embedded tiny models (resources/data/heldout)',
+    candidates: [{ file: 'heldout/c4-heldout.txt', format: 'documents' }],
   },
   {
     name: 'ptb',

@@ -14,8 +14,10 @@ import { EngineError } from '../errors';
  * - `jsonl`: one JSON object per line, its `text` string is the row (blank lines skipped).
  *   `.gz` files are decompressed first.
  * - `parquet`: the `text` column.
+ * - `documents`: documents separated by a blank line (the bundled C4 texts); rows joined with
+ *   `"\n\n"` give back the file byte for byte, so perplexity sees the text the models trained on.
  */
-export type DatasetFormat = 'wikitext-raw' | 'ptb' | 'lines' | 'jsonl' | 'parquet';
+export type DatasetFormat = 'wikitext-raw' | 'ptb' | 'lines' | 'jsonl' | 'parquet' | 'documents';
 
 function readText(file: string): string {
   let buf: Buffer;
@@ -56,6 +58,8 @@ export async function readRows(file: string, format: DatasetFormat): Promise<str
       return jsonlRows(file, readText(file));
     case 'parquet':
       return parquetRows(file);
+    case 'documents':
+      return readText(file).split('\n\n');
   }
 }
 

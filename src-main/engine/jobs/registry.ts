@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { CompressParams } from './compress.params';
 import { GemmParams } from './diagnostics-gemm.params';
+import { EvalPplParams } from './eval-ppl.params';
 import type { JobModule } from './job-context';
 
 export interface JobDefinition {
@@ -47,6 +48,13 @@ export const JOBS: JobRegistry = jobRegistry([
     title: 'Compress a model',
     load: () => import('./compress'),
     params: CompressParams,
+    createsRun: true,
+  },
+  {
+    kind: 'eval.ppl',
+    title: 'Perplexity',
+    load: () => import('./eval-ppl'),
+    params: EvalPplParams,
     createsRun: true,
   },
 ]);

@@ -2,6 +2,7 @@
 // flattened [B·T, h] tensor, loads one decoder layer at a time (bf16/f16 decoded by the checkpoint
 // reader, projections transposed once on read), runs it in bounded chunks and frees it.
 import { CancelledError, EngineError } from '../errors';
+import { openFactoredLayer } from '../export/factored-model';
 import { tf } from '../tensor/backend';
 import { attention } from './blocks/attention';
 import { gatedMlp } from './blocks/gated-mlp';
@@ -10,7 +11,13 @@ import { moeBlock } from './blocks/moe-block';
 import { rmsNorm } from './blocks/rms-norm';
 import { type RopeTables, ropeTables } from './blocks/rope';
 import { readRows } from './embedding-rows';
-import { disposeExecLayer, type ExecLayer, loadExecLayer, type NormWeights } from './layer-weights';
+import {
+  disposeExecLayer,
+  disposeMoeView,
+  type ExecLayer,
+  loadExecLayer,
+  type NormWeights,
+} from './layer-weights';
 import type { LoadedModel } from './model';
 import type { LayerObserver, LayerOverride, Tensor2D } from './types';
 
@@ -98,13 +105,20 @@ export class StreamingExecutor {
     observer: LayerObserver | undefined = this.opts.observer,
   ): Promise<Tensor2D> {
     this.checkCancelled();
-    const override = this.opts.overrides?.get(l);
+    let override = this.opts.overrides?.get(l);
     if (override?.skipBlock) return tf.clone(x.hidden);
-    const w = loadExecLayer(this.model, l, override);
+    // a factored checkpoint's decomposed layer is read from its factor tensors (freed with the layer)
+    const factored = override ? null : openFactoredLayer(this.model, l);
+    if (factored) override = { moe: factored };
     try {
-      return await this.runLoadedLayer(l, w, x, observer);
+      const w = loadExecLayer(this.model, l, override);
+      try {
+        return await this.runLoadedLayer(l, w, x, observer);
+      } finally {
+        disposeExecLayer(w);
+      }
     } finally {
-      disposeExecLayer(w);
+      if (factored) disposeMoeView(factored);
     }
   }
 

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
 import { Checkpoint, INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
+import { loadFactoredBlock } from '../export/factored-model';
+import { type FactoredBlock, replacedTensorNames } from '../export/factored-format';
 import { loadModelSpec } from './registry';
 import type { ModelSpec } from './types';
 
@@ -12,6 +14,8 @@ export interface LoadedModel {
   configFile: string;
   spec: ModelSpec;
   checkpoint: Checkpoint;
+  /** Factored checkpoint (docs/factored-format.md): layers whose routed experts are stored as factors. */
+  factored?: FactoredBlock;
 }
 
 export interface ExpectedTensor {
@@ -110,10 +114,16 @@ export function weightsFile(dir: string): string {
   return fs.existsSync(index) ? index : path.join(dir, SINGLE_FILE);
 }
 
-export function checkTensors(ck: Checkpoint, spec: ModelSpec, configFile: string): void {
+export function checkTensors(
+  ck: Checkpoint,
+  spec: ModelSpec,
+  configFile: string,
+  skip?: ReadonlySet<string>,
+): void {
   const all = [...globalTensors(spec)];
   for (let l = 0; l < spec.layers; l++) all.push(...layerTensors(spec, l));
   for (const t of all) {
+    if (skip?.has(t.name)) continue;
     if (!ck.has(t.name)) {
       throw new EngineError(`tensor '${t.name}' required by ${spec.modelType} config is missing`, {
         file: weightsFile(ck.dir),
@@ -136,11 +146,13 @@ export function openModel(dir: string): LoadedModel {
   const root = path.resolve(dir);
   const { spec, file } = loadModelSpec(root);
   const checkpoint = Checkpoint.open(root);
+  let factored: FactoredBlock | null;
   try {
-    checkTensors(checkpoint, spec, file);
+    factored = loadFactoredBlock(spec, checkpoint, file);
+    checkTensors(checkpoint, spec, file, factored ? replacedTensorNames(spec, factored) : undefined);
   } catch (e) {
     checkpoint.close();
     throw e;
   }
-  return { dir: root, configFile: file, spec, checkpoint };
+  return { dir: root, configFile: file, spec, checkpoint, ...(factored ? { factored } : {}) };
 }
