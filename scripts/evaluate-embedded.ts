@@ -25,9 +25,10 @@ const o = new Command()
     'training text (unigram baseline)',
     path.resolve(root, '../shared/data/train-text/c4/c4-train.txt'),
   )
+  .option('--batch <b>', 'windows per forward batch (speed only; the numbers do not depend on it)', '16')
   .option('--no-write', 'print only; leave the model cards as they are')
   .parse()
-  .opts<{ models: string; wikitextWindows: string; trainText: string; write: boolean }>();
+  .opts<{ models: string; wikitextWindows: string; trainText: string; batch: string; write: boolean }>();
 
 /** Tokens `perplexity` scores: positions 1..L-1 of each non-overlapping window (METHODS §8.1). */
 function engineScoredTokens(ids: number[], L: number, windows: number): Int32Array {
@@ -57,9 +58,9 @@ for (const name of o.models.split(',')) {
     },
   };
   const held = await datasetIds(dir, 'heldout');
-  const h = await perplexity(model, held, { seqLen: SEQ, observer });
+  const h = await perplexity(model, held, { seqLen: SEQ, batch: Number(o.batch), observer });
   const wt = await datasetIds(dir, 'wikitext2');
-  const w = await perplexity(model, wt, { seqLen: SEQ, ...(wtWindows > 0 ? { maxWindows: wtWindows } : {}) });
+  const w = await perplexity(model, wt, { seqLen: SEQ, batch: Number(o.batch), ...(wtWindows > 0 ? { maxWindows: wtWindows } : {}) });
   model.checkpoint.close();
 
   const tok = await loadTokenizer(dir);
@@ -103,8 +104,8 @@ bf16 weights upcast to f32, wasm backend).
 Reproduce:
 
 \`\`\`sh
-moe-bench eval ppl --model ${rel} --dataset heldout --seq-len ${SEQ} --json
-moe-bench eval ppl --model ${rel} --dataset wikitext2 --seq-len ${SEQ}${wtFlag} --json
+moe-bench eval ppl --model ${rel} --dataset heldout --seq-len ${SEQ} --batch ${o.batch} --json
+moe-bench eval ppl --model ${rel} --dataset wikitext2 --seq-len ${SEQ}${wtFlag} --batch ${o.batch} --json
 \`\`\`
 
 `;

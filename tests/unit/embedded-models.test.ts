@@ -57,6 +57,7 @@ describe.each(MODELS)('model card of %s', (name) => {
           dataset: { type: 'string' },
           'seq-len': { type: 'string' },
           'max-windows': { type: 'string' },
+          batch: { type: 'string' },
           json: { type: 'boolean' },
         },
       });
