@@ -60,7 +60,11 @@ for (const name of o.models.split(',')) {
   const held = await datasetIds(dir, 'heldout');
   const h = await perplexity(model, held, { seqLen: SEQ, batch: Number(o.batch), observer });
   const wt = await datasetIds(dir, 'wikitext2');
-  const w = await perplexity(model, wt, { seqLen: SEQ, batch: Number(o.batch), ...(wtWindows > 0 ? { maxWindows: wtWindows } : {}) });
+  const w = await perplexity(model, wt, {
+    seqLen: SEQ,
+    batch: Number(o.batch),
+    ...(wtWindows > 0 ? { maxWindows: wtWindows } : {}),
+  });
   model.checkpoint.close();
 
   const tok = await loadTokenizer(dir);
