@@ -82,7 +82,7 @@ if (electron.path) {
   }
   runChild(
     process.execPath,
-    [path.join(root, 'bin', 'moe-bench.mjs'), ...globals, 'serve', ...serveArgs],
+    [path.join(root, 'bin', 'moe-bench.mjs'), ...globals, 'serve', '--first-run-demo', ...serveArgs],
     env,
   );
 }

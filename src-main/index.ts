@@ -15,6 +15,7 @@ import {
   session,
 } from 'electron';
 import { createApp, type WorkbenchApp } from './app/create-app';
+import { startFirstRunDemo } from './app/first-run';
 import { dispatch } from './app/dispatch';
 import { EVENT_CHANNEL } from './ipc/channels';
 import { forwardEvents, registerIpc } from './ipc/register-ipc';
@@ -126,6 +127,8 @@ async function start(): Promise<void> {
   );
   Menu.setApplicationMenu(Menu.buildFromTemplate(template as MenuItemConstructorOptions[]));
   mainWindow = createWindow(app);
+  // A first start on an empty store runs the baseline of the embedded default model right away.
+  void startFirstRunDemo(app).catch(() => {});
 }
 
 if (!electronApp.requestSingleInstanceLock()) {

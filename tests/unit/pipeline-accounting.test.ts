@@ -97,7 +97,9 @@ describe('solvePlan: layer set and rank', () => {
     const real = ((1 - 0.3) * before - (before - 10 * dense)) / unit;
     expect(Math.abs(p.rank! - real)).toBeLessThanOrEqual(0.5);
     expect(p.predictedAfter).toBe(before - 10 * dense + p.rank! * unit);
-    expect(solvePlan(svd, svd.params.parse({ keepRatio: 0.5 }), shape, [0, 1], before, null).rank).toBe(Math.floor((0.5 * 64 * 128) / 192));
+    expect(solvePlan(svd, svd.params.parse({ keepRatio: 0.5 }), shape, [0, 1], before, null).rank).toBe(
+      Math.floor((0.5 * 64 * 128) / 192),
+    );
   });
 
   it('moe-svd: least sensitive layers first, edges protected, rank ≥ layerRankFraction·min(h, I)', async () => {
@@ -111,7 +113,9 @@ describe('solvePlan: layer set and rank', () => {
     expect(p.rank!).toBeGreaterThanOrEqual(32);
     // the chosen layers are a prefix of the ascending-sensitivity order 2, 4, 6, 8, 7, 5, 3, 1
     const order = [2, 4, 6, 8, 7, 5, 3, 1];
-    expect([...p.layers].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual(order.slice(0, p.layers.length));
+    expect([...p.layers].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual(
+      order.slice(0, p.layers.length),
+    );
     expect(Math.abs(1 - p.predictedAfter / before - 0.2)).toBeLessThan(0.01);
   });
 
