@@ -15,8 +15,8 @@ import {
   session,
 } from 'electron';
 import { createApp, type WorkbenchApp } from './app/create-app';
-import { startFirstRunDemo } from './app/first-run';
 import { dispatch } from './app/dispatch';
+import { startFirstRunDemo } from './app/first-run';
 import { EVENT_CHANNEL } from './ipc/channels';
 import { forwardEvents, registerIpc } from './ipc/register-ipc';
 import { appMenuTemplate } from './shell/app-menu';

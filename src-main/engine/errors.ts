@@ -9,7 +9,10 @@ export class EngineError extends Error {
 
   constructor(message: string, opts: { file?: string; field?: string; hint?: string; cause?: unknown } = {}) {
     const where = [opts.file, opts.field].filter(Boolean).join(': ');
-    super(where ? `${where}: ${message}` : message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(
+      where ? `${where}: ${message}` : message,
+      opts.cause === undefined ? undefined : { cause: opts.cause },
+    );
     this.name = 'EngineError';
     this.file = opts.file;
     this.field = opts.field;

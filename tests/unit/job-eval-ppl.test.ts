@@ -6,9 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { perplexity } from '../../src-main/engine/eval/perplexity';
 import { loadTokenizer } from '../../src-main/engine/io/tokenizer';
-import { JOBS } from '../../src-main/engine/jobs/registry';
 import { run } from '../../src-main/engine/jobs/eval-ppl';
 import type { JobContext } from '../../src-main/engine/jobs/job-context';
+import { JOBS } from '../../src-main/engine/jobs/registry';
 import { openModel } from '../../src-main/engine/model/model';
 import { initBackend } from '../../src-main/engine/tensor/backend';
 

@@ -9,7 +9,9 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 test('package-lock.json lists every optional platform package (npm ci stays valid)', () => {
   let output = '';
   try {
-    execFileSync(process.execPath, [path.join(root, 'scripts', 'lockfile-platforms.mjs'), '--check'], { encoding: 'utf8' });
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'lockfile-platforms.mjs'), '--check'], {
+      encoding: 'utf8',
+    });
   } catch (e) {
     output = String((e as { stderr?: string }).stderr ?? e);
   }

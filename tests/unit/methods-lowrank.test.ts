@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  LayerStatsCollector,
   type LayerStats,
+  LayerStatsCollector,
   meanAbs,
   outlierFraction,
   routingFrequency,

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SCHEMA_FILE, schemaText } from '../../scripts/gen-pipeline-schema';
 import { EngineError } from '../../src-main/engine/errors';
 import { METHODS } from '../../src-main/engine/methods/registry';
 import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
-import { SCHEMA_FILE, schemaText } from '../../scripts/gen-pipeline-schema';
 
 const DIR = path.resolve('resources/pipelines');
 

@@ -1,5 +1,6 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { RankOptions, SvdOptions } from '../../src-main/engine/methods/params-common';
 import { getAt, setAt } from '../../src-renderer/src/forms/object-path';
 import {
   type Field,
@@ -9,7 +10,6 @@ import {
   parseNumberInput,
   rangeText,
 } from '../../src-renderer/src/forms/schema-fields';
-import { SvdOptions, RankOptions } from '../../src-main/engine/methods/params-common';
 
 const schema = z.toJSONSchema(
   z

@@ -5,8 +5,8 @@ import { exportModel } from '../../engine/export/export-model';
 import { openFactoredLayer } from '../../engine/export/factored-model';
 import { openModel } from '../../engine/model/model';
 import type { LayerOverride } from '../../engine/model/types';
-import { initBackend } from '../../engine/tensor/backend';
 import { disposeOverrides } from '../../engine/pipeline/runner';
+import { initBackend } from '../../engine/tensor/backend';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
 

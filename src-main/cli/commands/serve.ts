@@ -61,7 +61,11 @@ export function register(program: Command, ctx: CliContext): void {
       '127.0.0.1',
     )
     .option('--open', 'open the page in the default browser', false)
-    .option('--first-run-demo', 'on an empty store, start a baseline run of the embedded default model', false)
+    .option(
+      '--first-run-demo',
+      'on an empty store, start a baseline run of the embedded default model',
+      false,
+    )
     .action(async (o: ServeOptions) => {
       const [{ createApp }, { isLoopbackHost, startServer }, { ensureRendererBuilt }] = await Promise.all([
         import('../../app/create-app'),
@@ -104,7 +108,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (o.firstRunDemo) {
         const { startFirstRunDemo, FIRST_RUN_MODEL } = await import('../../app/first-run');
-        if (await startFirstRunDemo(app)) ctx.progress(`first run: started a baseline perplexity run of ${FIRST_RUN_MODEL}`);
+        if (await startFirstRunDemo(app))
+          ctx.progress(`first run: started a baseline perplexity run of ${FIRST_RUN_MODEL}`);
       }
       if (o.open) openInBrowser(server.url);
       const signal = await untilSignal();

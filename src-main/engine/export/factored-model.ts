@@ -8,8 +8,8 @@ import type { LoadedModel } from '../model/model';
 import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
 import {
   expertsFromManifest,
-  FORMAT_KEY,
   type FactoredBlock,
+  FORMAT_KEY,
   type LayerManifest,
   PROJ,
   parseFactoredBlock,

@@ -7,8 +7,8 @@
 // on flat spectra, so we switch to exact from 0.5.
 import { EngineError } from '../errors';
 import type { Matrix } from './matrix';
-import { checkRank, type RandomizedSvdOptions, svdRandomized } from './svd-randomized';
 import { type SVD, svdExact } from './svd-exact';
+import { checkRank, type RandomizedSvdOptions, svdRandomized } from './svd-randomized';
 
 const FILE = 'engine/linalg/svd-truncated';
 

@@ -1,11 +1,12 @@
 // Per-expert scaled factorisation shared by svd / asvd / svd-llm: every routed expert matrix W is
 // replaced by A·B from factorizeLowRank(W, r, S) with the method's scale S (METHODS §1.2–§1.4, §2.4).
+
+import type { z } from 'zod';
 import { fromTensor, toTensor } from '../linalg/matrix';
-import type { MoeLayerView, ExpertWeights, Linear, Tensor2D } from '../model/types';
+import type { ExpertWeights, Linear, MoeLayerView, Tensor2D } from '../model/types';
 import { tf } from '../tensor/backend';
 import { factorizeLowRank } from './lowrank/factorize';
 import type { Scale } from './lowrank/scaling';
-import type { z } from 'zod';
 import type { SvdOptions } from './params-common';
 
 export const PROJECTIONS = ['gate', 'up', 'down'] as const;

@@ -6,14 +6,14 @@
 // record) and `progress.json` names the last finished layer, so an interrupted run resumes there.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LayerStatsCollector, type LayerStats, type StatsNeeds } from '../calibration/layer-stats';
+import { type LayerStats, LayerStatsCollector, type StatsNeeds } from '../calibration/layer-stats';
 import { CancelledError, EngineError } from '../errors';
 import { type LayerManifest, layerEntries } from '../export/factored-format';
 import { factoredLayerView } from '../export/factored-model';
 import { SafetensorsFile } from '../io/safetensors';
 import { writeSafetensors } from '../io/safetensors-writer';
-import { getMethod } from '../methods/registry';
 import { rankFromKeepRatio } from '../methods/lowrank/rank';
+import { getMethod } from '../methods/registry';
 import type { CompressionMethod, MoeShape } from '../methods/types';
 import { type HiddenBatch, StreamingExecutor } from '../model/executor';
 import { disposeMoeView, readMoeView } from '../model/layer-weights';

@@ -1,8 +1,8 @@
 // A form generated from JSON Schema fields: numbers with their bounds, enums as selects, booleans
 // as checkboxes, nested objects as fieldsets. Unset fields show the schema default as placeholder.
 import { useId, useState } from 'react';
-import { type Field, parseNumberInput, rangeText } from '../forms/schema-fields';
 import { getAt } from '../forms/object-path';
+import { type Field, parseNumberInput, rangeText } from '../forms/schema-fields';
 
 export interface SchemaFormProps {
   fields: Field[];

@@ -7,9 +7,9 @@
 import 'monaco-editor/features/register.all';
 import 'monaco-editor/internal/common/workers';
 import * as monaco from 'monaco-editor/editor/editor.api';
-import { jsonDefaults } from 'monaco-editor/languages/features/json/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/language/json/json.worker?worker';
+import { jsonDefaults } from 'monaco-editor/languages/features/json/register';
 
 self.MonacoEnvironment = {
   getWorker: (_id: string, label: string) => (label === 'json' ? new JsonWorker() : new EditorWorker()),

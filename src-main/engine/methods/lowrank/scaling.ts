@@ -2,8 +2,8 @@
 // and the S⁻¹ actually applied to the B factor: the references compute the inverse separately, with a
 // +1e-6·I retry when S is singular, so S⁻¹ may be the inverse of a slightly shifted S.
 import { EngineError } from '../../errors';
-import { choleskyRepaired, type PdRepair, type PdRepairReport } from '../../linalg/pd-repair';
 import type { Matrix64 } from '../../linalg/matrix';
+import { choleskyRepaired, type PdRepair, type PdRepairReport } from '../../linalg/pd-repair';
 import { invertLowerWithRetry } from '../../linalg/triangular';
 import type { InputStatistics } from './gram';
 

@@ -5,13 +5,13 @@ import {
   BarChart,
   CartesianGrid,
   Cell,
+  LabelList,
   Scatter,
   ScatterChart,
   Tooltip,
   XAxis,
   YAxis,
   ZAxis,
-  LabelList,
 } from 'recharts';
 import { runLabel, runMetrics } from '../../compare/comparison';
 import { formatBytes, formatCount, formatNumber } from '../../format/numbers';

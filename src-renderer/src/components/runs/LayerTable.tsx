@@ -1,6 +1,6 @@
-import type { LayerRow } from '../../runs/layer-stats';
 import { formatCount, formatNumber } from '../../format/numbers';
 import { formatDuration } from '../../format/run-format';
+import type { LayerRow } from '../../runs/layer-stats';
 
 export function LayerTable({ rows }: { rows: LayerRow[] }) {
   return (
