@@ -53,7 +53,10 @@ for (const name of o.models.split(',')) {
   const observer: LayerObserver = {
     onRouter: (e) => {
       let c = counts.get(e.layer);
-      if (!c) counts.set(e.layer, (c = new Float64Array(e.logits.shape[1])));
+      if (!c) {
+        c = new Float64Array(e.logits.shape[1]);
+        counts.set(e.layer, c);
+      }
       for (const x of e.experts) c[x]! += 1;
     },
   };

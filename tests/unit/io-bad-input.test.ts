@@ -406,7 +406,7 @@ describe('datasets: bad specs and files', () => {
     expectEngineError(
       () => resolveDataset('wikitext3', { dataDirs: [dir] }),
       'wikitext3',
-      /neither a built-in \(wikitext2, ptb, c4.*\) nor an existing file/,
+      /neither a built-in \(wikitext2, calib, heldout, ptb, c4.*\) nor an existing file/,
     );
   });
 
