@@ -125,7 +125,7 @@ try {
           params: cr.paramsAfter,
           heldout: cr.ppl ?? null,
           wikitext2: wm.get('ppl@wikitext2') ?? null,
-          tokensPerSecond: cm.get('tokens_per_second') ?? cm.get('tokensPerSecond') ?? null,
+          tokensPerSecond: cm.get('tokensPerSecond') ?? null,
           seconds: (performance.now() - s1) / 1000,
           runs: [c.runId!, wt.runId!],
         });

@@ -28,7 +28,7 @@ const OS = [
 const CPU = ['arm64', 'x64', 'arm', 'ia32', 'loong64', 'ppc64', 'riscv64', 's390x', 'mips64el', 'wasm32'];
 
 /** os/cpu/libc from a platform package name such as `@rollup/rollup-linux-arm64-musl`. */
-export function platformOf(name) {
+function platformOf(name) {
   const parts = name.split('/').pop().split('-');
   const os = parts.find((p) => OS.includes(p));
   const cpu = parts.find((p) => CPU.includes(p) || p === 'arm64ec' || p === 'armv7' || p === 'gnueabihf');

@@ -98,7 +98,7 @@ describe('moe-bench compress', () => {
     const run = JSON.parse((await cli('runs', 'show', String(ra.runId), '--json')).stdout);
     expect(run.status).toBe('succeeded');
     expect(run.layers.map((l: { layer: number }) => l.layer)).toEqual(ra.layers);
-    expect(run.metrics.find((m: { name: string }) => m.name === 'params_after').value).toBe(ra.paramsAfter);
+    expect(run.metrics.find((m: { name: string }) => m.name === 'paramsAfter').value).toBe(ra.paramsAfter);
     expect(run.artifacts[0].path).toBe(path.join(root, 'out-quick', 'model.safetensors'));
     const ins = await cli('inspect', path.join(root, 'out-quick'), '--json');
     expect(ins.code, ins.stderr).toBe(0);
