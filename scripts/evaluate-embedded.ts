@@ -12,7 +12,7 @@ import { loadTokenizer } from '../src-main/engine/io/tokenizer';
 import { openModel } from '../src-main/engine/model/model';
 import type { LayerObserver } from '../src-main/engine/model/types';
 import { initBackend } from '../src-main/engine/tensor/backend';
-import { unigramPerplexity } from '../src-main/engine/train/tiny-eval';
+import { unigramPerplexity } from './train/tiny-eval';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SEQ = 512;

@@ -6,23 +6,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { initBackend } from '../src-main/engine/tensor/backend';
-import { BpeEncoder } from '../src-main/engine/train/bpe-encoder';
-import { trainBpe } from '../src-main/engine/train/bpe-trainer';
-import { writeHfConfigs, writeHfModel } from '../src-main/engine/train/hf-export';
-import { importHfParams } from '../src-main/engine/train/hf-import';
-import { BOS, SPECIAL_TOKENS, writeTokenizerFiles } from '../src-main/engine/train/hf-tokenizer-files';
-import { modelCard } from '../src-main/engine/train/model-card';
-import { isMoeLayer } from '../src-main/engine/train/tiny-arch';
+import { BpeEncoder } from './train/bpe-encoder';
+import { trainBpe } from './train/bpe-trainer';
+import { writeHfConfigs, writeHfModel } from './train/hf-export';
+import { importHfParams } from './train/hf-import';
+import { BOS, SPECIAL_TOKENS, writeTokenizerFiles } from './train/hf-tokenizer-files';
+import { modelCard } from './train/model-card';
+import { isMoeLayer } from './train/tiny-arch';
 import {
   evalWindows,
   expertUtilisation,
   perplexity,
   scoredLabels,
   unigramPerplexity,
-} from '../src-main/engine/train/tiny-eval';
-import { paramShapes } from '../src-main/engine/train/tiny-moe-model';
-import { DEFAULT_TRAIN, parameterCount, TINY_ARCHS, TINY_VOCAB } from '../src-main/engine/train/tiny-presets';
-import { TinyTrainer, type TrainSettings } from '../src-main/engine/train/trainer';
+} from './train/tiny-eval';
+import { paramShapes } from './train/tiny-moe-model';
+import { DEFAULT_TRAIN, parameterCount, TINY_ARCHS, TINY_VOCAB } from './train/tiny-presets';
+import { TinyTrainer, type TrainSettings } from './train/trainer';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const program = new Command()

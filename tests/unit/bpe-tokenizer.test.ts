@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { BpeEncoder } from '../../src-main/engine/train/bpe-encoder';
-import { trainBpe } from '../../src-main/engine/train/bpe-trainer';
+import { BpeEncoder } from '../../scripts/train/bpe-encoder';
+import { trainBpe } from '../../scripts/train/bpe-trainer';
 import {
   BYTE_TO_CHAR,
   fromByteLevel,
   preTokenize,
   toByteLevel,
-} from '../../src-main/engine/train/byte-level';
+} from '../../scripts/train/byte-level';
 import {
   SPECIAL_TOKENS,
   tokenizerConfig,
   tokenizerJson,
-} from '../../src-main/engine/train/hf-tokenizer-files';
+} from '../../scripts/train/hf-tokenizer-files';
 
 const corpus = readFileSync('resources/data/calib/c4-calib.txt', 'utf8').slice(0, 120_000);
 const sample = readFileSync('resources/data/heldout/c4-heldout.txt', 'utf8').slice(0, 20_000);

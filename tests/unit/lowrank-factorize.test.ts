@@ -11,7 +11,7 @@ import {
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { svdExact } from '../../src-main/engine/linalg/svd-exact';
 import { factorizeLowRank } from '../../src-main/engine/methods/lowrank/factorize';
-import { InputStatisticsAccumulator } from '../../src-main/engine/methods/lowrank/gram';
+import { InputStatisticsAccumulator } from '../../src-main/engine/calibration/gram';
 import {
   breakEvenRank,
   expertBreakEvenRank,

@@ -3,15 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
-import { causalAttention, softmaxCrossEntropy } from '../../src-main/engine/train/fused-ops';
-import { registerTrainGradients } from '../../src-main/engine/train/gradients';
-import { hfConfig, hfEntries, writeHfModel } from '../../src-main/engine/train/hf-export';
-import { importHfParams } from '../../src-main/engine/train/hf-import';
-import type { TinyArch } from '../../src-main/engine/train/tiny-arch';
-import { expertUtilisation, perplexity, unigramPerplexity } from '../../src-main/engine/train/tiny-eval';
-import { initParams, paramShapes } from '../../src-main/engine/train/tiny-moe-model';
-import { DEFAULT_TRAIN, TINY_ARCHS } from '../../src-main/engine/train/tiny-presets';
-import { lrAt, TinyTrainer, type TrainSettings } from '../../src-main/engine/train/trainer';
+import { causalAttention, softmaxCrossEntropy } from '../../scripts/train/fused-ops';
+import { registerTrainGradients } from '../../scripts/train/gradients';
+import { hfConfig, hfEntries, writeHfModel } from '../../scripts/train/hf-export';
+import { importHfParams } from '../../scripts/train/hf-import';
+import type { TinyArch } from '../../scripts/train/tiny-arch';
+import { expertUtilisation, perplexity, unigramPerplexity } from '../../scripts/train/tiny-eval';
+import { initParams, paramShapes } from '../../scripts/train/tiny-moe-model';
+import { DEFAULT_TRAIN, TINY_ARCHS } from '../../scripts/train/tiny-presets';
+import { lrAt, TinyTrainer, type TrainSettings } from '../../scripts/train/trainer';
 
 const base = {
   vocab: 32,

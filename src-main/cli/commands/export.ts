@@ -2,7 +2,7 @@
 // original names) or re-export it factored, optionally in another dtype.
 import type { Command } from 'commander';
 import { exportModel } from '../../engine/export/export-model';
-import { openFactoredLayer } from '../../engine/export/factored-model';
+import { openFactoredLayer } from '../../engine/model/factored-model';
 import { openModel } from '../../engine/model/model';
 import type { LayerOverride } from '../../engine/model/types';
 import { disposeOverrides } from '../../engine/pipeline/runner';

@@ -11,7 +11,7 @@ import { type WriteDtype, type WriteEntry, writeShardedCheckpoint } from '../io/
 import type { LoadedModel } from '../model/model';
 import type { LayerOverride } from '../model/types';
 import { tf } from '../tensor/backend';
-import { type FactoredBlock, FORMAT_KEY, layerEntries, PROJ } from './factored-format';
+import { type FactoredBlock, FORMAT_KEY, layerEntries, PROJ } from '../model/factored-format';
 
 export interface ExportOptions {
   format: 'factored' | 'dense';

@@ -2,7 +2,7 @@
 // flattened [B·T, h] tensor, loads one decoder layer at a time (bf16/f16 decoded by the checkpoint
 // reader, projections transposed once on read), runs it in bounded chunks and frees it.
 import { CancelledError, EngineError } from '../errors';
-import { openFactoredLayer } from '../export/factored-model';
+import { openFactoredLayer } from './factored-model';
 import { tf } from '../tensor/backend';
 import { attention } from './blocks/attention';
 import { gatedMlp } from './blocks/gated-mlp';

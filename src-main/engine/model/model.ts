@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
-import { type FactoredBlock, replacedTensorNames } from '../export/factored-format';
-import { loadFactoredBlock } from '../export/factored-model';
+import { type FactoredBlock, replacedTensorNames } from './factored-format';
+import { loadFactoredBlock } from './factored-model';
 import { Checkpoint, INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
 import { loadModelSpec } from './registry';
 import type { ModelSpec } from './types';

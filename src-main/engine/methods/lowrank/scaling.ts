@@ -5,7 +5,7 @@ import { EngineError } from '../../errors';
 import type { Matrix64 } from '../../linalg/matrix';
 import { choleskyRepaired, type PdRepair, type PdRepairReport } from '../../linalg/pd-repair';
 import { invertLowerWithRetry } from '../../linalg/triangular';
-import type { InputStatistics } from './gram';
+import type { InputStatistics } from '../../calibration/gram';
 
 const FILE = 'engine/methods/lowrank/scaling';
 

@@ -2,11 +2,11 @@
 // the input Gram G = Σ x xᵀ (SVD-LLM whitening, METHODS §1.2 step 1: f32 GEMM per batch on the tfjs
 // backend, accumulated across batches in f64) and the ASVD channel statistic m_c (§1.3: per batch the
 // mean |x_c| over that batch's tokens, summed over batches — not averaged).
-import { EngineError } from '../../errors';
-import { type Matrix, type Matrix64, toTensor } from '../../linalg/matrix';
-import { tf } from '../../tensor/backend';
+import { EngineError } from '../errors';
+import { type Matrix, type Matrix64, toTensor } from '../linalg/matrix';
+import { tf } from '../tensor/backend';
 
-const FILE = 'engine/methods/lowrank/gram';
+const FILE = 'engine/calibration/gram';
 
 export interface InputStatistics {
   dim: number;

@@ -3,7 +3,7 @@
 // cannot be imported by Node (directory/extensionless imports). These are also faster on wasm than the
 // stock ones: a matMul gradient multiplies by explicitly transposed operands, because
 // `matMul(a, b, false, true)` is 10-40x slower there.
-import { tf } from '../tensor/backend';
+import { tf } from '../../src-main/engine/tensor/backend';
 
 type T = tf.Tensor;
 

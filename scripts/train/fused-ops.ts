@@ -1,7 +1,7 @@
 // Differentiable building blocks with hand-written backward passes (tf.customGrad): fewer tape nodes,
 // no dependence on gradient kernels the wasm backend lacks (gather → UnsortedSegmentSum), and attention
 // done as a loop of 2-D matMuls, which tfjs-wasm runs ~10x faster than its batched matMul.
-import { tf } from '../tensor/backend';
+import { tf } from '../../src-main/engine/tensor/backend';
 
 type T = tf.Tensor;
 

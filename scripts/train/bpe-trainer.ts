@@ -1,7 +1,7 @@
 // Byte-level BPE training: word-frequency table + incremental pair counts + a lazy max-heap.
 // Each merge touches only the words that contain the merged pair, so training on a few MB of text
 // takes seconds instead of a rescan of the corpus per merge.
-import { EngineError } from '../errors';
+import { EngineError } from '../../src-main/engine/errors';
 import { BYTE_TO_CHAR, preTokenize } from './byte-level';
 
 export interface BpeModel {

@@ -2,9 +2,9 @@
 // Switch-style balance loss, a wall-clock budget, periodic f32 checkpoints (resumable) and bf16 HF export.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SafetensorsFile } from '../io/safetensors';
-import { writeSafetensors } from '../io/safetensors-writer';
-import { tf } from '../tensor/backend';
+import { SafetensorsFile } from '../../src-main/engine/io/safetensors';
+import { writeSafetensors } from '../../src-main/engine/io/safetensors-writer';
+import { tf } from '../../src-main/engine/tensor/backend';
 import { softmaxCrossEntropy } from './fused-ops';
 import { registerTrainGradients } from './gradients';
 import { Prng } from './prng';

@@ -1,6 +1,6 @@
 // Held-out evaluation of the tiny models: token perplexity over non-overlapping windows, the unigram
 // baseline (same tokenizer, counts from the training stream), and routed-expert utilisation.
-import { tf } from '../tensor/backend';
+import { tf } from '../../src-main/engine/tensor/backend';
 import { tokenNll } from './fused-ops';
 import { isMoeLayer, type TinyArch } from './tiny-arch';
 import { forward } from './tiny-moe-model';

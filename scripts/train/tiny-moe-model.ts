@@ -3,7 +3,7 @@
 // the exporter transposes them to HF's [out, in]. Experts of a layer are concatenated along the
 // intermediate axis and computed densely: every expert sees every token and its output is scaled by
 // the (masked) router weight, which equals sparse top-k dispatch in the forward pass.
-import { tf } from '../tensor/backend';
+import { tf } from '../../src-main/engine/tensor/backend';
 import { type AttnShape, causalAttention, embedding, rmsNorm, silu, softmax } from './fused-ops';
 import { Prng } from './prng';
 import { routeLists, sparseExperts } from './sparse-moe';

@@ -5,7 +5,7 @@
 // projection to its tensor names. Router, attention, norms and shared experts keep their HF names.
 import { EngineError } from '../errors';
 import type { WriteDtype, WriteEntry } from '../io/safetensors-writer';
-import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
+import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, Tensor2D } from './types';
 import { tf } from '../tensor/backend';
 
 export const FORMAT_KEY = 'moe_workbench';

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import { EngineError } from '../errors';
 import type { Checkpoint } from '../io/checkpoint';
-import type { LoadedModel } from '../model/model';
-import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
+import type { LoadedModel } from './model';
+import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, Tensor2D } from './types';
 import {
   expertsFromManifest,
   type FactoredBlock,

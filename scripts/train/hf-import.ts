@@ -1,7 +1,7 @@
 // Inverse of hf-export: read an HF tiny-model checkpoint (any dtype, upcast to f32) back into the
 // trainer's parameter layout, so the saved bf16 weights can be evaluated with the training forward.
-import { transpose2d } from '../io/checkpoint';
-import { SafetensorsFile } from '../io/safetensors';
+import { transpose2d } from '../../src-main/engine/io/checkpoint';
+import { SafetensorsFile } from '../../src-main/engine/io/safetensors';
 import { headDim, isMoeLayer, type TinyArch } from './tiny-arch';
 
 export function importHfParams(file: string, a: TinyArch): Map<string, Float32Array> {

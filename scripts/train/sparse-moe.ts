@@ -2,7 +2,7 @@
 // tokens routed to it (k/E of the dense work). Gathers use tf.gather forward; every scatter-add
 // (outputs into tokens, token gradients, router-weight gradients) is done in JS, because the wasm
 // backend has no gradient kernels for gather (UnsortedSegmentSum) and the data is small (N×h).
-import { tf } from '../tensor/backend';
+import { tf } from '../../src-main/engine/tensor/backend';
 import { customOp } from './fused-ops';
 
 type T = tf.Tensor;
