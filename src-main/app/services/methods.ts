@@ -12,7 +12,7 @@ export function methodHandlers(_ctx: ServiceContext): Pick<Handlers, 'methods.li
     'methods.list': async () => {
       if (cached) return cached;
       // lazy: the method modules pull in tfjs, which the main process should not load at start
-      const { METHODS } = await import('../../engine/methods/registry');
+      const { METHODS } = await import('../../engine/methods/catalog');
       cached = [...METHODS.values()].map((m) => ({
         id: m.id,
         title: m.title,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { JobProgress } from '../../contract/index';
 import type { CompressResult } from '../../engine/jobs/compress';
-import { METHOD_IDS } from '../../engine/methods/registry';
+import { METHOD_IDS } from '../../engine/methods/catalog';
 import { parsePipelineConfig } from '../../engine/pipeline/config';
 import { positiveInt } from '../arg-parsers';
 import { CliError, usageError } from '../cli-error';

@@ -28,6 +28,7 @@ export function withExperts(view: MoeLayerView, experts: ExpertWeights[]): MoeLa
     routing: view.routing,
   };
   if (view.routerBias) out.routerBias = tf.clone(view.routerBias);
+  if (view.sources) out.sources = view.sources.map((s) => [...s]);
   if (view.shared) {
     const c = (L: Linear): Linear => (L.kind === 'dense' ? { kind: 'dense', w: tf.clone(L.w) } : L);
     out.shared = { gate: c(view.shared.gate), up: c(view.shared.up), down: c(view.shared.down) };

@@ -13,66 +13,19 @@
 //    experts' inputs, resp. intermediates), V_s from the most frequent expert, B = V_sᵀS⁻¹ shared by
 //    every expert, A_i = Σ_{j∈sel(i)} U_jΣ_j. 'appendix': per-expert whitening S_i, A_i = (ΣU_j)(ΣΣ_j),
 //    B_i = V_sᵀ S_i⁻¹ (one B per expert — nothing is really shared, and the accounting says so).
-import { z } from 'zod';
 import { meanAbs, outlierFraction, pooledStatistics, routingFrequency } from '../calibration/layer-stats';
 import { eigh } from '../linalg/eigh';
 import { matmul64, matmulTf } from '../linalg/matmul';
 import { fromTensor, type Matrix, type Matrix64, to64, toTensor, transpose } from '../linalg/matrix';
-import { PD_REPAIRS } from '../linalg/pd-repair';
+import type { MoeSvdParams } from './moe-svd.params';
 import type { ExpertWeights, Linear, Tensor2D } from '../model/types';
 import { denseWeight, PROJECTIONS, type Projection, withExperts } from './expert-factorize';
 import { factorizeLowRank } from './lowrank/factorize';
 import { identityScale, type Scale, whiteningScale } from './lowrank/scaling';
-import { RankOptions, SvdOptions } from './params-common';
-import type { CompressionMethod, MoeShape } from './types';
 
-export const MoeSvdParams = z
-  .object({
-    ...RankOptions,
-    uTrimming: z
-      .enum(['equation', 'appendix'])
-      .default('equation')
-      .describe(
-        "reading of §5.5: 'equation' = layer-level whitening, A_i = Σ U_jΣ_j, one shared V·S⁻¹; 'appendix' = the pseudocode ((ΣU)(ΣΣ), own S_i⁻¹)",
-      ),
-    uKeep: z
-      .number()
-      .int()
-      .min(0)
-      .max(64)
-      .default(2)
-      .describe('k: U matrices kept per projection type (0 = no trimming, every expert keeps its own U)'),
-    uFit: z
-      .enum(['svd', 'projection'])
-      .default('svd')
-      .describe(
-        "'svd' = U_jΣ_j from expert j's own SVD (paper); 'projection' = A_j = W_j·S·V_s, the least-squares fit to the shared V ('equation' only)",
-      ),
-    sigmaThreshold: z
-      .number()
-      .gt(0)
-      .lt(1)
-      .default(0.01)
-      .describe('principal rank r_i counts σ > sigmaThreshold·σ_max'),
-    tau: z.number().gt(0).default(2).describe('outlier threshold τ of a_i: |x| > τ·mean|x|'),
-    protectEdges: z.boolean().default(true).describe('never decompose the first and last MoE layer'),
-    layerRankFraction: z
-      .number()
-      .gt(0)
-      .max(1)
-      .default(0.5)
-      .describe(
-        'layers are added (least sensitive first) until a rank ≥ this fraction of min(h, I) meets the target',
-      ),
-    repair: z
-      .enum(PD_REPAIRS as unknown as ['none', 'shift-min-eig', 'clamp-eig', 'shift-all'])
-      .default('shift-all')
-      .describe('positive-definite repair of the Gram (MoE-SVD appendix: shift all eigenvalues)'),
-    svd: SvdOptions,
-  })
-  .strict()
-  .describe('MoE-SVD: selective layer decomposition with V sharing and U trimming');
-export type MoeSvdParams = z.output<typeof MoeSvdParams>;
+import type { LowRankMethod } from './types';
+
+
 
 const mm = (a: Matrix, b: Matrix): Matrix =>
   2 * a.rows * a.cols * b.cols > 2e8 ? matmulTf(a, b) : matmul64(a, b);
@@ -157,33 +110,9 @@ export function principalRank(W: Matrix, threshold: number): number {
   return n;
 }
 
-function kEff(s: MoeShape, p: MoeSvdParams): number {
-  return p.uKeep === 0 ? s.experts : Math.min(p.uKeep, s.experts);
-}
-
-export const moeSvd: CompressionMethod<MoeSvdParams> = {
+export const moeSvd: LowRankMethod<MoeSvdParams> = {
   id: 'moe-svd',
-  title: 'MoE-SVD',
-  description:
-    'Decompose the least sensitive MoE layers; share one V per projection type, keep k U matrices.',
-  params: MoeSvdParams,
   needs: () => ({ inputs: true }),
-  unitPerRank(s, p) {
-    const k = kEff(s, p);
-    const sumM = 2 * s.intermediate + s.hidden; // gate, up: I×h; down: h×I
-    const sumN = 2 * s.hidden + s.intermediate;
-    return k * sumM + (p.uTrimming === 'appendix' ? s.experts : 1) * sumN;
-  },
-  rankCap(s, p) {
-    return Math.max(
-      1,
-      Math.min(
-        s.hidden,
-        s.intermediate,
-        Math.floor((s.experts * 3 * s.hidden * s.intermediate) / this.unitPerRank(s, p)),
-      ),
-    );
-  },
   planPass: {
     needs: () => ({ absMean: true }),
     secondPass: (p, first) => ({ outliers: { tau: p.tau, mean: meanAbs(first) } }),

@@ -1,5 +1,14 @@
 // Parameters shared by every low-rank method (declared once here, merged into each method's schema).
 import { z } from 'zod';
+import type { ModelSpec } from '../model/types';
+
+/** positive-definite repair variants of the Gram before Cholesky (linalg/pd-repair) */
+export const PdRepair = z.enum(['none', 'shift-min-eig', 'clamp-eig', 'shift-all']);
+
+/** per-expert Gram accumulators of one layer in f64 (inputs h×h and intermediates I×I) */
+export function gramBytes(spec: ModelSpec): number {
+  return 2 * 8 * spec.experts * (spec.hidden ** 2 + spec.moeIntermediate ** 2);
+}
 
 export const SvdOptions = z
   .object({

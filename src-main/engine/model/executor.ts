@@ -103,6 +103,7 @@ export class StreamingExecutor {
     l: number,
     x: HiddenBatch,
     observer: LayerObserver | undefined = this.opts.observer,
+    run: { allExperts?: boolean } = {},
   ): Promise<Tensor2D> {
     this.checkCancelled();
     let override = this.opts.overrides?.get(l);
@@ -113,7 +114,7 @@ export class StreamingExecutor {
     try {
       const w = loadExecLayer(this.model, l, override);
       try {
-        return await this.runLoadedLayer(l, w, x, observer);
+        return await this.runLoadedLayer(l, w, x, observer, run.allExperts === true);
       } finally {
         disposeExecLayer(w);
       }
@@ -127,6 +128,7 @@ export class StreamingExecutor {
     w: ExecLayer,
     x: HiddenBatch,
     obs: LayerObserver | undefined,
+    allExperts: boolean,
   ): Promise<Tensor2D> {
     const { spec } = this.model;
     await obs?.onLayerInput?.({ layer: l, hidden: x.hidden, batch: x.batch, seqLen: x.seqLen });
@@ -169,7 +171,7 @@ export class StreamingExecutor {
           const y =
             w.ffn.kind === 'dense'
               ? gatedMlp(hn, w.ffn.mlp, false).out
-              : await moeBlock(hn, w.ffn.moe, l, r0, obs);
+              : await moeBlock(hn, w.ffn.moe, l, r0, obs, allExperts);
           parts.push(tf.add(hc, y) as Tensor2D);
           y.dispose();
         } finally {

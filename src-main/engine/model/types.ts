@@ -47,6 +47,11 @@ export interface MoeLayerView {
   experts: ExpertWeights[];
   shared?: SharedExpertView;
   routing: RoutingSpec;
+  /**
+   * Original expert indices each routed expert came from ([e] for a kept expert, the members of its
+   * group after merging). Absent = experts are the checkpoint's, in order.
+   */
+  sources?: number[][];
 }
 
 /** Per-layer replacement the compression runner installs; the executor uses it instead of the checkpoint. */
@@ -180,4 +185,10 @@ export interface ExpertEvent {
   intermediate: Tensor2D;
   /** [m, h] expert output before the routing weight is applied. */
   output: Tensor2D;
+  /**
+   * Set when the sweep asked for every expert on every token (statistics for experts no calibration
+   * token reaches): `rows` are all tokens, `weights` the router probability of this expert, and the
+   * layer's output still uses the real top-k routing.
+   */
+  allTokens?: boolean;
 }

@@ -1,9 +1,13 @@
-// Pipeline config (version 1): which model, which calibration data, which compression steps, what to
-// evaluate and how to export. The method params schemas come from the methods themselves, so this
-// file, the CLI, the generated JSON Schema and the UI forms never restate them.
+// Pipeline config (version 2; version 1 files still load): which model, which calibration data, which
+// compression steps in execution order, one whole-model budget split between them by contribution,
+// what to evaluate and how to export. The method params schemas come from the method declarations
+// (tfjs-free), so this file, the CLI, the generated JSON Schema and the UI forms never restate them.
+// Parsed once at the boundary: `parsePipelineConfig` returns the resolved config (defaults filled in,
+// version 1 upgraded), which is what runs and what the store keeps.
 import { z } from 'zod';
 import { EngineError } from '../errors';
-import { METHODS } from '../methods/registry';
+import { METHODS } from '../methods/catalog';
+import { FAMILIES } from '../methods/method';
 
 export const CalibrationConfig = z
   .object({
@@ -11,7 +15,7 @@ export const CalibrationConfig = z
       .string()
       .min(1)
       .default('calib')
-      .describe('built-in dataset name (calib, wikitext2, …) or a .txt/.jsonl/.parquet path'),
+      .describe('built-in dataset name (calib, heldout, …) or a .txt/.jsonl/.parquet path'),
     text: z.string().min(1).optional().describe('a UTF-8 text file used instead of dataset'),
     samples: z
       .number()
@@ -39,7 +43,7 @@ const stepSchemas = [...METHODS.values()].map((m) =>
       params: (m.params as z.ZodType).prefault({}) as unknown as z.ZodTypeAny,
     })
     .strict()
-    .describe(m.title),
+    .describe(`${m.title} (family ${m.family})`),
 );
 
 export const StepConfig = z.discriminatedUnion(
@@ -47,85 +51,160 @@ export const StepConfig = z.discriminatedUnion(
   stepSchemas as unknown as [z.ZodObject, ...z.ZodObject[]],
 );
 
-export const PipelineConfig = z
+const Contributions = z
+  .partialRecord(z.enum(FAMILIES), z.number().min(0).max(1))
+  .describe(
+    'share of the total ratio per family letter of the budget-driven steps (P prune, M merge, D decompose, T trim, S slim, Q quantize); must sum to 1; default: equal shares',
+  );
+
+export const TargetConfig = z
   .object({
-    $schema: z.string().optional(),
-    version: z.literal(1),
-    name: z.string().min(1).max(200),
-    model: z.string().min(1).describe('built-in model name (tiny-mixtral, …) or a Hugging Face model folder'),
-    calibration: CalibrationConfig.prefault({}),
-    target: z
-      .object({
-        ratio: z
-          .number()
-          .min(0)
-          .lt(1)
-          .describe('whole-model compression ratio 1 − params_after/params_before'),
-      })
-      .strict()
+    ratio: z
+      .number()
+      .min(0)
+      .lt(1)
       .optional()
-      .describe('whole-model target; a step may set its own ratio / keepRatio / rank instead'),
-    steps: z
-      .array(StepConfig)
-      .min(1)
-      .max(1)
-      .describe('compression steps, run in order (runner v1: exactly one low-rank step)'),
-    evaluate: z
+      .describe('whole-model compression ratio 1 − params_after/params_before (METHODS §2.1)'),
+    contributions: Contributions.optional(),
+  })
+  .strict()
+  .describe(
+    'one whole-model budget split between the steps that set no amount of their own (METHODS §2.2 any-order solver)',
+  );
+
+const EvaluateConfig = z
+  .object({
+    ppl: z
       .object({
-        ppl: z
-          .object({
-            dataset: z.string().min(1).default('wikitext2'),
-            seqLen: z.number().int().min(2).default(2048),
-            maxWindows: z.number().int().min(1).optional(),
-          })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .optional(),
-    export: z
-      .object({
-        format: z
-          .enum(['factored', 'dense'])
-          .default('factored')
-          .describe(
-            "'factored' = factor tensors + moe_workbench config block; 'dense' = W = A·B in the original HF layout",
-          ),
-        dtype: z
-          .enum(['F32', 'F16', 'BF16'])
-          .optional()
-          .describe('storage dtype (default: the source checkpoint’s)'),
+        dataset: z.string().min(1).default('wikitext2'),
+        seqLen: z.number().int().min(2).default(2048),
+        maxWindows: z.number().int().min(1).optional(),
       })
       .strict()
       .optional(),
   })
   .strict();
 
-export type PipelineConfig = z.output<typeof PipelineConfig>;
-export type StepConfig = z.output<typeof StepConfig>;
+const ExportConfig = z
+  .object({
+    format: z
+      .enum(['factored', 'dense'])
+      .default('factored')
+      .describe(
+        "'factored' = the workbench format (docs/workbench-format.md: factors, pruned/dropped layers); 'dense' = a plain Hugging Face checkpoint (W = A·B, experts renumbered) where the layout allows it",
+      ),
+    dtype: z
+      .enum(['F32', 'F16', 'BF16'])
+      .optional()
+      .describe('storage dtype (default: the source checkpoint’s)'),
+  })
+  .strict();
 
-export function parsePipelineConfig(raw: unknown, file?: string): PipelineConfig {
+const common = {
+  $schema: z.string().optional(),
+  name: z.string().min(1).max(200),
+  model: z.string().min(1).describe('built-in model name (tiny-mixtral, …) or a Hugging Face model folder'),
+  calibration: CalibrationConfig.prefault({}),
+  target: TargetConfig.optional(),
+  evaluate: EvaluateConfig.optional(),
+  export: ExportConfig.optional(),
+};
+
+export const PipelineConfigV2 = z
+  .object({
+    ...common,
+    version: z.literal(2),
+    steps: z
+      .array(StepConfig)
+      .min(1)
+      .max(16)
+      .describe('compression steps in execution order; each sees the model the previous ones left'),
+  })
+  .strict();
+
+const PipelineConfigV1 = z
+  .object({
+    ...common,
+    version: z.literal(1),
+    steps: z.array(StepConfig).min(1).max(1).describe('version 1: exactly one step'),
+  })
+  .strict();
+
+export const PipelineConfig = z.discriminatedUnion('version', [PipelineConfigV2, PipelineConfigV1]);
+
+/** The resolved config: version 2, every default filled in. What runs, and what the store keeps. */
+export type StepConfig = { method: string; params: Record<string, unknown> };
+export type PipelineConfig = Omit<z.output<typeof PipelineConfigV2>, 'version' | 'steps' | '$schema'> & {
+  version: 2;
+  steps: StepConfig[];
+};
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Plain-sentence problems with the field, the value and what is allowed. */
+export function configProblems(raw: unknown): { ok: true; config: PipelineConfig } | { ok: false; problems: ConfigProblem[] } {
   const r = PipelineConfig.safeParse(raw);
   if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new EngineError(`invalid pipeline config: ${i.message}`, {
-      ...(file ? { file } : {}),
-      field: i.path.join('.') || '(root)',
-      hint: `${r.error.issues.length} problem(s); see resources/pipelines/pipeline.schema.json`,
-    });
+    return {
+      ok: false,
+      problems: r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: plainMessage(i, raw) })),
+    };
   }
-  const c = r.data;
-  const p = c.steps[0]!.params as { ratio?: number; keepRatio?: number; rank?: number };
-  if (c.target === undefined && p.ratio === undefined && p.keepRatio === undefined && p.rank === undefined) {
+  const { $schema: _s, ...c } = r.data;
+  const config = { ...c, version: 2 } as PipelineConfig;
+  return { ok: true, config };
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function plainMessage(i: z.core.$ZodIssue, raw: unknown): string {
+  const field = i.path.map(String).join('.') || 'the config';
+  const value = valueAt(raw, i.path);
+  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+  switch (i.code) {
+    case 'invalid_union':
+    case 'invalid_value':
+      if (i.path.at(-1) === 'method' || (i.code === 'invalid_union' && i.path.length === 2 && i.path[0] === 'steps')) {
+        return `${field}: unknown method ${JSON.stringify(valueAt(raw, [...i.path, 'method']) ?? value)}; allowed: ${[...METHODS.keys()].join(', ')}`;
+      }
+      if (i.path.at(-1) === 'version' || i.path.length === 0)
+        return `${field}: version must be 1 or 2, got ${JSON.stringify(valueAt(raw, ['version']))}`;
+      return `${field}: ${shown} is not allowed; ${'values' in i ? `allowed: ${(i.values as unknown[]).map((x) => JSON.stringify(x)).join(', ')}` : i.message}`;
+    case 'too_big':
+      return `${field}: ${shown} is too large; at most ${i.maximum}${i.inclusive === false ? ' (exclusive)' : ''}`;
+    case 'too_small':
+      return `${field}: ${shown} is too small; at least ${i.minimum}${i.inclusive === false ? ' (exclusive)' : ''}`;
+    case 'invalid_type':
+      return value === undefined ? `${field} is required (${i.expected})` : `${field}: expected ${i.expected}, got ${shown}`;
+    case 'unrecognized_keys':
+      return `${field}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+    default:
+      return `${field}: ${i.message}`;
+  }
+}
+
+/** Parse and resolve a config, or throw one EngineError listing every problem. */
+export function parsePipelineConfig(raw: unknown, file?: string): PipelineConfig {
+  const r = configProblems(raw);
+  if (!r.ok) {
+    const first = r.problems[0]!;
     throw new EngineError(
-      'no compression amount: set target.ratio, or steps[0].params.ratio / keepRatio / rank',
+      `invalid pipeline config (${r.problems.length} problem${r.problems.length > 1 ? 's' : ''}): ${r.problems.map((p) => p.message).join('; ')}`,
       {
         ...(file ? { file } : {}),
-        field: 'target',
+        field: first.path || '(root)',
+        hint: 'docs/pipeline-config.md describes every field; resources/pipelines/ has examples',
       },
     );
   }
-  return c;
+  return r.config;
 }
 
 export function pipelineJsonSchema(): unknown {

@@ -30,6 +30,7 @@ export async function moeBlock(
   layer: number,
   rowStart: number,
   obs?: LayerObserver,
+  allExperts = false,
 ): Promise<Tensor2D> {
   const [n, h] = x.shape;
   const N = w.experts.length;
@@ -58,6 +59,8 @@ export async function moeBlock(
   } else {
     logitsT.dispose();
   }
+
+  if (allExperts && obs?.onExpert) await observeAllExperts(x, w, layer, rowStart, r.probs, obs);
 
   // Group token rows by expert, in token order (HF: torch.where over the expert mask).
   const counts = new Int32Array(N);
@@ -93,7 +96,7 @@ export async function moeBlock(
       const y = out.dataSync() as Float32Array;
       if (obs?.onExpert) {
         const abs = Int32Array.from(rows[e]!, (t) => t + rowStart);
-        await obs.onExpert({
+        if (!allExperts) await obs.onExpert({
           layer,
           expert: e,
           rows: abs,
@@ -136,4 +139,27 @@ export async function moeBlock(
   });
   tf.dispose([routed, so]);
   return res;
+}
+
+/** Every expert on every token of the chunk, for statistics only (weights = router probabilities). */
+async function observeAllExperts(
+  x: Tensor2D,
+  w: ExecMoe,
+  layer: number,
+  rowStart: number,
+  probs: Float32Array,
+  obs: LayerObserver,
+): Promise<void> {
+  const n = x.shape[0];
+  const N = w.experts.length;
+  const rows = Int32Array.from({ length: n }, (_, t) => t + rowStart);
+  for (let e = 0; e < N; e++) {
+    const weights = Float32Array.from({ length: n }, (_, t) => probs[t * N + e]!);
+    const { out, intermediate } = gatedMlp(x, w.experts[e]!, true);
+    try {
+      await obs.onExpert!({ layer, expert: e, rows, weights, input: x, intermediate: intermediate!, output: out, allTokens: true });
+    } finally {
+      tf.dispose([out, intermediate!]);
+    }
+  }
 }

@@ -1,0 +1,33 @@
+// Declaration of `asvd` (family D): activation-aware diagonal scaling per expert (METHODS §1.3).
+import { z } from 'zod';
+import { lowRankStep } from './lowrank/as-step';
+import type { MethodDeclaration } from './method';
+import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
+import { gramBytes, RankOptions, SvdOptions } from './params-common';
+
+export const AsvdParams = z
+  .object({
+    ...RankOptions,
+    alpha: z
+      .number()
+      .min(0)
+      .max(4)
+      .default(0.5)
+      .describe('exponent α of S = diag(m^α) (compression-MoE default 0.5)'),
+    svd: SvdOptions,
+  })
+  .strict()
+  .describe('ASVD: activation-aware diagonal scaling per expert');
+export type AsvdParams = z.output<typeof AsvdParams>;
+
+export const asvdDeclaration: MethodDeclaration<AsvdParams> = {
+  id: 'asvd',
+  family: 'D',
+  title: 'ASVD',
+  description: 'Activation-aware SVD: W·diag(mean|x|^α) factorised, the scale folded back into B.',
+  params: AsvdParams,
+  knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
+  check: (_p, s) => lowRankCheck(s),
+  statsBytes: (_p, spec) => gramBytes(spec),
+  load: async () => lowRankStep((await import('./asvd')).asvd),
+};
