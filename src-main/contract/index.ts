@@ -88,6 +88,8 @@ export const ArtifactRecord = z.object({
 export type ArtifactRecord = z.infer<typeof ArtifactRecord>;
 
 export const LayerRecord = z.object({
+  /** pipeline step the record belongs to (0 for one-step runs and runs stored before version 3) */
+  step: z.number().int().optional(),
   layer: z.number().int(),
   /** Free-form per-layer statistics: ranks, errors, per-expert arrays, timings. */
   stats: z.record(z.string(), z.unknown()),
@@ -173,11 +175,22 @@ export type JobFinished = z.infer<typeof JobFinished>;
 const Empty = z.object({}).strict();
 const ById = z.object({ id: z.number().int().positive() }).strict();
 
+/**
+ * Method family letters (the keys of a pipeline's `target.contributions`): P expert pruning,
+ * M expert merging, D low-rank decomposition, T trimming of layers or blocks, S slimming
+ * (sparsity), Q quantization.
+ */
+export const MethodFamily = z.enum(['P', 'M', 'D', 'T', 'S', 'Q']);
+export type MethodFamily = z.infer<typeof MethodFamily>;
+
 /** A compression method as the pipeline editor sees it: its params as JSON Schema (from its zod schema). */
 export const MethodInfo = z.object({
   id: z.string(),
+  family: MethodFamily,
   title: z.string(),
   description: z.string(),
+  /** the integer the budget solver sets (`rank`, `expertsRemoved`, `layersDropped`, …) */
+  knob: z.string(),
   paramsSchema: z.unknown(),
 });
 export type MethodInfo = z.infer<typeof MethodInfo>;
@@ -185,6 +198,64 @@ export type MethodInfo = z.infer<typeof MethodInfo>;
 /** One problem in a pipeline config; `path` is dotted (`steps.0.params.rank`), '' for the root. */
 export const ConfigIssue = z.object({ path: z.string(), message: z.string() });
 export type ConfigIssue = z.infer<typeof ConfigIssue>;
+
+/** How a planned step's amount is decided: its params, its own whole-model ratio, or its budget share. */
+export const PlanStepAmount = z.object({
+  kind: z.enum(['fixed', 'ratio', 'share']),
+  ratio: z.number().optional(),
+  family: MethodFamily.optional(),
+  contribution: z.number().optional(),
+});
+export type PlanStepAmount = z.infer<typeof PlanStepAmount>;
+
+/** One step of a pipeline plan (shapes only, before any compute). */
+export const PlanStep = z.object({
+  method: z.string(),
+  family: z.string(),
+  amount: PlanStepAmount,
+  /** the step's target would add parameters: it changes nothing */
+  noop: z.boolean(),
+  /** solved knob values (`rank`, `expertsRemoved`, `layers`, `layersDropped`, …) */
+  knobs: z.record(z.string(), z.number()),
+  paramsAfter: z.number(),
+  weightBytesAfter: z.number(),
+  /** whole-model ratio after this step, 1 − paramsAfter/paramsBefore */
+  ratioAfter: z.number(),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
+/** What a pipeline will do to its model, from the checkpoint's shapes and the budget solver. */
+export const PipelinePlan = z.object({
+  model: z.string(),
+  architecture: z.string(),
+  paramsBefore: z.number(),
+  paramsAfter: z.number(),
+  weightBytesBefore: z.number(),
+  weightBytesAfter: z.number(),
+  achievedRatio: z.number(),
+  targetRatio: z.number().nullable(),
+  /** largest |achieved − target| the integer knobs explain */
+  tolerance: z.number(),
+  /** null when the target is reachable; otherwise why not, and what is reachable */
+  problem: z.string().nullable(),
+  steps: z.array(PlanStep),
+});
+export type PipelinePlan = z.infer<typeof PipelinePlan>;
+
+export const PipelinePlanResult = z.object({
+  ok: z.boolean(),
+  /** schema problems, else the plan's (unreachable budget, contributions, knob out of range) */
+  issues: z.array(ConfigIssue),
+  /** null when the config is invalid or the model cannot be read */
+  plan: PipelinePlan.nullable(),
+  /**
+   * Families of the steps that take their amount from the budget (one contribution each), in
+   * step order; known whenever the config passes the schema and the model can be read, even when
+   * the budget itself is wrong (so the editor can offer the right contribution sliders).
+   */
+  budgetFamilies: z.array(MethodFamily),
+});
+export type PipelinePlanResult = z.infer<typeof PipelinePlanResult>;
 
 export const ModelLayerInfo = z.object({
   layer: z.number().int(),
@@ -274,9 +345,17 @@ export const requests = {
     params: z.object({ config: z.unknown() }).strict(),
     result: z.object({ ok: z.boolean(), issues: z.array(ConfigIssue) }),
   },
+  /** The plan of a config (shapes only, fast): per step its knobs, params and ratio after, with the problems. */
+  'pipelines.plan': {
+    params: z.object({ config: z.unknown() }).strict(),
+    result: PipelinePlanResult,
+  },
   'pipelines.get': { params: ById, result: PipelineRecord },
   'pipelines.delete': { params: ById, result: z.object({ deleted: z.boolean() }) },
-  /** Validate a config with the engine's schema and start a `compress` job; the export goes under the app home. */
+  /**
+   * Validate a config (schema, then plan) and start a `compress` job with the resolved config
+   * (defaults filled in, version 2): what runs is what the run stores. The export goes under the app home.
+   */
   'pipelines.run': {
     params: z.object({ config: z.unknown(), pipelineId: z.number().int().positive().optional() }).strict(),
     result: JobInfo,

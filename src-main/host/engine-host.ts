@@ -304,7 +304,7 @@ export class EngineHost {
           break;
         }
         case 'layer':
-          if (runId !== null) runs.recordLayer(runId, m.layer, m.stats, m.seconds);
+          if (runId !== null) runs.recordLayer(runId, m.layer, m.stats, m.seconds, m.step ?? 0);
           break;
         case 'metric':
           if (runId !== null)

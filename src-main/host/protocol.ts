@@ -23,7 +23,7 @@ export type HostToWorker = { type: 'cancel' };
 export type WorkerToHost =
   | { type: 'backend'; active: BackendName; probes: BackendProbe[] }
   | ({ type: 'progress' } & ProgressUpdate)
-  | { type: 'layer'; layer: number; stats: Record<string, unknown>; seconds: number | null }
+  | { type: 'layer'; step: number; layer: number; stats: Record<string, unknown>; seconds: number | null }
   | {
       type: 'metric';
       name: string;

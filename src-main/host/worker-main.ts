@@ -67,7 +67,7 @@ async function runJob(job: Extract<WorkerInput, { mode: 'job' }>): Promise<void>
       },
       progress: progressSender(),
       record: {
-        layer: (layer, stats, seconds = null) => send({ type: 'layer', layer, stats, seconds }),
+        layer: (layer, stats, seconds = null, step = 0) => send({ type: 'layer', step, layer, stats, seconds }),
         metric: (name, value, o = {}) =>
           send({
             type: 'metric',

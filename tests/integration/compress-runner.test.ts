@@ -1,4 +1,4 @@
-// Runner v1 on generated checkpoints: exact accounting, ratio 0 = unchanged model, cancel keeps the
+// Runner v2, one low-rank step, on generated checkpoints: exact accounting, ratio 0 = unchanged model, cancel keeps the
 // finished layers, resume after an interruption reproduces the uninterrupted run bit for bit, and
 // the memory pre-flight refuses with the estimate in the message.
 import fs from 'node:fs';
@@ -66,7 +66,8 @@ describe('compression runner', () => {
       calibration,
       workDir: path.join(root, 'w0'),
     });
-    expect(r.plan.layers).toEqual([]);
+    expect(r.overrides.size).toBe(0);
+    expect(r.plan.steps[0]!.noop).toBe(true);
     expect(r.paramsAfter).toBe(r.paramsBefore);
     expect(r.achievedRatio).toBe(0);
     const a = await logits(model, new Map());
@@ -89,10 +90,10 @@ describe('compression runner', () => {
         calibration,
         workDir: path.join(root, `w-${method}`),
       });
-      expect(r.plan.layers.length).toBeGreaterThan(0);
-      expect(r.paramsAfter).toBe(r.plan.predictedAfter);
+      expect(r.overrides.size).toBeGreaterThan(0);
+      expect(r.paramsAfter).toBe(r.plan.planned[0]!.paramsAfter);
       expect(Math.abs(r.achievedRatio - ratio)).toBeLessThan(0.02);
-      expect(r.records.size).toBe(r.plan.layers.length);
+      expect(r.records.size).toBe(r.overrides.size);
       const lg = await logits(model, r.overrides);
       expect(lg.every(Number.isFinite)).toBe(true);
       disposeOverrides(r.overrides);
@@ -107,11 +108,11 @@ describe('compression runner', () => {
       calibration,
       workDir: path.join(root, 'w-ds'),
     });
-    expect(r.plan.layers).toEqual([1, 2]);
+    expect([...r.overrides.keys()].sort()).toEqual([1, 2]);
     const v = r.overrides.get(1)!.moe!;
     expect(v.shared?.gate.kind).toBe('dense');
     expect(v.experts.every((e) => e.gate.kind === 'factored')).toBe(true);
-    expect(r.paramsAfter).toBe(r.plan.predictedAfter);
+    expect(r.paramsAfter).toBe(r.plan.planned[0]!.paramsAfter);
     disposeOverrides(r.overrides);
   });
 
@@ -127,12 +128,12 @@ describe('compression runner', () => {
         calibration,
         workDir: dir,
         signal: ac.signal,
-        onLayer: (l) => {
+        onLayer: (_s, l) => {
           if (l === 1) ac.abort();
         },
       }),
     ).rejects.toBeInstanceOf(CancelledError);
-    const files = fs.readdirSync(path.join(dir, 'layers')).sort();
+    const files = fs.readdirSync(path.join(dir, 'steps', '00')).sort();
     expect(files).toEqual([
       'layer-000.json',
       'layer-000.safetensors',
@@ -140,11 +141,11 @@ describe('compression runner', () => {
       'layer-001.safetensors',
     ]);
     const resumed = await runPipeline({ model, config: cfg, calibration, workDir: dir, resume: true });
-    expect(resumed.resumedAfter).toBe(0);
+    expect(resumed.resumedAfter).toEqual({ step: 0, layer: 0 });
     expect(resumed.paramsAfter).toBe(full.paramsAfter);
-    for (const l of full.plan.layers) {
-      const a = SafetensorsFile.open(path.join(root, 'w-full', 'layers', `layer-00${l}.safetensors`));
-      const b = SafetensorsFile.open(path.join(dir, 'layers', `layer-00${l}.safetensors`));
+    for (const l of full.overrides.keys()) {
+      const a = SafetensorsFile.open(path.join(root, 'w-full', 'steps', '00', `layer-00${l}.safetensors`));
+      const b = SafetensorsFile.open(path.join(dir, 'steps', '00', `layer-00${l}.safetensors`));
       expect(b.names().sort()).toEqual(a.names().sort());
       for (const n of a.names()) expect(b.readF32(n)).toEqual(a.readF32(n));
       a.close();

@@ -16,6 +16,10 @@ import { asvd } from '../../src-main/engine/methods/asvd';
 import { moeSvd, principalRank, selectionLength } from '../../src-main/engine/methods/moe-svd';
 import { svd } from '../../src-main/engine/methods/svd';
 import { svdLlm } from '../../src-main/engine/methods/svd-llm';
+import { AsvdParams } from '../../src-main/engine/methods/asvd.params';
+import { MoeSvdParams, moeSvdAccounting } from '../../src-main/engine/methods/moe-svd.params';
+import { SvdParams } from '../../src-main/engine/methods/svd.params';
+import { SvdLlmParams } from '../../src-main/engine/methods/svd-llm.params';
 import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { disposeMoeView, readMoeView } from '../../src-main/engine/model/layer-weights';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
@@ -113,7 +117,7 @@ describe('low-rank methods on real routed tokens', () => {
   });
 
   it('SVD-LLM whitening identity: discarded σ²(W·S) = ‖(W − AB)Xᵀ‖²_F per expert (gate and down)', () => {
-    const out = svdLlm.compressLayer({ view, stats, rank: RANK, params: svdLlm.params.parse({}) });
+    const out = svdLlm.compressLayer({ view, stats, rank: RANK, params: SvdLlmParams.parse({}) });
     const rec = out.record.experts as { gate: { relError: number }; down: { relError: number } }[];
     for (const proj of ['gate', 'down'] as const) {
       const errs = errors(out.view, proj);
@@ -133,9 +137,9 @@ describe('low-rank methods on real routed tokens', () => {
   });
 
   it('at equal rank the calibration output error of SVD-LLM ≤ vanilla SVD and ≤ ASVD per expert matrix', () => {
-    const a = svdLlm.compressLayer({ view, stats, rank: RANK, params: svdLlm.params.parse({}) });
-    const b = svd.compressLayer({ view, stats, rank: RANK, params: svd.params.parse({}) });
-    const c = asvd.compressLayer({ view, stats, rank: RANK, params: asvd.params.parse({}) });
+    const a = svdLlm.compressLayer({ view, stats, rank: RANK, params: SvdLlmParams.parse({}) });
+    const b = svd.compressLayer({ view, stats, rank: RANK, params: SvdParams.parse({}) });
+    const c = asvd.compressLayer({ view, stats, rank: RANK, params: AsvdParams.parse({}) });
     for (const proj of ['gate', 'down'] as const) {
       const [ea, eb, ec] = [errors(a.view, proj), errors(b.view, proj), errors(c.view, proj)];
       ea.forEach((e, i) => {
@@ -147,7 +151,7 @@ describe('low-rank methods on real routed tokens', () => {
   });
 
   it('MoE-SVD (equation): one shared B per projection, k distinct A; param count matches unitPerRank', () => {
-    const p = moeSvd.params.parse({ uKeep: 2 });
+    const p = MoeSvdParams.parse({ uKeep: 2 });
     const out = moeSvd.compressLayer({ view, stats, rank: RANK, params: p });
     for (const proj of ['gate', 'up', 'down'] as const) {
       const Bs = new Set(out.view.experts.map((e) => (e[proj].kind === 'factored' ? e[proj].B : null)));
@@ -161,11 +165,11 @@ describe('low-rank methods on real routed tokens', () => {
       experts: model.spec.experts,
       topK: 2,
     };
-    expect(viewExpertParams(out.view)).toBe(RANK * moeSvd.unitPerRank(shape, p));
+    expect(viewExpertParams(out.view)).toBe(RANK * moeSvdAccounting.unitPerRank(shape, p));
     disposeMoeView(out.view);
-    const ap = moeSvd.params.parse({ uTrimming: 'appendix' });
+    const ap = MoeSvdParams.parse({ uTrimming: 'appendix' });
     const app = moeSvd.compressLayer({ view, stats, rank: RANK, params: ap });
-    expect(viewExpertParams(app.view)).toBe(RANK * moeSvd.unitPerRank(shape, ap));
+    expect(viewExpertParams(app.view)).toBe(RANK * moeSvdAccounting.unitPerRank(shape, ap));
     disposeMoeView(app.view);
   });
 
@@ -219,8 +223,8 @@ describe('low-rank methods on real routed tokens', () => {
           : e,
       ),
     };
-    const a = svdLlm.compressLayer({ view, stats: empty, rank: RANK, params: svdLlm.params.parse({}) });
-    const b = svd.compressLayer({ view, stats, rank: RANK, params: svd.params.parse({}) });
+    const a = svdLlm.compressLayer({ view, stats: empty, rank: RANK, params: SvdLlmParams.parse({}) });
+    const b = svd.compressLayer({ view, stats, rank: RANK, params: SvdParams.parse({}) });
     expect(a.record.fallbackExperts).toBe(1);
     expect(a.record.fallbacks).toBe(1);
     const [ea, eb] = [a.view.experts[0]!.gate, b.view.experts[0]!.gate];

@@ -1,4 +1,5 @@
-// compress: run a pipeline config (runner v1), export the result, optionally evaluate perplexity.
+// compress: run a pipeline config (runner v2: any steps, one budget), export the result, optionally
+// evaluate perplexity.
 // Layer records, metrics and the exported checkpoint go to the store through ctx.record.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import { openModel } from '../model/model';
 import { calibrationTokens } from '../pipeline/calibration-data';
 import { parsePipelineConfig } from '../pipeline/config';
 import { resolveModelDir } from '../pipeline/model-ref';
+import { checkpointDtype, exportDtype } from '../pipeline/plan';
+import { dtypeBytes } from '../pipeline/plan-state';
 import { disposeOverrides, runPipeline } from '../pipeline/runner';
 import type { CompressParams } from './compress.params';
 import type { JobContext } from './job-context';
@@ -18,12 +21,19 @@ import type { JobContext } from './job-context';
 export interface CompressResult {
   runId: number | null;
   achievedRatio: number;
+  targetRatio: number | null;
   paramsBefore: number;
   paramsAfter: number;
+  weightBytesBefore: number;
+  weightBytesAfter: number;
   outDir: string;
   seconds: number;
+  /** rank of the (first) low-rank step, null when nothing was decomposed */
   rank: number | null;
+  /** layers whose routed experts end up factored */
   layers: number[];
+  steps: { method: string; family: string; knobs: Record<string, number>; noop: boolean; paramsAfter: number | null }[];
+  warnings: string[];
   ppl?: number;
 }
 
@@ -43,49 +53,74 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
   try {
     ctx.progress({ step: 'calibration data', fraction: 0 });
     const cal = await calibrationTokens(modelDir, config.calibration, { dataDirs: params.dataDirs });
+    const dtype = exportDtype(config, checkpointDtype(modelDir));
     const r = await runPipeline({
       model,
       config,
       calibration: cal.sequences,
       workDir,
       signal: ctx.signal,
+      bytesPerParam: dtypeBytes(dtype),
       resume: ctx.resumeFrom !== null || fs.existsSync(path.join(workDir, 'progress.json')),
       onProgress: (p) => {
         ctx.throwIfCancelled();
         ctx.progress({
-          step: p.step,
+          step: p.phase === 'done' ? 'done' : `step ${p.step + 1}/${p.steps} ${p.method} ${p.phase}`,
           layer: p.layer,
           layers: p.layers,
           fraction: 0.9 * p.fraction,
-          ...(p.message ? { message: p.message } : {}),
+          message: p.message,
         });
       },
-      onLayer: (l, rec, s) => ctx.record.layer(l, rec, s),
+      onLayer: (step, l, rec, s) => ctx.record.layer(l, rec, s, step),
     });
     try {
       // the contract's metric names, so every run kind is read and compared the same way
       ctx.record.metric('paramsBefore', r.paramsBefore);
       ctx.record.metric('paramsAfter', r.paramsAfter);
       ctx.record.metric('achievedRatio', r.achievedRatio);
-      const target = (config.steps[0]!.params as { ratio?: number }).ratio ?? config.target?.ratio;
-      if (target !== undefined) ctx.record.metric('targetRatio', target);
+      ctx.record.metric('weightBytesBefore', r.weightBytesBefore, { unit: 'bytes' });
+      ctx.record.metric('weightBytesAfter', r.weightBytesAfter, { unit: 'bytes' });
+      if (r.targetRatio !== null) ctx.record.metric('targetRatio', r.targetRatio);
+      const warnings: string[] = [];
+      if (r.offTarget) {
+        warnings.push(r.offTarget);
+        ctx.record.metric('offTargetBy', Math.abs(r.achievedRatio - (r.targetRatio ?? 0)));
+      }
       ctx.progress({ step: 'export', fraction: 0.9 });
       const ex = exportModel(model, r.overrides, outDir, {
         format: config.export?.format ?? 'factored',
         ...(config.export?.dtype ? { dtype: config.export.dtype } : {}),
-        method: config.steps[0]!.method as string,
+        method: config.steps.map((st) => st.method).join('+'),
       });
+      const fallback = (ex as { fallbackReason?: string }).fallbackReason;
+      if (fallback) warnings.push(`exported in the workbench format: ${fallback}`);
       for (const f of ex.files)
         ctx.record.artifact({ path: f, kind: 'checkpoint', bytes: fs.statSync(f).size, sha256: sha256(f) });
+      const factored = [...r.overrides]
+        .filter(([, ov]) => ov.moe?.experts.some((e) => e.gate.kind === 'factored'))
+        .map(([l]) => l)
+        .sort((a, b) => a - b);
       const result: CompressResult = {
         runId: ctx.runId,
         achievedRatio: r.achievedRatio,
+        targetRatio: r.targetRatio,
         paramsBefore: r.paramsBefore,
         paramsAfter: r.paramsAfter,
+        weightBytesBefore: r.weightBytesBefore,
+        weightBytesAfter: r.weightBytesAfter,
         outDir,
         seconds: 0,
-        rank: r.plan.rank,
-        layers: r.plan.layers,
+        rank: r.plan.steps.find((st) => st?.knobs.rank !== undefined)?.knobs.rank ?? null,
+        layers: factored,
+        steps: r.plan.steps.map((st, i) => ({
+          method: st?.method ?? config.steps[i]!.method,
+          family: st?.family ?? '',
+          knobs: st?.knobs ?? {},
+          noop: st?.noop ?? false,
+          paramsAfter: st?.paramsAfter ?? null,
+        })),
+        warnings,
       };
       const ev = config.evaluate?.ppl;
       if (ev) {

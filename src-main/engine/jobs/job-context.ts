@@ -12,7 +12,8 @@ export interface ProgressUpdate {
 }
 
 export interface JobRecorder {
-  layer(layer: number, stats: Record<string, unknown>, seconds?: number | null): void;
+  /** a layer's record; `step` = the pipeline step it belongs to (default 0) */
+  layer(layer: number, stats: Record<string, unknown>, seconds?: number | null, step?: number): void;
   /**
    * `headline`: show it in run lists (RunSummary.headline). Omitted: the store's default for the
    * name (ppl, tokensPerSecond, peakRssBytes, targetRatio, achievedRatio, paramsAfter).

@@ -2,7 +2,6 @@
 // flattened [B·T, h] tensor, loads one decoder layer at a time (bf16/f16 decoded by the checkpoint
 // reader, projections transposed once on read), runs it in bounded chunks and frees it.
 import { CancelledError, EngineError } from '../errors';
-import { openFactoredLayer } from './factored-model';
 import { tf } from '../tensor/backend';
 import { attention } from './blocks/attention';
 import { gatedMlp } from './blocks/gated-mlp';
@@ -19,6 +18,8 @@ import {
   type NormWeights,
 } from './layer-weights';
 import type { LoadedModel } from './model';
+import { sourceLayerOverride } from './source-layer';
+import { globalNames } from './tensor-names';
 import type { LayerObserver, LayerOverride, Tensor2D } from './types';
 
 export interface ExecutorOptions {
@@ -76,7 +77,7 @@ export class StreamingExecutor {
         flat[b * T + t] = id;
       }
     });
-    const out = readRows(checkpoint, spec.names.embed, flat);
+    const out = readRows(checkpoint, globalNames(spec).embed, flat);
     return { hidden: tf.tensor2d(out, [seqs.length * T, h]), batch: seqs.length, seqLen: T };
   }
 
@@ -106,12 +107,13 @@ export class StreamingExecutor {
     run: { allExperts?: boolean } = {},
   ): Promise<Tensor2D> {
     this.checkCancelled();
-    let override = this.opts.overrides?.get(l);
-    if (override?.skipBlock) return tf.clone(x.hidden);
-    // a factored checkpoint's decomposed layer is read from its factor tensors (freed with the layer)
-    const factored = override ? null : openFactoredLayer(this.model, l);
-    if (factored) override = { moe: factored };
+    const given = this.opts.overrides?.get(l);
+    // a layer the caller does not replace runs as the checkpoint stores it: plain, or (workbench
+    // format) its stored view / dropped sub-layer; a stored view is freed with the layer
+    const stored = given?.moe || given?.skipFfn || given?.skipBlock ? null : sourceLayerOverride(this.model, l);
+    const override = stored ?? given;
     try {
+      if (override?.skipBlock) return tf.clone(x.hidden);
       const w = loadExecLayer(this.model, l, override);
       try {
         return await this.runLoadedLayer(l, w, x, observer, run.allExperts === true);
@@ -119,7 +121,7 @@ export class StreamingExecutor {
         disposeExecLayer(w);
       }
     } finally {
-      if (factored) disposeMoeView(factored);
+      if (stored?.moe) disposeMoeView(stored.moe);
     }
   }
 
@@ -166,7 +168,7 @@ export class StreamingExecutor {
         this.checkCancelled();
         const n = Math.min(chunk, rows - r0);
         const hc = rows <= chunk ? h1 : (tf.slice(h1, [r0, 0], [n, spec.hidden]) as Tensor2D);
-        const hn = this.norm(hc, w.postNorm);
+        const hn = this.norm(hc, w.postNorm!);
         try {
           const y =
             w.ffn.kind === 'dense'
@@ -221,20 +223,20 @@ export class StreamingExecutor {
     cb: (rowStart: number, logits: Tensor2D) => void | Promise<void>,
   ): Promise<void> {
     const { spec, checkpoint: ck } = this.model;
-    const n = spec.names;
+    const n = globalNames(spec);
     const owned: tf.Tensor[] = [];
     try {
-      const normW: NormWeights = { weight: ck.readTensor(`${n.finalNorm}.weight`) as tf.Tensor1D };
+      const normW: NormWeights = { weight: ck.readTensor(n.finalNorm.weight) as tf.Tensor1D };
       owned.push(normW.weight);
       if (spec.norm.kind === 'layer') {
-        normW.bias = ck.readTensor(`${n.finalNorm}.bias`) as tf.Tensor1D;
+        normW.bias = ck.readTensor(n.finalNorm.bias) as tf.Tensor1D;
         owned.push(normW.bias);
       }
-      const headT = ck.readTensor(spec.tieEmbeddings ? n.embed : `${n.lmHead}.weight`, {
+      const headT = ck.readTensor(spec.tieEmbeddings ? n.embed : n.lmHead.weight, {
         transpose: true,
       }) as Tensor2D;
       owned.push(headT);
-      const bias = spec.lmHeadBias ? (ck.readTensor(`${n.lmHead}.bias`) as tf.Tensor1D) : undefined;
+      const bias = spec.lmHeadBias ? (ck.readTensor(n.lmHead.bias) as tf.Tensor1D) : undefined;
       if (bias) owned.push(bias);
       const rows = hidden.shape[0];
       const chunk = Math.max(1, Math.floor((this.opts.logitsBudgetBytes ?? 64 * 2 ** 20) / (4 * spec.vocab)));

@@ -91,16 +91,37 @@ export interface AttentionSpec {
   clipQkv: number | null;
 }
 
-/** Tensor names of one architecture (HF checkpoint layout). */
+/**
+ * The tensor-name table of one architecture (HF checkpoint layout): the only place a name fragment is
+ * spelled. Each adapter builds its table (adapter.ts `llamaNames` with the family's MoE parts); every
+ * full tensor name the loader, the validator, the accounting and the exporter use is composed from it
+ * by model/tensor-names.ts.
+ */
 export interface TensorNames {
+  /** full name of the embedding matrix */
   embed: string;
+  /** prefix of the final norm, e.g. `model.norm` */
   finalNorm: string;
+  /** prefix of the output projection, e.g. `lm_head` */
   lmHead: string;
+  /** prefix of decoder layer l, e.g. `model.layers.3`; every tensor of the layer starts with it */
   layer(l: number): string;
+  /** norm names inside a layer */
+  inputNorm: string;
+  postNorm: string;
+  /** attention module name inside a layer, and its projections / q-k norms */
+  attention: string;
+  attnProj: { q: string; k: string; v: string; o: string };
+  qkNorm: { q: string; k: string };
   /** Prefix of the MoE block, e.g. `model.layers.3.block_sparse_moe`. */
   moe(l: number): string;
   /** Prefix of a dense MLP layer, e.g. `model.layers.0.mlp`. */
   denseMlp(l: number): string;
+  /** projections of a dense MLP and of the shared expert */
+  mlpProj: { gate: string; up: string; down: string };
+  /** module holding the routed experts inside the MoE block */
+  experts: string;
+  /** projections of a routed expert */
   expertProj: { gate: string; up: string; down: string };
   router: string;
   sharedExpert?: string;

@@ -4,7 +4,7 @@
 // chunk) + attention score block + per-expert Gram accumulators (f64, input and intermediate).
 import os from 'node:os';
 import { EngineError } from '../errors';
-import { layerTensors } from '../model/model';
+import { layerTensors } from '../model/tensor-layout';
 import type { ModelSpec } from '../model/types';
 
 export interface MemoryEstimate {
@@ -20,7 +20,8 @@ const fmt = (b: number) => `${(b / GiB).toFixed(2)} GiB`;
 export function estimateRunMemory(
   spec: ModelSpec,
   cal: { samples: number; seqLen: number; batch: number },
-  needsGram: boolean,
+  /** bytes of statistics the step holds at once (its declaration's statsBytes) */
+  statsBytes: number,
 ): MemoryEstimate {
   let largest = 0;
   for (let l = 0; l < spec.layers; l++) {
@@ -35,15 +36,14 @@ export function estimateRunMemory(
       (2 * rows * spec.hidden +
         3 * chunkRows * Math.max(spec.hidden, spec.moeIntermediate, spec.intermediate)) +
     64 * 2 ** 20;
-  const I = spec.moeIntermediate;
-  const gramBytes = needsGram ? 2 * 8 * spec.experts * (spec.hidden ** 2 + I ** 2) : 0;
+  const gramBytes = statsBytes;
   return { layerBytes, activationBytes, gramBytes, totalBytes: layerBytes + activationBytes + gramBytes };
 }
 
 export function checkMemory(est: MemoryEstimate, availableBytes: number = os.freemem()): void {
   if (est.totalBytes > availableBytes) {
     throw new EngineError(
-      `memory pre-flight: this run needs about ${fmt(est.totalBytes)} (largest layer ${fmt(est.layerBytes)}, calibration activations ${fmt(est.activationBytes)}, Gram matrices ${fmt(est.gramBytes)}) but only ${fmt(availableBytes)} is available`,
+      `memory pre-flight: this run needs about ${fmt(est.totalBytes)} (largest layer ${fmt(est.layerBytes)}, calibration activations ${fmt(est.activationBytes)}, statistics ${fmt(est.gramBytes)}) but only ${fmt(availableBytes)} is available`,
       { field: 'calibration', hint: 'lower calibration.samples or calibration.seqLen, or free memory' },
     );
   }

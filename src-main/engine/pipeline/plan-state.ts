@@ -2,7 +2,7 @@
 // architecture's tensor list (no tensor data), or from a layer's current view while a run goes on;
 // both count every stored tensor once, so params(state) equals what `moe-bench inspect` counts on
 // the exported checkpoint. Methods' knobs transform this state (methods/method.ts KnobSpec.apply).
-import { globalTensors, layerTensors } from '../model/tensor-layout';
+import { globalTensors, layerTensorGroups } from '../model/tensor-layout';
 import type { Linear, LayerOverride, ModelSpec, MoeLayerView } from '../model/types';
 
 export type ExpertForm = 'dense' | 'factored' | 'delta' | 'mixed';
@@ -50,41 +50,27 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The state of an unmodified checkpoint, from its architecture's tensor shapes. */
 export function stateFromSpec(spec: ModelSpec, bytesPerParam = 4): ModelPlanState {
-  const n = spec.names;
+  const sum = (ts: readonly { shape: readonly number[] }[]) => ts.reduce((a, t) => a + size(t.shape), 0);
   const layers = Array.from({ length: spec.layers }, (_, l): LayerPlanState => {
-    const base = n.layer(l);
-    const moe = n.moe(l);
-    const s: LayerPlanState = {
+    const g = layerTensorGroups(spec, l);
+    const kind = spec.layerKinds[l]!;
+    return {
       layer: l,
-      kind: spec.layerKinds[l]!,
+      kind,
       blockDropped: false,
       ffnDropped: false,
-      attention: 0,
-      postNorm: 0,
-      denseMlp: 0,
-      shared: 0,
-      experts: 0,
-      topK: spec.routing.topK,
+      attention: sum(g.attention),
+      postNorm: sum(g.postNorm),
+      denseMlp: sum(g.denseMlp),
+      shared: sum(g.shared),
+      experts: kind === 'moe' ? spec.experts : 0,
+      topK: kind === 'moe' ? spec.routing.topK : 0,
       minExperts: spec.routing.kind === 'sparsemixer' ? 2 : 1,
-      routerRow: 0,
-      expertParams: 0,
+      routerRow: kind === 'moe' && spec.experts > 0 ? sum(g.router) / spec.experts : 0,
+      expertParams: sum(g.experts.flat()),
       form: 'dense',
       rank: null,
     };
-    for (const t of layerTensors(spec, l)) {
-      const p = size(t.shape);
-      if (t.name.startsWith(`${base}.post_attention_layernorm.`)) s.postNorm += p;
-      else if (s.kind === 'dense' && t.name.startsWith(`${n.denseMlp(l)}.`)) s.denseMlp += p;
-      else if (s.kind === 'moe' && t.name.startsWith(`${moe}.experts.`)) s.expertParams += p;
-      else if (s.kind === 'moe' && t.name.startsWith(`${moe}.${n.router}.`)) s.routerRow += p;
-      else if (s.kind === 'moe' && t.name.startsWith(`${moe}.`)) s.shared += p;
-      else s.attention += p;
-    }
-    if (s.kind === 'moe') {
-      s.experts = spec.experts;
-      s.routerRow /= spec.experts;
-    } else s.topK = 0;
-    return s;
   });
   const globalParams = globalTensors(spec).reduce((a, t) => a + size(t.shape), 0);
   return { hidden: spec.hidden, intermediate: spec.moeIntermediate, globalParams, bytesPerParam, layers };

@@ -1,416 +1,503 @@
-// Runner v1: executes a one-step low-rank pipeline layer by layer (ARCHITECTURE "layer-streaming"):
-// for layer l, statistics are collected on the inputs the already-compressed layers 0..l-1 produce,
-// layer l is compressed and installed as an executor override, and the calibration batch is pushed
-// through the compressed layer to feed l+1. Methods with a plan pass (MoE-SVD) first sweep the dense
-// model. Each finished layer is persisted at once to `<workDir>/layers/` (factors in f32 + a JSON
-// record) and `progress.json` names the last finished layer, so an interrupted run resumes there.
+// Runner v2: any number of steps of any family, in config order (ARCHITECTURE "Pipelines v2").
+//
+//   plan   the whole-model budget is split between the steps from shapes (budget.ts); refused when
+//          unreachable, before any compute
+//   step s the knob is re-solved on the model as the previous steps left it (exact accounting of the
+//          actual views, so data-dependent choices of earlier steps are honoured), then
+//          [plan pass]  every layer of the current model swept once (global thresholds, sensitivity,
+//                       similarity) → the step's decision
+//          layer l      statistics on the inputs the current layers 0..l-1 produce (earlier steps and
+//                       the already-processed layers of this step, §2.7) → apply → persist (s, l)
+//                       atomically → propagate the calibration batch through the new layer l
+//
+// Memory: one layer's weights plus the calibration activations, whatever the model size. Every
+// finished (step, layer) is in `<workDir>/steps/<s>/`; `progress.json` names the last one, so a
+// cancelled or killed run resumes at the first unfinished (step, layer) with a bit-identical result.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type LayerStats, LayerStatsCollector, type StatsNeeds } from '../calibration/layer-stats';
 import { CancelledError, EngineError } from '../errors';
-import { type LayerManifest, layerEntries } from '../model/factored-format';
-import { factoredLayerView } from '../model/factored-model';
 import { SafetensorsFile } from '../io/safetensors';
 import { writeSafetensors } from '../io/safetensors-writer';
-import { rankFromKeepRatio } from '../methods/lowrank/rank';
-import { getMethod } from '../methods/registry';
-import type { CompressionMethod, MoeShape } from '../methods/types';
+import { getMethod } from '../methods/catalog';
+import type { AnyMethodDeclaration, CurrentLayer, LayerSweep, StepContext, StepImplementation } from '../methods/method';
 import { type HiddenBatch, StreamingExecutor } from '../model/executor';
+import { type ViewManifest, viewEntries, viewFromManifest } from '../model/layer-manifest';
 import { disposeMoeView, readMoeView } from '../model/layer-weights';
 import type { LoadedModel } from '../model/model';
-import type { LayerOverride, MoeLayerView, Tensor2D } from '../model/types';
+import { sourceLayerOverride } from '../model/source-layer';
+import type { LayerOverride, MoeLayerView, Tensor1D, Tensor2D } from '../model/types';
 import { tf } from '../tensor/backend';
-import {
-  checkpointParams,
-  compressionRatio,
-  denseExpertParams,
-  solveUniformRank,
-  type UniformRankSolution,
-  viewExpertParams,
-} from './accounting';
+import { type BudgetPlan, planBudget, solveStep, type StepAmount, stepAmounts, assertReachable } from './budget';
 import type { PipelineConfig } from './config';
 import { checkMemory, estimateRunMemory } from './memory-preflight';
+import { type ModelPlanState, layerStateOf, stateFromSpec, stateParams, stateWeightBytes, stateWithOverrides } from './plan-state';
 
 export interface RunProgress {
-  step: string;
+  /** phase: plan, calibrate, compress, propagate, done */
+  phase: string;
+  /** 0-based index of the running step, and the number of steps */
+  step: number;
+  steps: number;
+  method: string | null;
   layer: number | null;
   layers: number;
   fraction: number;
   etaSeconds: number | null;
-  message?: string;
+  /** "step 2/3 · expert-prune · layer 5/16" */
+  message: string;
 }
 
 export interface RunOptions {
   model: LoadedModel;
+  /** the resolved config (parsePipelineConfig) */
   config: PipelineConfig;
   calibration: number[][];
   workDir: string;
   signal?: AbortSignal;
   /** continue from `<workDir>/progress.json` when it exists (and matches the config) */
   resume?: boolean;
+  /** bytes per stored parameter of the export (weight-bytes accounting); default 4 */
+  bytesPerParam?: number;
   /** for the memory pre-flight; default os.freemem() */
   availableMemoryBytes?: number;
   onProgress?(p: RunProgress): void;
-  onLayer?(layer: number, record: Record<string, unknown>, seconds: number): void;
+  onLayer?(step: number, layer: number, record: Record<string, unknown>, seconds: number): void;
 }
 
-export interface RunPlan {
-  version: 1;
-  key: string;
+export interface StepRun {
   method: string;
-  /** rank of every decomposed matrix, null when nothing is decomposed */
-  rank: number | null;
-  layers: number[];
+  family: string;
+  amount: StepAmount;
+  /** knob values solved on the actual state when the step started (empty for a no-op) */
+  knobs: Record<string, number>;
+  noop: boolean;
+  /** the plan pass's decision (layers chosen, global counts, sensitivities …) */
+  decision: unknown;
+  paramsAfter: number | null;
+  weightBytesAfter: number | null;
+}
+
+/** plan.json: what the run decided, so a resume continues the same way. */
+export interface RunPlan {
+  version: 2;
+  key: string;
   paramsBefore: number;
-  predictedAfter: number;
   targetRatio: number | null;
-  sensitivity?: Record<string, number>;
-  planSummaries?: Record<string, Record<string, number>>;
+  tolerance: number;
+  /** the shape plan before anything ran */
+  planned: { method: string; knobs: Record<string, number>; paramsAfter: number; noop: boolean }[];
+  steps: (StepRun | null)[];
 }
 
 export interface RunResult {
   plan: RunPlan;
   paramsBefore: number;
   paramsAfter: number;
+  weightBytesBefore: number;
+  weightBytesAfter: number;
   achievedRatio: number;
+  targetRatio: number | null;
+  /** set when the achieved ratio misses the target by more than the knobs' rounding explains */
+  offTarget: string | null;
+  /** final state of every layer the run changed (owned by the caller: disposeOverrides) */
   overrides: Map<number, LayerOverride>;
-  manifests: Map<number, LayerManifest>;
-  records: Map<number, Record<string, unknown>>;
-  /** layer the run resumed after, null for a fresh run */
-  resumedAfter: number | null;
+  /** `${step}:${layer}` → record */
+  records: Map<string, Record<string, unknown>>;
+  /** (step, layer) the run resumed after, null for a fresh run */
+  resumedAfter: { step: number; layer: number } | null;
   seconds: number;
 }
 
-const layerFile = (dir: string, l: number, ext: string) =>
-  path.join(dir, 'layers', `layer-${String(l).padStart(3, '0')}.${ext}`);
-
-function moeShape(model: LoadedModel): MoeShape {
-  const s = model.spec;
-  return { hidden: s.hidden, intermediate: s.moeIntermediate, experts: s.experts, topK: s.routing.topK };
+interface Progress {
+  step: number;
+  /** last finished layer of `step`; −1 = the step's plan pass is done, no layer yet */
+  layer: number;
 }
 
-function planKey(config: PipelineConfig): string {
+const stepDir = (w: string, s: number) => path.join(w, 'steps', String(s).padStart(2, '0'));
+const layerFile = (w: string, s: number, l: number, ext: string) =>
+  path.join(stepDir(w, s), `layer-${String(l).padStart(3, '0')}.${ext}`);
+
+/** temp file + fsync + rename: a torn write never replaces a good file */
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new EngineError(`work file is unreadable (${(e as Error).message})`, {
+      file,
+      field: 'workDir',
+      hint: 'delete the work folder to start the run over',
+    });
+  }
+}
+
+function runKey(config: PipelineConfig): string {
   return JSON.stringify({
     model: config.model,
     calibration: config.calibration,
     target: config.target ?? null,
-    step: config.steps[0],
+    steps: config.steps,
   });
 }
 
-/** Decide layers and rank (§2.2 semantics for a whole-model target; §5.2 layer selection for plan methods). */
-export function solvePlan(
-  method: CompressionMethod,
-  params: { ratio?: number; keepRatio?: number; rank?: number } & Record<string, unknown>,
-  shape: MoeShape,
-  moeLayers: number[],
-  before: number,
-  targetRatio: number | null,
-  sensitivity?: Map<number, number>,
-): Pick<RunPlan, 'rank' | 'layers' | 'predictedAfter' | 'targetRatio'> {
-  const unitLayer = method.unitPerRank(shape, params);
-  const cap = method.rankCap(shape, params);
-  const dense = denseExpertParams(shape);
-  const fixedRank =
-    params.rank !== undefined
-      ? Math.min(params.rank, shape.hidden, shape.intermediate)
-      : params.keepRatio !== undefined
-        ? Math.max(1, rankFromKeepRatio(params.keepRatio, shape.intermediate, shape.hidden))
-        : null;
-  let eligible = moeLayers;
-  if (sensitivity) {
-    const protect = (params.protectEdges as boolean | undefined) ?? false;
-    eligible = moeLayers
-      .filter((_l, i) => !protect || moeLayers.length <= 2 || (i !== 0 && i !== moeLayers.length - 1))
-      .sort((a, b) => sensitivity.get(a)! - sensitivity.get(b)! || a - b);
-  }
-  const after = (layers: number[], r: number) =>
-    before - layers.length * dense + layers.length * r * unitLayer;
-  if (fixedRank !== null) {
-    const layers = [...eligible].sort((a, b) => a - b);
-    return { rank: fixedRank, layers, predictedAfter: after(layers, fixedRank), targetRatio: null };
-  }
-  const ratio = params.ratio ?? targetRatio;
-  if (ratio === null || ratio === undefined)
-    throw new EngineError('no compression amount', { field: 'target.ratio' });
-  const solve = (layers: number[]): UniformRankSolution =>
-    solveUniformRank({
-      before,
-      kept: before - layers.length * dense,
-      unit: layers.length * unitLayer,
-      ratio,
-      cap,
-    });
-  if (eligible.length === 0)
-    throw new EngineError('the model has no MoE layer the method may decompose', { field: 'steps[0]' });
-  let chosen = eligible;
-  let sol = solve(eligible);
-  if (sensitivity) {
-    const minRank = Math.max(
-      1,
-      Math.ceil(
-        ((params.layerRankFraction as number | undefined) ?? 0.5) *
-          Math.min(shape.hidden, shape.intermediate),
-      ),
-    );
-    // smallest layer set whose exact rank r* lies in [minRank, cap]; when none does (a layer at full
-    // rank already saves more than the target needs), the set whose achieved ratio is closest
-    const t = (1 - ratio) * before;
-    let best: { d: number; s: UniformRankSolution } | null = null;
-    for (let d = 1; d <= eligible.length; d++) {
-      const s = solve(eligible.slice(0, d));
-      if (s.kind === 'unchanged') {
-        best = { d, s };
-        break;
-      }
-      const real = (t - (before - d * dense)) / (d * unitLayer);
-      if (real >= minRank && real <= cap + 0.5) {
-        best = { d, s };
-        break;
-      }
-      if (!best || Math.abs(s.after - t) < Math.abs(best.s.after - t)) best = { d, s };
-    }
-    chosen = eligible.slice(0, best!.d);
-    sol = best!.s;
-  }
-  if (sol.kind === 'unchanged') return { rank: null, layers: [], predictedAfter: before, targetRatio: ratio };
-  const layers = [...chosen].sort((a, b) => a - b);
-  return { rank: sol.rank, layers, predictedAfter: sol.after, targetRatio: ratio };
+interface PersistedLayer {
+  kind: 'moe' | 'skipFfn' | 'skipBlock';
+  manifest?: ViewManifest;
+  record: Record<string, unknown>;
+  seconds: number;
 }
 
-function loadPersistedLayer(
+function persistLayer(
   model: LoadedModel,
   workDir: string,
+  s: number,
   l: number,
-): { view: MoeLayerView; manifest: LayerManifest; record: Record<string, unknown> } {
-  const jf = layerFile(workDir, l, 'json');
-  const meta = JSON.parse(fs.readFileSync(jf, 'utf8')) as {
-    manifest: LayerManifest;
-    record: Record<string, unknown>;
+  override: LayerOverride,
+  record: Record<string, unknown>,
+  seconds: number,
+): void {
+  fs.mkdirSync(stepDir(workDir, s), { recursive: true });
+  const meta: PersistedLayer = {
+    kind: override.skipBlock ? 'skipBlock' : override.skipFfn ? 'skipFfn' : 'moe',
+    record,
+    seconds,
   };
-  const st = SafetensorsFile.open(layerFile(workDir, l, 'safetensors'));
+  if (meta.kind === 'moe') {
+    const { entries, manifest } = viewEntries(model.spec, override.moe!, 'F32');
+    const tmp = `${layerFile(workDir, s, l, 'safetensors')}.tmp-${process.pid}`;
+    writeSafetensors(tmp, entries);
+    fs.renameSync(tmp, layerFile(workDir, s, l, 'safetensors'));
+    meta.manifest = manifest;
+  }
+  writeAtomic(layerFile(workDir, s, l, 'json'), JSON.stringify(meta));
+}
+
+function loadPersistedLayer(model: LoadedModel, workDir: string, s: number, l: number): { override: LayerOverride; meta: PersistedLayer } {
+  const jf = layerFile(workDir, s, l, 'json');
+  const meta = readJson<PersistedLayer>(jf);
+  if (meta.kind === 'skipBlock') return { override: { skipBlock: true }, meta };
+  if (meta.kind === 'skipFfn') return { override: { skipFfn: true }, meta };
+  const st = SafetensorsFile.open(layerFile(workDir, s, l, 'safetensors'));
   try {
-    const view = factoredLayerView(
-      model,
-      l,
-      meta.manifest,
-      (n) => tf.tensor2d(st.readF32(n), st.info(n).shape as [number, number]),
-      jf,
-    );
-    return { view, manifest: meta.manifest, record: meta.record };
+    const view = viewFromManifest(l, meta.manifest!, model.spec.routing, (n) => {
+      const shape = st.info(n).shape;
+      return (shape.length === 1 ? tf.tensor1d(st.readF32(n)) : tf.tensor2d(st.readF32(n), shape as [number, number])) as
+        | Tensor2D
+        | Tensor1D;
+    });
+    return { override: { moe: view }, meta };
   } finally {
     st.close();
   }
+}
+
+function viewTensors(v: MoeLayerView): Set<tf.Tensor> {
+  const out = new Set<tf.Tensor>([v.router]);
+  if (v.routerBias) out.add(v.routerBias);
+  for (const e of [...v.experts, ...(v.shared ? [v.shared] : [])])
+    for (const L of [e.gate, e.up, e.down]) {
+      if (L.kind === 'dense') out.add(L.w);
+      else if (L.kind === 'factored') out.add(L.A).add(L.B);
+      else out.add(L.base).add(L.A).add(L.B);
+      if ('bias' in L && L.bias) out.add(L.bias);
+    }
+  if (v.shared?.gateWeight) out.add(v.shared.gateWeight);
+  return out;
+}
+
+/** Free a view's tensors except those the replacement still holds (defensive: results should clone). */
+function disposeReplaced(old: MoeLayerView, replacement: LayerOverride | undefined): void {
+  const keep = replacement?.moe ? viewTensors(replacement.moe) : new Set<tf.Tensor>();
+  tf.dispose([...viewTensors(old)].filter((t) => !keep.has(t)));
+}
+
+/** The initial model state: the spec's, with the stored state of layers a compressed source already changed. */
+function initialState(model: LoadedModel, bytesPerParam: number): ModelPlanState {
+  const base = stateFromSpec(model.spec, bytesPerParam);
+  return {
+    ...base,
+    layers: base.layers.map((ls) => {
+      const src = sourceLayerOverride(model, ls.layer);
+      if (!src) return ls;
+      try {
+        return layerStateOf(ls, src);
+      } finally {
+        if (src.moe) disposeMoeView(src.moe);
+      }
+    }),
+  };
 }
 
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const { model, config } = o;
   const { spec } = model;
-  const step = config.steps[0]! as { method: string; params: unknown };
-  const method = getMethod(step.method);
-  const params = step.params as Record<string, unknown> & {
-    ratio?: number;
-    keepRatio?: number;
-    rank?: number;
-  };
-  const shape = moeShape(model);
-  const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
   const L = spec.layers;
-  const needs: StatsNeeds = method.needs(params);
-  checkMemory(
-    estimateRunMemory(spec, { ...config.calibration, samples: o.calibration.length }, needs.inputs === true),
-    o.availableMemoryBytes,
-  );
-  if (o.calibration.length === 0)
-    throw new EngineError('no calibration sequences', { field: 'calibration.samples' });
+  const S = config.steps.length;
+  if (o.calibration.length === 0) throw new EngineError('no calibration sequences', { field: 'calibration.samples' });
+  const decls: AnyMethodDeclaration[] = config.steps.map((s, i) => getMethod(s.method, `steps.${i}.method`));
+  const inputs = config.steps.map((s, i) => ({ decl: decls[i]!, params: s.params }));
+  const state0 = initialState(model, o.bytesPerParam ?? 4);
+  const T = stateParams(state0);
+  const shapePlan: BudgetPlan = planBudget(inputs, state0, config.target ?? {});
+  assertReachable(shapePlan);
+  const amounts = stepAmounts(inputs, state0, config.target ?? {});
+  const impls: StepImplementation<unknown>[] = await Promise.all(decls.map((d) => d.load()));
 
-  fs.mkdirSync(path.join(o.workDir, 'layers'), { recursive: true });
+  fs.mkdirSync(path.join(o.workDir, 'steps'), { recursive: true });
   const planFile = path.join(o.workDir, 'plan.json');
   const progressFile = path.join(o.workDir, 'progress.json');
-  const key = planKey(config);
-  let plan: RunPlan | null = null;
-  let resumedAfter: number | null = null;
+  const key = runKey(config);
+  let plan: RunPlan;
+  let resumedAfter: Progress | null = null;
   if (o.resume && fs.existsSync(planFile)) {
-    const p = JSON.parse(fs.readFileSync(planFile, 'utf8')) as RunPlan;
-    if (p.key !== key)
+    const p = readJson<RunPlan>(planFile);
+    if (p.version !== 2 || p.key !== key)
       throw new EngineError('the work folder belongs to a different pipeline config; cannot resume', {
         file: planFile,
         field: 'config',
         hint: `delete ${o.workDir} to start over, or use another output folder`,
       });
     plan = p;
-    if (fs.existsSync(progressFile))
-      resumedAfter = (JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { lastFinishedLayer: number })
-        .lastFinishedLayer;
+    if (fs.existsSync(progressFile)) resumedAfter = readJson<Progress>(progressFile);
   } else {
     fs.rmSync(progressFile, { force: true });
+    fs.rmSync(path.join(o.workDir, 'steps'), { recursive: true, force: true });
+    plan = {
+      version: 2,
+      key,
+      paramsBefore: T,
+      targetRatio: shapePlan.targetRatio,
+      tolerance: shapePlan.tolerance,
+      planned: shapePlan.steps.map((s) => ({ method: s.method, knobs: s.knobs, paramsAfter: s.paramsAfter, noop: s.noop })),
+      steps: config.steps.map(() => null),
+    };
+    writeAtomic(planFile, `${JSON.stringify(plan, null, 2)}\n`);
   }
+  const savePlan = () => writeAtomic(planFile, `${JSON.stringify(plan, null, 2)}\n`);
+  const done = (s: number, l: number) =>
+    resumedAfter !== null && (s < resumedAfter.step || (s === resumedAfter.step && l <= resumedAfter.layer));
 
   const overrides = new Map<number, LayerOverride>();
+  const records = new Map<string, Record<string, unknown>>();
   const exec = new StreamingExecutor(model, { overrides, ...(o.signal ? { signal: o.signal } : {}) });
   const bsz = config.calibration.batch;
-  const embedAll = (): HiddenBatch[] => {
-    const out: HiddenBatch[] = [];
-    for (let i = 0; i < o.calibration.length; i += bsz) out.push(exec.embed(o.calibration.slice(i, i + bsz)));
-    return out;
-  };
-  let units = 0;
-  let totalUnits = 1;
-  const report = (stepName: string, layer: number | null, message?: string) => {
-    const fraction = Math.min(1, units / totalUnits);
-    const el = (performance.now() - t0) / 1000;
-    o.onProgress?.({
-      step: stepName,
-      layer,
-      layers: L,
-      fraction,
-      etaSeconds: fraction > 0 ? (el / fraction) * (1 - fraction) : null,
-      ...(message ? { message } : {}),
-    });
+  let batches: HiddenBatch[] = [];
+  const embedAll = () => {
+    tf.dispose(batches.map((b) => b.hidden));
+    batches = [];
+    for (let i = 0; i < o.calibration.length; i += bsz) batches.push(exec.embed(o.calibration.slice(i, i + bsz)));
   };
   const checkCancel = () => {
     if (o.signal?.aborted) throw new CancelledError();
   };
-  /** run layer l on every batch; `keep` replaces the batches with the outputs */
-  const sweep = async (
-    batches: HiddenBatch[],
-    l: number,
-    obs: Parameters<StreamingExecutor['runLayer']>[2],
-    keep: boolean,
-  ) => {
+  // progress: per step a plan pass (if any) and a layer pass, each L units
+  const unitsOf = (s: number) => (impls[s]!.planLayer ? 2 : 1) * L;
+  const totalUnits = impls.reduce((a, _i, s) => a + unitsOf(s), 0);
+  let unitsDone = 0;
+  const report = (phase: string, s: number, l: number | null) => {
+    const fraction = Math.min(1, unitsDone / totalUnits);
+    const el = (performance.now() - t0) / 1000;
+    const method = s < S ? decls[s]!.id : null;
+    o.onProgress?.({
+      phase,
+      step: s,
+      steps: S,
+      method,
+      layer: l,
+      layers: L,
+      fraction,
+      etaSeconds: fraction > 0 ? (el / fraction) * (1 - fraction) : null,
+      message:
+        phase === 'done'
+          ? 'done'
+          : `step ${s + 1}/${S} · ${method} · ${phase}${l !== null ? ` · layer ${l + 1}/${L}` : ''}`,
+    });
+  };
+  const propagate = async (l: number) => {
     for (let i = 0; i < batches.length; i++) {
-      const y = await exec.runLayer(l, batches[i]!, obs);
-      if (keep) {
-        batches[i]!.hidden.dispose();
-        batches[i] = { ...batches[i]!, hidden: y };
-      } else y.dispose();
+      const y = await exec.runLayer(l, batches[i]!);
+      batches[i]!.hidden.dispose();
+      batches[i] = { ...batches[i]!, hidden: y };
     }
   };
-  const collect = async (batches: HiddenBatch[], l: number, n: StatsNeeds): Promise<LayerStats> => {
-    const c = new LayerStatsCollector(
-      l,
-      spec.experts,
-      { hidden: spec.hidden, intermediate: spec.moeIntermediate },
-      n,
-    );
-    await sweep(batches, l, c.observer(), false);
-    return c.result();
+  const sweepOf =
+    (l: number): LayerSweep =>
+    async (observer, opts) => {
+      for (const b of batches) {
+        checkCancel();
+        const y = await exec.runLayer(l, b, observer, opts ?? {});
+        y.dispose();
+      }
+    };
+  /** the current state of layer l; its view is read on first use (and freed by `release`) */
+  const currentLayer = (l: number, state: ModelPlanState) => {
+    const o2 = overrides.get(l);
+    let read: MoeLayerView | null = null;
+    const plan = state.layers[l]!;
+    const live = plan.kind === 'moe' && !plan.ffnDropped && !plan.blockDropped;
+    const cur: CurrentLayer = {
+      layer: l,
+      kind: spec.layerKinds[l]!,
+      ffnDropped: plan.ffnDropped,
+      blockDropped: plan.blockDropped,
+      plan,
+      get view() {
+        if (!live) return null;
+        if (o2?.moe) return o2.moe;
+        if (!read) read = sourceLayerOverride(model, l)?.moe ?? readMoeView(model, l);
+        return read;
+      },
+    };
+    return { cur, release: (replacement?: LayerOverride) => read && disposeReplaced(read, replacement) };
   };
 
-  const before = checkpointParams(model);
-  const records = new Map<number, Record<string, unknown>>();
-  const manifests = new Map<number, LayerManifest>();
-  let batches: HiddenBatch[] = [];
   try {
-    if (!plan) {
-      let sensitivity: Map<number, number> | undefined;
-      let planSummaries: Record<string, Record<string, number>> | undefined;
-      const ratioDriven = params.rank === undefined && params.keepRatio === undefined;
-      if (method.planPass) {
-        sensitivity = new Map();
-        planSummaries = {};
-        totalUnits = 2 * L;
-        batches = embedAll();
+    // reinstall what a previous attempt finished: per layer, its latest persisted (step, layer)
+    if (resumedAfter) {
+      for (let l = 0; l < L; l++) {
+        for (let s = Math.min(resumedAfter.step, S - 1); s >= 0; s--) {
+          if (!done(s, l) || !fs.existsSync(layerFile(o.workDir, s, l, 'json'))) continue;
+          const p = loadPersistedLayer(model, o.workDir, s, l);
+          overrides.set(l, p.override);
+          break;
+        }
+        for (let s = 0; s <= Math.min(resumedAfter.step, S - 1); s++) {
+          if (done(s, l) && fs.existsSync(layerFile(o.workDir, s, l, 'json')))
+            records.set(`${s}:${l}`, readJson<PersistedLayer>(layerFile(o.workDir, s, l, 'json')).record);
+        }
+      }
+    }
+    let cum = 0;
+    for (let s = 0; s < S; s++) {
+      const a = amounts[s]!;
+      if (a.kind === 'share') cum += a.contribution;
+      const impl = impls[s]!;
+      const before = stateWithOverrides(state0, overrides);
+      if (resumedAfter && s < resumedAfter.step) {
+        unitsDone += unitsOf(s);
+        continue;
+      }
+      let run = plan.steps[s];
+      if (!run) {
+        const solved = solveStep(inputs[s]!, a, before, T, cum, config.target?.ratio ?? null);
+        run = {
+          method: decls[s]!.id,
+          family: decls[s]!.family,
+          amount: a,
+          knobs: solved.knobs,
+          noop: solved.noop,
+          decision: null,
+          paramsAfter: null,
+          weightBytesAfter: null,
+        };
+        plan.steps[s] = run;
+        savePlan();
+      }
+      if (run.noop) {
+        unitsDone += unitsOf(s);
+        run.paramsAfter = stateParams(before);
+        run.weightBytesAfter = stateWeightBytes(before);
+        savePlan();
+        continue;
+      }
+      const planned = decls[s]!.knob.apply(inputs[s]!.params, before, run.knobs[decls[s]!.knob.name] ?? 0);
+      const ctx: StepContext<unknown> = {
+        spec,
+        params: inputs[s]!.params,
+        knobs: run.knobs,
+        planned,
+        before,
+        decision: run.decision ?? null,
+        step: s,
+        scratch: new Map(),
+      };
+      checkMemory(
+        estimateRunMemory(
+          spec,
+          { ...config.calibration, samples: o.calibration.length },
+          decls[s]!.statsBytes?.(inputs[s]!.params, spec, before) ?? 0,
+        ),
+        o.availableMemoryBytes,
+      );
+      const planDone = resumedAfter !== null && resumedAfter.step === s && resumedAfter.layer >= -1;
+      if (impl.planLayer && !planDone) {
+        embedAll();
+        const summaries = new Map<number, unknown>();
         for (let l = 0; l < L; l++) {
           checkCancel();
-          report('plan', l, `sensitivity of layer ${l}`);
-          if (spec.layerKinds[l] === 'moe' && (ratioDriven || method.planPass)) {
-            const first = await collect(batches, l, method.planPass.needs(params));
-            const secondNeeds = method.planPass.secondPass?.(params, first) ?? null;
-            const stats = secondNeeds ? await collect(batches, l, secondNeeds) : first;
-            const view = readMoeView(model, l);
-            try {
-              const s = method.planPass.summarize({ layer: l, stats, view }, params);
-              sensitivity.set(l, s.sensitivity ?? 0);
-              planSummaries[String(l)] = s;
-            } finally {
-              disposeMoeView(view);
-            }
+          report('plan', s, l);
+          const { cur, release } = currentLayer(l, before);
+          try {
+            if (!cur.blockDropped) summaries.set(l, await impl.planLayer(ctx, cur, sweepOf(l)));
+          } finally {
+            release();
           }
-          await sweep(batches, l, undefined, true);
-          units += 1;
+          await propagate(l);
+          unitsDone += 1;
         }
-        tf.dispose(batches.map((b) => b.hidden));
-        batches = [];
-      }
-      const solved = solvePlan(
-        method,
-        params,
-        shape,
-        moeLayers,
-        before,
-        config.target?.ratio ?? null,
-        sensitivity,
-      );
-      plan = {
-        version: 1,
-        key,
-        method: method.id,
-        ...solved,
-        paramsBefore: before,
-        ...(sensitivity
-          ? { sensitivity: Object.fromEntries([...sensitivity].map(([l, s]) => [String(l), s])) }
-          : {}),
-        ...(planSummaries ? { planSummaries } : {}),
-      };
-      fs.writeFileSync(planFile, `${JSON.stringify(plan, null, 2)}\n`);
-    }
-    const decomposed = new Set(plan.layers);
-    units = 0;
-    totalUnits = Array.from({ length: L }, (_, l) => (decomposed.has(l) ? 3 : 1)).reduce((a, b) => a + b, 0);
+        run.decision = impl.decide ? impl.decide(ctx, summaries) : Object.fromEntries(summaries);
+        ctx.decision = run.decision;
+        savePlan();
+        writeAtomic(progressFile, JSON.stringify({ step: s, layer: -1 } satisfies Progress));
+      } else if (impl.planLayer) unitsDone += L;
+      ctx.scratch.clear();
 
-    // resume: reinstall persisted layers, then re-propagate through them
-    if (resumedAfter !== null) {
-      for (const l of plan.layers) {
-        if (l > resumedAfter) continue;
-        const p = loadPersistedLayer(model, o.workDir, l);
-        overrides.set(l, { moe: p.view });
-        manifests.set(l, p.manifest);
-        records.set(l, p.record);
-      }
-    }
-    batches = embedAll();
-    for (let l = 0; l < L; l++) {
-      checkCancel();
-      const tl = performance.now();
-      if (decomposed.has(l) && (resumedAfter === null || l > resumedAfter)) {
-        report('calibrate', l, `statistics of layer ${l}`);
-        const stats = await collect(batches, l, needs);
-        units += 1;
+      embedAll();
+      for (let l = 0; l < L; l++) {
         checkCancel();
-        report('compress', l, `${method.id} rank ${plan.rank} on layer ${l}`);
-        const view = readMoeView(model, l);
-        let out: ReturnType<CompressionMethod['compressLayer']>;
-        try {
-          out = method.compressLayer({ view, stats, rank: plan.rank!, params, plan });
-        } finally {
-          disposeMoeView(view);
+        const tl = performance.now();
+        if (!done(s, l)) {
+          const state = stateWithOverrides(state0, overrides);
+          const { cur, release } = currentLayer(l, state);
+          let replaced = false;
+          try {
+            if (impl.touches(ctx, cur)) {
+              report('calibrate', s, l);
+              const stats = impl.collect ? await impl.collect(ctx, cur, sweepOf(l)) : null;
+              checkCancel();
+              report('compress', s, l);
+              const out = impl.apply(ctx, cur, stats);
+              const seconds = (performance.now() - tl) / 1000;
+              const record = { method: decls[s]!.id, ...out.record, seconds };
+              if (out.override) {
+                const old = overrides.get(l);
+                overrides.set(l, out.override);
+                if (old?.moe) disposeReplaced(old.moe, out.override);
+                release(out.override);
+                replaced = true;
+                persistLayer(model, o.workDir, s, l, out.override, record, seconds);
+              }
+              records.set(`${s}:${l}`, record);
+              o.onLayer?.(s, l, record, seconds);
+            }
+          } finally {
+            if (!replaced) release();
+          }
         }
-        overrides.set(l, { moe: out.view });
-        const { entries, manifest } = layerEntries(spec, out.view, 'F32');
-        writeSafetensors(layerFile(o.workDir, l, 'safetensors'), entries);
-        const seconds = (performance.now() - tl) / 1000;
-        const record = {
-          ...out.record,
-          paramsDense: denseExpertParams(shape),
-          paramsFactored: viewExpertParams(out.view),
-          ...(plan.sensitivity ? { sensitivity: plan.sensitivity[String(l)] } : {}),
-          seconds,
-        };
-        fs.writeFileSync(layerFile(o.workDir, l, 'json'), JSON.stringify({ manifest, record }));
-        manifests.set(l, manifest);
-        records.set(l, record);
-        units += 1;
-        o.onLayer?.(l, record, seconds);
+        report('propagate', s, l);
+        await propagate(l);
+        unitsDone += 1;
+        if (!done(s, l)) writeAtomic(progressFile, JSON.stringify({ step: s, layer: l } satisfies Progress));
       }
-      report('propagate', l);
-      await sweep(batches, l, undefined, true);
-      units += 1;
-      if (resumedAfter === null || l > resumedAfter)
-        fs.writeFileSync(progressFile, JSON.stringify({ lastFinishedLayer: l }));
+      const after = stateWithOverrides(state0, overrides);
+      run.paramsAfter = stateParams(after);
+      run.weightBytesAfter = stateWeightBytes(after);
+      savePlan();
     }
-    report('done', null);
+    report('done', S, null);
   } catch (e) {
     tf.dispose(batches.map((b) => b.hidden));
     disposeOverrides(overrides);
@@ -419,15 +506,24 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   }
   tf.dispose(batches.map((b) => b.hidden));
   exec.dispose();
-  let after = before;
-  for (const l of plan.layers) after += viewExpertParams(overrides.get(l)!.moe!) - denseExpertParams(shape);
+  const final = stateWithOverrides(state0, overrides);
+  const after = stateParams(final);
+  const achieved = T === 0 ? 0 : 1 - after / T;
+  const target = plan.targetRatio;
+  const offTarget =
+    target !== null && Math.abs(achieved - target) > plan.tolerance + 1e-12
+      ? `achieved ratio ${achieved.toFixed(4)} misses the target ${target} by more than the rounding tolerance ${plan.tolerance.toExponential(2)}`
+      : null;
   return {
     plan,
-    paramsBefore: before,
+    paramsBefore: T,
     paramsAfter: after,
-    achievedRatio: compressionRatio(before, after),
+    weightBytesBefore: stateWeightBytes(state0),
+    weightBytesAfter: stateWeightBytes(final),
+    achievedRatio: achieved,
+    targetRatio: target,
+    offTarget,
     overrides,
-    manifests,
     records,
     resumedAfter,
     seconds: (performance.now() - t0) / 1000,
@@ -438,5 +534,3 @@ export function disposeOverrides(overrides: Map<number, LayerOverride>): void {
   for (const o of overrides.values()) if (o.moe) disposeMoeView(o.moe);
   overrides.clear();
 }
-
-export type { Tensor2D };

@@ -2,6 +2,7 @@
 // schema change is one new file plus one line here. Never edit a migration that has shipped.
 import { initial } from './001-initial';
 import { metricHeadline } from './002-metric-headline';
+import { stepLayers } from './003-step-layers';
 
 export interface Migration {
   version: number;
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'metric headline flag', sql: metricHeadline },
+  { version: 3, name: 'layer records per step', sql: stepLayers },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -153,13 +153,16 @@ export function runsRepo(db: Db) {
       ).map((m): MetricRecord => ({ ...m, headline: m.headline === 1 }));
       const layers = (
         db
-          .prepare('SELECT layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY layer')
+          .prepare('SELECT step, layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY step, layer')
           .all(id) as {
+          step: number;
           layer: number;
           stats_json: string;
           seconds: number | null;
         }[]
-      ).map((l): LayerRecord => ({ layer: l.layer, stats: fromJson(l.stats_json, {}), seconds: l.seconds }));
+      ).map(
+        (l): LayerRecord => ({ step: l.step, layer: l.layer, stats: fromJson(l.stats_json, {}), seconds: l.seconds }),
+      );
       const artifacts = db
         .prepare('SELECT id, path, kind, bytes, sha256 FROM artifacts WHERE run_id = ? ORDER BY id')
         .all(id) as ArtifactRecord[];
@@ -218,12 +221,18 @@ export function runsRepo(db: Db) {
       );
     },
 
-    recordLayer(id: number, layer: number, stats: Record<string, unknown>, seconds: number | null): void {
+    recordLayer(
+      id: number,
+      layer: number,
+      stats: Record<string, unknown>,
+      seconds: number | null,
+      step = 0,
+    ): void {
       db.transaction(() => {
         db.prepare(
-          `INSERT INTO run_layers (run_id, layer, stats_json, seconds) VALUES (?, ?, ?, ?)
-           ON CONFLICT (run_id, layer) DO UPDATE SET stats_json = excluded.stats_json, seconds = excluded.seconds`,
-        ).run(id, layer, toJson(stats), seconds);
+          `INSERT INTO run_layers (run_id, step, layer, stats_json, seconds) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, step, layer) DO UPDATE SET stats_json = excluded.stats_json, seconds = excluded.seconds`,
+        ).run(id, step, layer, toJson(stats), seconds);
         db.prepare(
           'UPDATE runs SET last_finished_layer = MAX(COALESCE(last_finished_layer, -1), ?) WHERE id = ?',
         ).run(layer, id);
