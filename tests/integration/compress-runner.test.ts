@@ -156,6 +156,35 @@ describe('compression runner', () => {
     disposeOverrides(resumed.overrides);
   });
 
+  it('a damaged or torn work file is detected on resume: that layer is recomputed, the result is unchanged', async () => {
+    const cfg = config('svd', 0.3);
+    const full = await runPipeline({ model, config: cfg, calibration, workDir: path.join(root, 'w-full-svd') });
+    const dir = path.join(root, 'w-damaged');
+    const ac = new AbortController();
+    await expect(
+      runPipeline({
+        model,
+        config: cfg,
+        calibration,
+        workDir: dir,
+        signal: ac.signal,
+        onLayer: (_s, l) => {
+          if (l === 2) ac.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    // flip bytes in the middle of layer 1's factors: its checksum no longer matches
+    const f = path.join(dir, 'steps', '00', 'layer-001.safetensors');
+    const buf = fs.readFileSync(f);
+    buf[buf.length - 8] ^= 0xff;
+    fs.writeFileSync(f, buf);
+    const resumed = await runPipeline({ model, config: cfg, calibration, workDir: dir, resume: true });
+    expect(resumed.resumedAfter).toEqual({ step: 0, layer: 0 });
+    expect(await logits(model, resumed.overrides)).toEqual(await logits(model, full.overrides));
+    disposeOverrides(full.overrides);
+    disposeOverrides(resumed.overrides);
+  });
+
   it('memory pre-flight refuses a run that cannot fit, with the estimate and the available amount', async () => {
     await expect(
       runPipeline({

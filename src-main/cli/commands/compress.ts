@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { JobProgress } from '../../contract/index';
 import type { CompressResult } from '../../engine/jobs/compress';
 import { METHOD_IDS } from '../../engine/methods/catalog';
-import { parsePipelineConfig } from '../../engine/pipeline/config';
+import { EngineError } from '../../engine/errors';
+import { type PipelineConfig, parsePipelineConfig } from '../../engine/pipeline/config';
 import { positiveInt } from '../arg-parsers';
 import { CliError, usageError } from '../cli-error';
 import type { CliContext } from '../context';
@@ -55,9 +56,13 @@ export function quickConfig(o: CompressOptions): Record<string, unknown> {
 
 function human(r: CompressResult): string {
   return [
-    `run ${r.runId ?? '-'}: ${r.paramsBefore} → ${r.paramsAfter} params, achieved ratio ${r.achievedRatio.toFixed(4)}`,
-    `rank ${r.rank ?? '-'} on layers [${r.layers.join(', ')}], ${r.seconds.toFixed(1)} s`,
-    `written to ${r.outDir}`,
+    `run ${r.runId ?? '-'}: ${r.paramsBefore} → ${r.paramsAfter} params, achieved ratio ${r.achievedRatio.toFixed(4)}${r.targetRatio !== null ? ` (target ${r.targetRatio})` : ''}`,
+    ...r.steps.map(
+      (s, i) =>
+        `  ${i + 1}. ${s.method}: ${s.noop ? 'no-op' : Object.entries(s.knobs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ),
+    ...r.warnings.map((w) => `warning: ${w}`),
+    `${r.seconds.toFixed(1)} s, written to ${r.outDir}`,
   ].join('\n');
 }
 
@@ -80,20 +85,24 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--format <f>', 'quick form: factored | dense export')
     .option('--data-dir <dir>', 'extra folder to search for built-in datasets (repeatable)', collect, [])
     .action(async (o: CompressOptions) => {
-      let raw: Record<string, unknown>;
+      let config: PipelineConfig;
       let base = process.cwd();
       if (o.config) {
         if (o.model || o.method || o.ratio !== undefined)
           throw usageError('--config cannot be combined with --model/--method/--ratio');
         const file = path.resolve(o.config);
-        raw = ctx.readJsonFile(file, 'pipeline config') as Record<string, unknown>;
         base = path.dirname(file);
-        parsePipelineConfig(raw, file);
+        config = parsePipelineConfig(ctx.readJsonFile(file, 'pipeline config'), file);
       } else {
-        raw = quickConfig(o);
-        parsePipelineConfig(raw);
+        config = parsePipelineConfig(quickConfig(o));
       }
-      const name = String(raw.name ?? 'compressed');
+      // refuse an unreachable budget before a run exists (shapes only, no tensor data)
+      const { planPipeline } = await import('../../engine/pipeline/plan');
+      const { resolveModelDir } = await import('../../engine/pipeline/model-ref');
+      const plan = planPipeline(config, resolveModelDir(config.model, base));
+      if (plan.problem) throw new EngineError(plan.problem, { field: 'target.ratio' });
+      const raw = config as unknown as Record<string, unknown>;
+      const name = config.name;
       const outDir = path.resolve(o.out ?? path.join('compressed', name));
       const app = await ctx.app();
       const job = await app.handlers['jobs.start']({
@@ -132,6 +141,11 @@ export function register(program: Command, ctx: CliContext): void {
             seconds: r.seconds,
             rank: r.rank,
             layers: r.layers,
+            targetRatio: r.targetRatio,
+            weightBytesBefore: r.weightBytesBefore,
+            weightBytesAfter: r.weightBytesAfter,
+            steps: r.steps,
+            warnings: r.warnings,
             ...(r.ppl !== undefined ? { ppl: r.ppl } : {}),
           },
           (d) => human({ ...r, runId: d.runId }),

@@ -18,5 +18,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'eval', load: () => import('./eval') },
   { name: 'logits', load: () => import('./logits') },
   { name: 'compress', load: () => import('./compress') },
+  { name: 'plan', load: () => import('./plan') },
   { name: 'export', load: () => import('./export') },
 ];

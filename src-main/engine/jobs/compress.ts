@@ -122,22 +122,29 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         })),
         warnings,
       };
-      const ev = config.evaluate?.ppl;
-      if (ev) {
-        ctx.progress({ step: 'perplexity', fraction: 0.95 });
-        const ref = resolveDataset(ev.dataset, { dataDirs: [...params.dataDirs, ...defaultDataDirs()] });
+      const evals = [
+        ...(config.evaluate?.ppl ? [config.evaluate.ppl] : []),
+        ...(config.evaluate?.perplexity ?? []),
+      ];
+      if (evals.length > 0) {
         const tok = await loadTokenizer(modelDir);
-        const ids = tok.encode(joinForPerplexity(await loadDatasetRows(ref)));
-        const p = await perplexity(model, ids, {
-          seqLen: ev.seqLen,
-          overrides: r.overrides,
-          signal: ctx.signal,
-          ...(ev.maxWindows ? { maxWindows: ev.maxWindows } : {}),
-        });
-        ctx.record.metric('ppl', p.ppl, { dataset: ev.dataset });
-        ctx.record.metric('tokensPerSecond', p.tokensPerSecond, { unit: 'tok/s' });
-        ctx.record.metric('peakRssBytes', p.peakRssBytes, { unit: 'bytes' });
-        result.ppl = p.ppl;
+        for (const [i, ev] of evals.entries()) {
+          ctx.progress({ step: 'perplexity', fraction: 0.95, message: `perplexity on ${ev.dataset}` });
+          const ref = resolveDataset(ev.dataset, { dataDirs: [...params.dataDirs, ...defaultDataDirs()] });
+          const ids = tok.encode(joinForPerplexity(await loadDatasetRows(ref)));
+          const p = await perplexity(model, ids, {
+            seqLen: ev.seqLen,
+            overrides: r.overrides,
+            signal: ctx.signal,
+            ...(ev.maxWindows ? { maxWindows: ev.maxWindows } : {}),
+          });
+          ctx.record.metric('ppl', p.ppl, { dataset: ev.dataset });
+          if (i === 0) {
+            ctx.record.metric('tokensPerSecond', p.tokensPerSecond, { unit: 'tok/s' });
+            ctx.record.metric('peakRssBytes', p.peakRssBytes, { unit: 'bytes' });
+            result.ppl = p.ppl;
+          }
+        }
       }
       fs.rmSync(workDir, { recursive: true, force: true });
       result.seconds = (performance.now() - t0) / 1000;

@@ -243,9 +243,9 @@ export function assertReachable(plan: BudgetPlan): void {
   if (plan.targetRatio === null) return;
   const gap = plan.targetRatio - plan.achievedRatio;
   if (Math.abs(gap) <= plan.tolerance + 1e-12) return;
-  const limit = plan.steps.find((s) => s.clamped);
+  const limit = plan.steps.find((s) => s.clamped) ?? [...plan.steps].reverse().find((s) => !s.noop);
   throw new EngineError(
-    `the plan reaches a whole-model ratio of ${plan.achievedRatio.toFixed(4)}, not the target ${plan.targetRatio}${limit ? `: ${limit.method} hits the bound of its knob (${Object.entries(limit.knobs).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
+    `the plan reaches a whole-model ratio of ${plan.achievedRatio.toFixed(4)}, not the target ${plan.targetRatio}${limit ? `: ${limit.method} ${limit.clamped ? 'hits the bound of its knob' : 'stops'} at ${Object.entries(limit.knobs).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`,
     {
       field: 'target.ratio',
       hint: `the reachable ratio with these steps is ${plan.achievedRatio.toFixed(4)}; lower target.ratio, change the contributions, or add a step`,

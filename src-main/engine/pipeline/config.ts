@@ -72,16 +72,22 @@ export const TargetConfig = z
     'one whole-model budget split between the steps that set no amount of their own (METHODS §2.2 any-order solver)',
   );
 
+const PplEvaluation = z
+  .object({
+    dataset: z.string().min(1).default('wikitext2'),
+    seqLen: z.number().int().min(2).default(2048),
+    maxWindows: z.number().int().min(1).optional(),
+  })
+  .strict();
+
 const EvaluateConfig = z
   .object({
-    ppl: z
-      .object({
-        dataset: z.string().min(1).default('wikitext2'),
-        seqLen: z.number().int().min(2).default(2048),
-        maxWindows: z.number().int().min(1).optional(),
-      })
-      .strict()
-      .optional(),
+    ppl: PplEvaluation.optional().describe('perplexity of the compressed model (METHODS §8.1); the primary figure'),
+    perplexity: z
+      .array(PplEvaluation)
+      .max(8)
+      .optional()
+      .describe('further perplexity evaluations after `ppl`, each recorded with its dataset'),
   })
   .strict();
 

@@ -13,6 +13,7 @@
 // Memory: one layer's weights plus the calibration activations, whatever the model size. Every
 // finished (step, layer) is in `<workDir>/steps/<s>/`; `progress.json` names the last one, so a
 // cancelled or killed run resumes at the first unfinished (step, layer) with a bit-identical result.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CancelledError, EngineError } from '../errors';
@@ -155,9 +156,13 @@ function runKey(config: PipelineConfig): string {
 interface PersistedLayer {
   kind: 'moe' | 'skipFfn' | 'skipBlock';
   manifest?: ViewManifest;
+  /** sha256 of the layer's safetensors file: a damaged file is detected on resume, not used */
+  sha256?: string;
   record: Record<string, unknown>;
   seconds: number;
 }
+
+const fileSha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 function persistLayer(
   model: LoadedModel,
@@ -178,6 +183,7 @@ function persistLayer(
     const { entries, manifest } = viewEntries(model.spec, override.moe!, 'F32');
     const tmp = `${layerFile(workDir, s, l, 'safetensors')}.tmp-${process.pid}`;
     writeSafetensors(tmp, entries);
+    meta.sha256 = fileSha256(tmp);
     fs.renameSync(tmp, layerFile(workDir, s, l, 'safetensors'));
     meta.manifest = manifest;
   }
@@ -189,7 +195,14 @@ function loadPersistedLayer(model: LoadedModel, workDir: string, s: number, l: n
   const meta = readJson<PersistedLayer>(jf);
   if (meta.kind === 'skipBlock') return { override: { skipBlock: true }, meta };
   if (meta.kind === 'skipFfn') return { override: { skipFfn: true }, meta };
-  const st = SafetensorsFile.open(layerFile(workDir, s, l, 'safetensors'));
+  const sf = layerFile(workDir, s, l, 'safetensors');
+  if (!fs.existsSync(sf) || (meta.sha256 && fileSha256(sf) !== meta.sha256))
+    throw new EngineError('a finished layer\'s work file is damaged (checksum mismatch)', {
+      file: sf,
+      field: 'workDir',
+      hint: 'resume recomputes from this layer on; if this persists, delete the work folder',
+    });
+  const st = SafetensorsFile.open(sf);
   try {
     const view = viewFromManifest(l, meta.manifest!, model.spec.routing, (n) => {
       const shape = st.info(n).shape;
@@ -221,6 +234,32 @@ function viewTensors(v: MoeLayerView): Set<tf.Tensor> {
 function disposeReplaced(old: MoeLayerView, replacement: LayerOverride | undefined): void {
   const keep = replacement?.moe ? viewTensors(replacement.moe) : new Set<tf.Tensor>();
   tf.dispose([...viewTensors(old)].filter((t) => !keep.has(t)));
+}
+
+/**
+ * The last (step, layer) whose own work file and every earlier one are intact: a damaged or missing
+ * layer file moves the resume point back to just before it (that layer and the rest of its step are
+ * recomputed), so a corrupted file never changes the result silently.
+ */
+function rewindToIntact(workDir: string, p: Progress, L: number): Progress | null {
+  for (let s = 0; s <= p.step; s++) {
+    for (let l = 0; l < (s < p.step ? L : p.layer + 1); l++) {
+      const jf = layerFile(workDir, s, l, 'json');
+      if (!fs.existsSync(jf)) continue;
+      let ok = true;
+      try {
+        const meta = JSON.parse(fs.readFileSync(jf, 'utf8')) as PersistedLayer;
+        if (meta.kind === 'moe') {
+          const sf = layerFile(workDir, s, l, 'safetensors');
+          ok = fs.existsSync(sf) && (!meta.sha256 || fileSha256(sf) === meta.sha256);
+        }
+      } catch {
+        ok = false;
+      }
+      if (!ok) return l > 0 ? { step: s, layer: l - 1 } : s > 0 ? { step: s - 1, layer: L - 1 } : null;
+    }
+  }
+  return p;
 }
 
 /** The initial model state: the spec's, with the stored state of layers a compressed source already changed. */
@@ -271,7 +310,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         hint: `delete ${o.workDir} to start over, or use another output folder`,
       });
     plan = p;
-    if (fs.existsSync(progressFile)) resumedAfter = readJson<Progress>(progressFile);
+    if (fs.existsSync(progressFile)) resumedAfter = rewindToIntact(o.workDir, readJson<Progress>(progressFile), L);
   } else {
     fs.rmSync(progressFile, { force: true });
     fs.rmSync(path.join(o.workDir, 'steps'), { recursive: true, force: true });

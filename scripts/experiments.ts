@@ -1,0 +1,178 @@
+// `npx tsx scripts/experiments.ts --suite NAME [--home DIR]`: the experiment suites behind the issue
+// notes, run through the app (createApp, the user's store) so every row is a stored run the
+// workbench lists and compares. Each compressed run evaluates held-out and WikiText-2 perplexity on
+// its in-memory result with the same protocol as the baseline rows (seq 512, first K windows).
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { createApp } from '../src-main/app/create-app';
+import type { JobFinished } from '../src-main/contract/index';
+
+const o = new Command()
+  .requiredOption('--suite <name>', `one of: ${['pruning', 'order-pd'].join(', ')}`)
+  .option('--home <dir>', 'app data folder (default: MOE_WORKBENCH_HOME or the app default)')
+  .option('--models <list>', 'built-in models', 'tiny-mixtral,tiny-deepseek')
+  .option('--windows <k>', 'evaluation windows of 512 tokens per data set', '16')
+  .option('--calib-samples <n>', 'calibration sequences of 256 tokens from `calib`', '32')
+  .option('--only <regex>', 'run only experiments whose label matches')
+  .option('--json <file>', 'also write the rows as JSON')
+  .parse()
+  .opts<{ suite: string; home?: string; models: string; windows: string; calibSamples: string; only?: string; json?: string }>();
+
+const SEQ = 512;
+const evaluations = ['heldout', 'wikitext2'].map((dataset) => ({ dataset, seqLen: SEQ, maxWindows: Number(o.windows) }));
+
+interface Experiment {
+  label: string;
+  steps: { method: string; params: Record<string, unknown> }[];
+  target?: { ratio: number; contributions?: Record<string, number> };
+}
+
+const METRICS = ['activation_frequency', 'sum_routing_weights', 'input_l2_avg', 'output_l2_avg', 'reap'];
+const SUITES: Record<string, () => Experiment[]> = {
+  // issue 10: every P metric and Expert Drop at 25 / 50 % of routed experts; Layer / Block Drop of 1 and 2
+  pruning: () => [
+    ...METRICS.flatMap((metric) =>
+      [0.25, 0.5].map((fraction) => ({
+        label: `expert-prune ${metric} ${fraction * 100}%`,
+        steps: [{ method: 'expert-prune', params: { metric, fraction } }],
+      })),
+    ),
+    ...[0.25, 0.5].map((fraction) => ({
+      label: `expert-drop ${fraction * 100}%`,
+      steps: [{ method: 'expert-drop', params: { fraction } }],
+    })),
+    ...[1, 2].map((count) => ({ label: `layer-drop ${count}`, steps: [{ method: 'layer-drop', params: { count } }] })),
+    ...[1, 2].map((count) => ({ label: `block-drop ${count}`, steps: [{ method: 'block-drop', params: { count } }] })),
+  ],
+  // issue 10: P→D vs D→P at whole-model 40 %, contributions 0.5 / 0.5
+  'order-pd': () =>
+    (['PD', 'DP'] as const).map((order) => ({
+      label: `${order === 'PD' ? 'P→D' : 'D→P'} 40% (0.5/0.5)`,
+      steps: [...order].map((f) =>
+        f === 'P' ? { method: 'expert-prune', params: { metric: 'reap' } } : { method: 'svd-llm', params: {} },
+      ),
+      target: { ratio: 0.4, contributions: { P: 0.5, D: 0.5 } },
+    })),
+};
+
+const suite = SUITES[o.suite];
+if (!suite) throw new Error(`unknown suite '${o.suite}'; expected ${Object.keys(SUITES).join(', ')}`);
+const only = o.only ? new RegExp(o.only) : null;
+
+const t0 = performance.now();
+const app = await createApp({ home: o.home, mode: 'cli' });
+console.log(`store: ${app.storePath}`);
+
+async function job(kind: string, params: Record<string, unknown>): Promise<JobFinished> {
+  const info = await app.handlers['jobs.start']({ kind, params });
+  const done = await app.waitForJob(info.jobId);
+  if (done.state !== 'succeeded') throw new Error(`${kind} run ${done.runId} ${done.state}: ${done.error}`);
+  return done;
+}
+
+async function metrics(runId: number): Promise<Map<string, number>> {
+  const d = await app.handlers['runs.get']({ id: runId });
+  const m = new Map<string, number>();
+  for (const r of d.metrics) {
+    const key = r.dataset ? `${r.name}@${r.dataset}` : r.name;
+    if (!m.has(key)) m.set(key, r.value);
+  }
+  return m;
+}
+
+interface Row {
+  model: string;
+  label: string;
+  knobs: string;
+  achieved: number | null;
+  params: number | null;
+  heldout: number | null;
+  wikitext2: number | null;
+  tokensPerSecond: number | null;
+  seconds: number;
+  run: number;
+}
+
+const rows: Row[] = [];
+try {
+  for (const model of o.models.split(',').filter(Boolean)) {
+    const s0 = performance.now();
+    const base = await job('eval.ppl', { model, evaluations });
+    const bm = await metrics(base.runId!);
+    rows.push({
+      model,
+      label: 'baseline',
+      knobs: '',
+      achieved: null,
+      params: null,
+      heldout: bm.get('ppl@heldout') ?? null,
+      wikitext2: bm.get('ppl@wikitext2') ?? null,
+      tokensPerSecond: bm.get('tokensPerSecond') ?? null,
+      seconds: (performance.now() - s0) / 1000,
+      run: base.runId!,
+    });
+    for (const e of suite()) {
+      if (only && !only.test(e.label)) continue;
+      const s = performance.now();
+      const slug = `${model}-${e.label}`.replace(/[^\w.-]+/g, '-');
+      const config = {
+        version: 2,
+        name: `${o.suite} ${model} ${e.label}`,
+        model,
+        calibration: { dataset: 'calib', samples: Number(o.calibSamples), seqLen: 256 },
+        ...(e.target ? { target: e.target } : {}),
+        steps: e.steps,
+        evaluate: { ppl: evaluations[0], perplexity: [evaluations[1]] },
+        export: { format: 'factored', dtype: 'F32' },
+      };
+      try {
+        const c = await job('compress', { config, outDir: path.join(app.home, 'experiments', slug) });
+        const r = c.result as { achievedRatio: number; paramsAfter: number; steps: { method: string; knobs: Record<string, number>; noop: boolean }[] };
+        const m = await metrics(c.runId!);
+        rows.push({
+          model,
+          label: e.label,
+          knobs: r.steps.map((st) => (st.noop ? `${st.method}: no-op` : `${st.method}: ${Object.entries(st.knobs).map(([k, v]) => `${k} ${v}`).join(', ')}`)).join('; '),
+          achieved: r.achievedRatio,
+          params: r.paramsAfter,
+          heldout: m.get('ppl@heldout') ?? null,
+          wikitext2: m.get('ppl@wikitext2') ?? null,
+          tokensPerSecond: m.get('tokensPerSecond') ?? null,
+          seconds: (performance.now() - s) / 1000,
+          run: c.runId!,
+        });
+        console.log(`${model} ${e.label}: run ${c.runId} (${((performance.now() - s) / 1000).toFixed(0)} s)`);
+      } catch (err) {
+        console.log(`${model} ${e.label}: FAILED ${(err as Error).message}`);
+      }
+    }
+  }
+} finally {
+  await app.close();
+}
+
+const f = (v: number | null, d: number) => (v === null ? '—' : v.toFixed(d));
+const header = ['model', 'pipeline', 'knobs', 'achieved', 'params', 'held-out ppl', 'wikitext2 ppl', 'tok/s', 's', 'run'];
+const body = rows.map((r) => [
+  r.model,
+  r.label,
+  r.knobs,
+  r.achieved === null ? '—' : `${(r.achieved * 100).toFixed(1)}%`,
+  r.params === null ? '—' : `${(r.params / 1e6).toFixed(2)} M`,
+  f(r.heldout, 2),
+  f(r.wikitext2, 2),
+  f(r.tokensPerSecond, 0),
+  r.seconds.toFixed(0),
+  String(r.run),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(
+  `\n${o.suite}: perplexity seq ${SEQ}, first ${o.windows} windows of heldout and wikitext2; calibration ${o.calibSamples} × 256 tokens of calib`,
+);
+console.log(line(header));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const b of body) console.log(line(b));
+console.log(`\n${o.suite} finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+if (o.json) fs.writeFileSync(o.json, JSON.stringify(rows, null, 2));
