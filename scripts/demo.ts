@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { createApp } from '../src-main/app/create-app';
 import type { JobFinished } from '../src-main/contract/index';
+import { formatCount, formatPercent } from '../src-main/contract/units';
 
 const o = new Command()
   .option('--home <dir>', 'app data folder (default: MOE_WORKBENCH_HOME or the app default)')
@@ -153,9 +154,9 @@ const header = [
 const body = rows.map((r) => [
   r.model,
   r.method,
-  r.target === null ? '—' : `${Math.round(r.target * 100)}%`,
-  r.achieved === null ? '—' : `${(r.achieved * 100).toFixed(1)}%`,
-  r.params === null ? '—' : `${(r.params / 1e6).toFixed(2)} M`,
+  formatPercent(r.target, 0),
+  formatPercent(r.achieved),
+  formatCount(r.params),
   f(r.heldout, 2),
   f(r.wikitext2, 2),
   f(r.tokensPerSecond, 0),

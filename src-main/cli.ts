@@ -3,13 +3,11 @@
 // Only light modules load up front: commands import what they need (store, engine, tfjs) when
 // they run, so `--help`, usage errors and light commands start fast.
 import { CommanderError } from 'commander';
-import { ApiError } from './app/api-error';
+import { describeError } from './app/api-error';
 import type { WorkbenchApp } from './app/create-app';
 import { CliError } from './cli/cli-error';
 import { type CliContext, type CliIo, type GlobalOptions, readJsonFile } from './cli/context';
 import { buildProgram } from './cli/program';
-import { EngineError } from './engine/errors';
-import { StoreError } from './store/store-error';
 
 const processIo: CliIo = {
   stdout: (s) => void process.stdout.write(s),
@@ -26,11 +24,9 @@ function describe(err: unknown): { code: number; message: string; hint?: string 
     const message = err.message.replace(/^error: /, '');
     return { code: 2, message, hint: "run 'moe-bench --help' (or 'moe-bench COMMAND --help') for usage" };
   }
-  if (err instanceof CliError) return { code: err.exitCode, message: err.message, hint: err.hint };
-  if (err instanceof StoreError || err instanceof EngineError)
-    return { code: 1, message: err.message, hint: err.hint };
-  if (err instanceof ApiError) return { code: 1, message: err.message };
-  return { code: 1, message: err instanceof Error ? err.message : String(err) };
+  // the app's mapping (message and hint); the exit code is the CLI's: 2 usage (CliError says), 1 else
+  const { message, hint } = describeError(err);
+  return { code: err instanceof CliError ? err.exitCode : 1, message, hint };
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

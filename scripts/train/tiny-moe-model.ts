@@ -3,9 +3,10 @@
 // the exporter transposes them to HF's [out, in]. Experts of a layer are concatenated along the
 // intermediate axis and computed densely: every expert sees every token and its output is scaled by
 // the (masked) router weight, which equals sparse top-k dispatch in the forward pass.
+
+import { Mulberry32 } from '../../src-main/engine/linalg/prng';
 import { tf } from '../../src-main/engine/tensor/backend';
 import { type AttnShape, causalAttention, embedding, rmsNorm, silu, softmax } from './fused-ops';
-import { Prng } from './prng';
 import { routeLists, sparseExperts } from './sparse-moe';
 import { headDim, isMoeLayer, type TinyArch } from './tiny-arch';
 
@@ -52,7 +53,7 @@ export function paramShapes(a: TinyArch): ParamShapes {
 
 /** Seeded init: N(0, 0.02), residual-output projections scaled by 1/√(2L), norms at 1. */
 export function initParams(a: TinyArch, seed: number): Map<string, Float32Array> {
-  const rng = new Prng(seed);
+  const rng = new Mulberry32(seed);
   const out = new Map<string, Float32Array>();
   const resid = 0.02 / Math.sqrt(2 * a.layers);
   for (const [name, shape] of paramShapes(a)) {

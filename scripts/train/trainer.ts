@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { SafetensorsFile } from '../../src-main/engine/io/safetensors';
 import { writeSafetensors } from '../../src-main/engine/io/safetensors-writer';
+import { Mulberry32 } from '../../src-main/engine/linalg/prng';
 import { tf } from '../../src-main/engine/tensor/backend';
 import { softmaxCrossEntropy } from './fused-ops';
 import { registerTrainGradients } from './gradients';
-import { Prng } from './prng';
 import type { TinyArch } from './tiny-arch';
 import { type Dispatch, forward, initParams, paramShapes } from './tiny-moe-model';
 
@@ -42,12 +42,6 @@ export interface TrainState {
   history: { step: number; loss: number; aux: number; lr: number; sec: number }[];
 }
 
-export interface TrainResult {
-  state: TrainState;
-  params: Map<string, Float32Array>;
-  tokensPerSec: number;
-}
-
 export function lrAt(s: TrainSettings, step: number, total: number): number {
   if (step < s.warmupSteps) return (s.lr * (step + 1)) / s.warmupSteps;
   const p = Math.min(1, (step - s.warmupSteps) / Math.max(1, total - s.warmupSteps));
@@ -60,7 +54,7 @@ export function sampleBatch(
   tokens: Int32Array,
   B: number,
   L: number,
-  rng: Prng,
+  rng: Mulberry32,
 ): { ids: Int32Array; labels: Int32Array } {
   const ids = new Int32Array(B * L);
   const labels = new Int32Array(B * L);
@@ -99,7 +93,7 @@ export class TinyTrainer {
     this.state = init?.state ?? {
       step: 0,
       totalSteps: settings.steps ?? 0,
-      rngState: new Prng(settings.seed ^ 0x9e3779b9).state,
+      rngState: new Mulberry32(settings.seed ^ 0x9e3779b9).state,
       elapsedSec: 0,
       tokensSeen: 0,
       lossEma: null,
@@ -110,7 +104,7 @@ export class TinyTrainer {
   /** One optimiser step. `minExpertShare[i]`: smallest expert share / uniform share in MoE layer i of this batch. */
   step(tokens: Int32Array): { loss: number; aux: number; lr: number; minExpertShare: number[] } {
     const s = this.settings;
-    const rng = new Prng(this.state.rngState);
+    const rng = new Mulberry32(this.state.rngState);
     const { ids, labels } = sampleBatch(tokens, s.batch, s.seq, rng);
     this.state.rngState = rng.state;
     const lr = lrAt(s, this.state.step, Math.max(this.state.totalSteps, s.warmupSteps + 1));

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DatasetRecord } from '../contract/index';
+import { scanDataRoot, storedFormat } from '../engine/io/dataset-builtins';
 import type { Store } from '../store/index';
 import { packageRoot } from '../store/native-binding';
 
@@ -19,12 +20,6 @@ export interface BuiltinModel {
   path: string;
   architecture: string | null;
 }
-
-const DATA_FORMATS: [RegExp, BuiltinDataset['format']][] = [
-  [/\.(txt|raw)$/i, 'text'],
-  [/\.(jsonl|jsonl\.gz|json\.gz)$/i, 'jsonl'],
-  [/\.parquet$/i, 'parquet'],
-];
 
 /**
  * Packaged app: Electron's resources folder (where the packager copies resources/); otherwise the
@@ -51,24 +46,16 @@ const subfolders = (dir: string): string[] => {
   }
 };
 
-/** data/<name>/ with one data file is data set <name>; with several, <name>/<file stem> each. */
+/**
+ * The data sets resources/data holds, named as the engine resolves them (engine/io/dataset-builtins.ts:
+ * a named built-in's file, else data/<name>/ with one data file is <name>, with several <name>/<stem>).
+ */
 export function scanDatasets(resources: string): BuiltinDataset[] {
-  const out: BuiltinDataset[] = [];
-  for (const folder of subfolders(path.join(resources, 'data'))) {
-    const dir = path.join(resources, 'data', folder);
-    const files = fs
-      .readdirSync(dir)
-      .sort()
-      .flatMap((f) => {
-        const format = DATA_FORMATS.find(([re]) => re.test(f))?.[1];
-        return format && fs.statSync(path.join(dir, f)).isFile() ? [{ f, format }] : [];
-      });
-    for (const { f, format } of files) {
-      const name = files.length === 1 ? folder : `${folder}/${f.replace(/\..*$/, '')}`;
-      out.push({ name, path: path.join(dir, f), format });
-    }
-  }
-  return out;
+  return scanDataRoot(path.join(resources, 'data')).map((d) => ({
+    name: d.name,
+    path: d.path,
+    format: storedFormat(d.format),
+  }));
 }
 
 /** models/<name>/ holding a config.json that is a JSON object. */

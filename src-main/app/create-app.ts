@@ -2,6 +2,7 @@
 // starts the engine host (workers are spawned per job, nothing heavy runs here) and exposes the
 // contract's handlers plus an event stream.
 import type { EventData, EventName, JobFinished } from '../contract/index';
+import { installRoots } from '../engine/io/resolver';
 import type { JobRegistry } from '../engine/jobs/registry';
 import { type BackendReport, EngineHost } from '../host/engine-host';
 import { openStore, resolveHome, type Store, storePathIn } from '../store/index';
@@ -40,9 +41,13 @@ export interface WorkbenchApp extends App {
 
 export async function createApp(opts: AppOptions, engine: EngineOptions = {}): Promise<WorkbenchApp> {
   const home = resolveHome(opts.home);
+  // the one place the install's resources are located (Electron's resourcesPath or the checkout's
+  // resources/): the store's built-ins and every job's model / data set roots come from it
+  const resourcesDir = engine.resourcesDir === undefined ? defaultResourcesDir() : engine.resourcesDir;
+  const roots = installRoots(resourcesDir, process.env);
   const store: Store = openStore(storePathIn(home));
   try {
-    registerBuiltins(store, engine.resourcesDir === undefined ? defaultResourcesDir() : engine.resourcesDir);
+    registerBuiltins(store, resourcesDir);
   } catch (e) {
     store.close();
     throw e;
@@ -59,7 +64,14 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
   };
   const version = appVersion();
   const { resourcesDir: _resources, ...hostOptions } = engine;
-  const host = new EngineHost({ store, appVersion: version, emit, backend: opts.backend, ...hostOptions });
+  const host = new EngineHost({
+    store,
+    appVersion: version,
+    emit,
+    backend: opts.backend,
+    roots,
+    ...hostOptions,
+  });
   let backend: Promise<BackendReport> | null = null;
   const ctx: ServiceContext = {
     store,
@@ -67,6 +79,7 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     options: opts,
     home,
     appVersion: version,
+    roots,
     backend: () => {
       backend ??= host.probeBackend().catch((e) => {
         backend = null;

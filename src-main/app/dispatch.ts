@@ -1,32 +1,11 @@
 // The one request path shared by Electron IPC and the WebSocket server: name check, params
 // validation against the contract, the handler call, result validation, and error mapping. A
 // transport only frames what this returns.
-import { type ApiErrorBody, ErrorCode, isMethod, requests } from '../contract/index';
+import { type ApiErrorBody, isMethod, requests } from '../contract/index';
+import { toErrorBody } from './api-error';
 import type { App } from './services';
 
 export type DispatchOutcome = { ok: true; result: unknown } | { ok: false; error: ApiErrorBody };
-
-/** Errors that carry a contract error code (ApiError, or anything shaped like it) keep their code. */
-function errorCodeOf(err: unknown): ErrorCode | null {
-  if (typeof err !== 'object' || err === null || !('code' in err)) return null;
-  const parsed = ErrorCode.safeParse((err as { code: unknown }).code);
-  return parsed.success ? parsed.data : null;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return typeof err === 'string' ? err : 'unexpected error';
-}
-
-export function toErrorBody(err: unknown): ApiErrorBody {
-  const code = errorCodeOf(err);
-  const details =
-    code && typeof err === 'object' && err !== null ? (err as { details?: unknown }).details : undefined;
-  // Only the message crosses the wire; stacks stay in the main process.
-  return details === undefined
-    ? { code: code ?? 'internal', message: messageOf(err) }
-    : { code: code ?? 'internal', message: messageOf(err), details };
-}
 
 export async function dispatch(app: App, method: string, rawParams: unknown): Promise<DispatchOutcome> {
   if (!isMethod(method)) {

@@ -11,7 +11,9 @@ import type {
   JobInfo,
   JobState,
 } from '../contract/index';
-import { EngineError } from '../engine/errors';
+import { EngineError, errorLine } from '../engine/errors';
+import { type ResolverRoots, resolverFor } from '../engine/io/resolver';
+import { withRoots } from '../engine/jobs/refs.params';
 import { JOBS, type JobDefinition, type JobRegistry } from '../engine/jobs/registry';
 import { BackendUnavailableError, backendHint } from '../engine/tensor/backend-error';
 import type { Store } from '../store/index';
@@ -30,6 +32,11 @@ export interface EngineHostOptions {
   /** how long a cancelled worker may take to stop on its own before it is terminated */
   cancelGraceMs?: number;
   backend?: BackendName | undefined;
+  /**
+   * Where built-in models and data sets live (the app's resources, computed once by the app): added
+   * after any roots a job's params give, for the jobs that resolve references.
+   */
+  roots?: ResolverRoots;
 }
 
 export interface BackendReport {
@@ -59,7 +66,7 @@ function spawnWorker(script: URL | string, workerData: WorkerInput): Worker {
   return w;
 }
 
-const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+const oneLine = (e: unknown) => errorLine(e).split('\n')[0]!;
 
 export class EngineHost {
   private readonly jobs = new Map<string, Job>();
@@ -107,11 +114,22 @@ export class EngineHost {
       }
       rawParams = this.opts.store.runs.configOf(resumeId);
     }
+    if (def.resolve)
+      rawParams = withRoots(
+        rawParams ?? {},
+        this.opts.roots ?? { modelRoots: [], datasetRoots: [] },
+        process.cwd(),
+      );
     const parsed = def.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new EngineError(`${issue.message}`, { field: `params.${issue.path.join('.') || '(root)'}` });
     }
+    // every model / data set reference resolves before a run exists: a bad one leaves no run behind
+    const modelDir = def.resolve
+      ? def.resolve(parsed.data as never, resolverFor(parsed.data as Parameters<typeof resolverFor>[0]))
+          .modelDir
+      : null;
     if (resumeId !== undefined && !this.opts.store.runs.requeue(resumeId)) {
       throw new EngineError(`run ${resumeId} is still queued or running, or already succeeded`, {
         field: 'resumeRunId',
@@ -123,6 +141,7 @@ export class EngineHost {
         ? this.opts.store.runs.create({
             kind,
             config: parsed.data,
+            modelId: modelDir === null ? null : (this.opts.store.models.findByPath(modelDir)?.id ?? null),
             appVersion: this.opts.appVersion,
             backend: this.opts.backend ?? null,
           }).id

@@ -1,7 +1,7 @@
 // Runs inside an engine worker thread: initialises the compute backend, loads the job module and
 // runs it with a context whose calls become messages to the host.
 import { parentPort, workerData } from 'node:worker_threads';
-import { CancelledError, EngineError } from '../engine/errors';
+import { CancelledError, errorLine } from '../engine/errors';
 import type { JobContext, JobModule, ProgressUpdate } from '../engine/jobs/job-context';
 import { initBackend } from '../engine/tensor/backend';
 import { BackendUnavailableError } from '../engine/tensor/backend-error';
@@ -11,11 +11,6 @@ const port = parentPort;
 if (!port) throw new Error('worker-main must run in a worker thread');
 const input = workerData as WorkerInput;
 const send = (m: WorkerToHost) => port.postMessage(m);
-
-function errorText(e: unknown): string {
-  if (e instanceof EngineError && e.hint) return `${e.message} (hint: ${e.hint})`;
-  return e instanceof Error ? e.message : String(e);
-}
 
 // Progress is rate-limited so a tight loop cannot flood the main thread; step changes always pass.
 function progressSender(): (u: ProgressUpdate) => void {
@@ -67,7 +62,8 @@ async function runJob(job: Extract<WorkerInput, { mode: 'job' }>): Promise<void>
       },
       progress: progressSender(),
       record: {
-        layer: (layer, stats, seconds = null, step = 0) => send({ type: 'layer', step, layer, stats, seconds }),
+        layer: (layer, stats, seconds = null, step = 0) =>
+          send({ type: 'layer', step, layer, stats, seconds }),
         metric: (name, value, o = {}) =>
           send({
             type: 'metric',
@@ -84,7 +80,7 @@ async function runJob(job: Extract<WorkerInput, { mode: 'job' }>): Promise<void>
     send({ type: 'done', result });
   } catch (e) {
     if (e instanceof CancelledError || cancelled()) send({ type: 'cancelled' });
-    else send({ type: 'failed', error: errorText(e) });
+    else send({ type: 'failed', error: errorLine(e) });
   }
 }
 
@@ -95,7 +91,7 @@ if (input.mode === 'probe') {
   } catch (e) {
     if (e instanceof BackendUnavailableError)
       send({ type: 'failed', error: e.message, hint: e.hint, probes: e.probes });
-    else send({ type: 'failed', error: errorText(e) });
+    else send({ type: 'failed', error: errorLine(e) });
   }
 } else {
   await runJob(input);

@@ -7,23 +7,22 @@ import {
   openDatabase,
   schemaVersionOf,
 } from './open-database';
-import { datasetsRepo } from './repos/datasets';
-import { modelsRepo } from './repos/models';
-import { pipelinesRepo } from './repos/pipelines';
-import { runsRepo } from './repos/runs';
+import { type DatasetsRepo, datasetsRepo } from './repos/datasets';
+import { type ModelsRepo, modelsRepo } from './repos/models';
+import { type PipelinesRepo, pipelinesRepo } from './repos/pipelines';
+import { type RunsRepo, runsRepo } from './repos/runs';
 
-export { defaultHome, resolveHome, STORE_FILE_NAME, storePathIn } from './paths';
-export { DEFAULT_HEADLINE_METRICS } from './repos/runs';
+export { defaultHome, resolveHome, storePathIn } from './paths';
 export { StoreError } from './store-error';
 export { LATEST_SCHEMA_VERSION };
 
 export interface Store {
   readonly path: string;
   readonly db: Db;
-  readonly models: ReturnType<typeof modelsRepo>;
-  readonly datasets: ReturnType<typeof datasetsRepo>;
-  readonly pipelines: ReturnType<typeof pipelinesRepo>;
-  readonly runs: ReturnType<typeof runsRepo>;
+  readonly models: ModelsRepo;
+  readonly datasets: DatasetsRepo;
+  readonly pipelines: PipelinesRepo;
+  readonly runs: RunsRepo;
   schemaVersion(): number;
   sqliteVersion(): string;
   close(): void;

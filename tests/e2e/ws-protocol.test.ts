@@ -154,3 +154,83 @@ describe('browser-mode WebSocket API', () => {
     b.ws.close();
   });
 });
+
+/** One request on a fresh connection: its response frame. */
+async function call(method: string, params: unknown): Promise<Frame> {
+  const c = await connect();
+  c.ws.send(JSON.stringify({ id: 1, method, params }));
+  const f = await c.response();
+  c.ws.close();
+  return f;
+}
+
+describe('pipelines over the WebSocket', () => {
+  // this app has no resources folder (so no built-in names): the built-in model by its path
+  const model = path.resolve(import.meta.dirname, '../../resources/models/tiny-mixtral');
+  const calibFile = path.resolve(import.meta.dirname, '../../resources/data/calib/c4-calib.txt');
+  const base = { version: 2, name: 'ws-pipe', model, calibration: { dataset: calibFile }, target: { ratio: 0.2 } };
+  const twoSteps = [
+    { method: 'moe-svd', params: {} },
+    { method: 'svd-llm', params: { rank: 8 } },
+  ];
+
+  it('lists methods with their family and knob', async () => {
+    const f = await call('methods.list', {});
+    expect(f.ok).toBe(true);
+    const list = f.result as { id: string; family: string; knob: string }[];
+    expect(list.find((m) => m.id === 'svd-llm')).toMatchObject({ family: 'D', knob: 'rank' });
+  });
+
+  it('plans a two-step pipeline and explains an unreachable budget', async () => {
+    const f = await call('pipelines.plan', { config: { ...base, steps: twoSteps } });
+    expect(f).toMatchObject({ ok: true, result: { ok: false, budgetFamilies: ['D'] } });
+    const r = f.result as {
+      issues: { path: string }[];
+      plan: { steps: { method: string; knobs: Record<string, number> }[]; problem: string };
+    };
+    expect(r.plan.steps.map((s) => s.method)).toEqual(['moe-svd', 'svd-llm']);
+    expect(r.plan.steps[1]!.knobs).toEqual({ rank: 8 });
+    expect(r.plan.problem).toMatch(/reachable ratio/);
+    expect(r.issues.map((i) => i.path)).toEqual(['target.ratio']);
+
+    const v = await call('pipelines.validate', { config: { ...base, steps: twoSteps } });
+    expect(v).toMatchObject({ ok: true, result: { ok: false, issues: [{ path: 'target.ratio' }] } });
+    const bad = await call('pipelines.plan', { config: { ...base, steps: [] } });
+    expect(bad).toMatchObject({ ok: true, result: { ok: false, plan: null, issues: [{ path: 'steps' }] } });
+  });
+
+  it('refuses to run an unreachable budget, and runs the resolved config of a valid one', async () => {
+    const refused = await call('pipelines.run', { config: { ...base, steps: twoSteps } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'bad_request', details: [{ path: 'target.ratio' }] } });
+    // a built-in data set name this app has no data root for is refused on its field, before any job
+    const noData = await call('pipelines.validate', {
+      config: { ...base, calibration: { dataset: 'calib' }, steps: [{ method: 'svd', params: {} }] },
+    });
+    expect(noData).toMatchObject({ ok: true, result: { ok: false, issues: [{ path: 'calibration.dataset' }] } });
+
+    const c = await connect();
+    const v1 = {
+      version: 1,
+      name: 'ws-run',
+      model,
+      calibration: { dataset: calibFile, samples: 2, seqLen: 16 },
+      target: { ratio: 0.2 },
+      steps: [{ method: 'svd', params: {} }],
+    };
+    c.ws.send(JSON.stringify({ id: 2, method: 'pipelines.run', params: { config: v1 } }));
+    const started = await c.response();
+    expect(started).toMatchObject({ ok: true, result: { kind: 'compress' } });
+    const job = started.result as { jobId: string; runId: number };
+    const stored = (await app.handlers['runs.get']({ id: job.runId })).config as { config: unknown };
+    // parse once, store what ran: version 2, every default filled in
+    expect(stored.config).toMatchObject({
+      version: 2,
+      name: 'ws-run',
+      calibration: { dataset: calibFile, samples: 2, seqLen: 16, seed: 3, batch: 8 },
+      steps: [{ method: 'svd', params: { svd: { method: 'auto' } } }],
+    });
+    c.ws.send(JSON.stringify({ id: 3, method: 'jobs.cancel', params: { jobId: job.jobId } }));
+    await c.event('job.finished');
+    c.ws.close();
+  });
+});

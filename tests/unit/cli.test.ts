@@ -191,7 +191,7 @@ describe('moe-bench exit codes and output', () => {
     // the job flags its gflops as headline metrics: run lists show them
     expect(Object.keys(run.headline)).toEqual(['gflops@32', 'gflops@64']);
     const list = await cli('runs', 'list', '--home', home);
-    expect(list.stdout).toMatch(/gflops@32=[\d.]+ gflops@64=[\d.]+/);
+    expect(list.stdout).toMatch(/gflops@32=[\d.,]+GFLOP\/s gflops@64=[\d.,]+GFLOP\/s/);
     expect(r.stderr).toMatch(/\[run 1\]\s+\d+% gemm 32/);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../../src-main/app/api-error';
-import { dispatch, toErrorBody } from '../../src-main/app/dispatch';
+import { z } from 'zod';
+import { ApiError, toErrorBody } from '../../src-main/app/api-error';
+import { dispatch } from '../../src-main/app/dispatch';
+import { EngineError } from '../../src-main/engine/errors';
 import { fakeApp } from './server-fake-app';
 
 const model = {
@@ -84,6 +86,17 @@ describe('dispatch', () => {
     expect(JSON.stringify(out)).not.toContain('at ');
   });
 
+  it('maps bad input, bad params and constraint failures the same way the handler guard does', () => {
+    expect(toErrorBody(new EngineError('no such file', { file: 'x.json', hint: 'pass --model' }))).toEqual({
+      code: 'bad_request',
+      message: 'x.json: no such file (pass --model)',
+    });
+    const zod = z.object({ n: z.number() }).safeParse({ n: 'a' }).error!;
+    expect(toErrorBody(zod)).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^n: /) });
+    const sqlite = Object.assign(new Error('UNIQUE constraint failed'), { code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    expect(toErrorBody(sqlite)).toEqual({ code: 'conflict', message: 'UNIQUE constraint failed' });
+  });
+
   it('ignores a code that is not a contract error code', () => {
     const err = Object.assign(new Error('disk full'), { code: 'ENOSPC' });
     expect(toErrorBody(err)).toEqual({ code: 'internal', message: 'disk full' });
@@ -99,5 +112,60 @@ describe('dispatch', () => {
       ok: false,
       error: { code: 'internal', message: "'models.list' produced an invalid result" },
     });
+  });
+
+  it('checks pipelines.plan params and passes a plan through the contract', async () => {
+    const plan = {
+      model: 'tiny-mixtral',
+      architecture: 'mixtral',
+      paramsBefore: 1000,
+      paramsAfter: 700,
+      weightBytesBefore: 4000,
+      weightBytesAfter: 2800,
+      achievedRatio: 0.3,
+      targetRatio: 0.3,
+      tolerance: 0.01,
+      problem: null,
+      steps: [
+        {
+          method: 'svd',
+          family: 'D',
+          amount: { kind: 'share', family: 'D', contribution: 1 },
+          noop: false,
+          knobs: { rank: 12 },
+          paramsAfter: 700,
+          weightBytesAfter: 2800,
+          ratioAfter: 0.3,
+        },
+      ],
+    };
+    const app = fakeApp({
+      'pipelines.plan': async () => ({ ok: true, issues: [], plan, budgetFamilies: ['D'] }),
+    });
+    expect(await dispatch(app, 'pipelines.plan', { config: { a: 1 }, extra: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+    expect(app.calls).toHaveLength(0);
+    const out = await dispatch(app, 'pipelines.plan', { config: { a: 1 } });
+    expect(out).toEqual({ ok: true, result: { ok: true, issues: [], plan, budgetFamilies: ['D'] } });
+    expect(app.calls).toEqual([{ method: 'pipelines.plan', params: { config: { a: 1 } } }]);
+  });
+
+  it('refuses a plan or method list that breaks the contract (unknown family letter)', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const app = fakeApp({
+      'pipelines.plan': async () => ({ ok: false, issues: [], plan: null, budgetFamilies: ['X'] }),
+      'methods.list': async () => [
+        { id: 'svd', family: 'Z', title: 'SVD', description: '', knob: 'rank', paramsSchema: {} },
+      ],
+    });
+    expect(await dispatch(app, 'pipelines.plan', { config: {} })).toMatchObject({
+      ok: false,
+      error: { code: 'internal' },
+    });
+    expect(await dispatch(app, 'methods.list', {})).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect(logged).toHaveBeenCalledTimes(2);
+    logged.mockRestore();
   });
 });

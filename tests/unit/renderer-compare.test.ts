@@ -87,13 +87,13 @@ const run = (
 });
 
 describe('comparison tables', () => {
-  const a = run(1, { ppl: 10, params_after: 100, tokens_per_second: 50 }, [
+  const a = run(1, { ppl: 10, paramsAfter: 100, tokensPerSecond: 50 }, [
     [0, 8, 0.1],
     [1, 8, 0.2],
   ]);
   const b = run(
     2,
-    { ppl: 12, params_after: 80, tokens_per_second: 40 },
+    { ppl: 12, paramsAfter: 80, tokensPerSecond: 40 },
     [
       [0, 4, 0.2],
       [1, 4, 0.3],
@@ -107,7 +107,7 @@ describe('comparison tables', () => {
     expect(relativeDelta(null, 10)).toBeNull();
   });
 
-  it('metrics rows carry values and deltas against the baseline, reading snake_case metric names', () => {
+  it('metrics rows carry values and deltas against the baseline, by the contract metric names', () => {
     const t = metricsTable([a, b], 1);
     const col = (name: string) => t.columns.indexOf(name);
     expect(t.rows[1]![col('ppl')]).toBe(12);

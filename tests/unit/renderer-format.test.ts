@@ -1,5 +1,7 @@
 // Pure renderer logic: how values read in the UI, form parsing, URL and error handling.
 import { describe, expect, it } from 'vitest';
+import { formatMetricValue, metricSpec } from '../../src-main/contract/metrics';
+import { formatBytes, formatCount } from '../../src-main/contract/units';
 import { ApiCallError, describeError } from '../../src-renderer/src/api/api-call-error';
 import { apiUrlFromLocation } from '../../src-renderer/src/api/ws-transport';
 import { parseSizes } from '../../src-renderer/src/components/GemmParamsForm';
@@ -27,10 +29,34 @@ describe('run formatting', () => {
 
   it('labels headline metrics, known ones first', () => {
     expect(
-      formatHeadline({ foo: 1234.5, ppl: 12.345, achievedRatio: 0.5, peakRssBytes: 3 * 1024 ** 3 }),
-    ).toEqual(['ppl 12.3', 'kept 50.0%', 'peak 3.0 GB', 'foo 1,235']);
+      formatHeadline({ foo: 1234.5, ppl: 12.345, achievedRatio: 0.3, peakRssBytes: 3 * 1024 ** 3 }),
+    ).toEqual(['ppl 12.3', 'kept 70.0%', 'peak 3.0 GiB', 'foo 1,235']);
+    // both ratios are removed shares; the headline reads the kept share
+    expect(formatHeadline({ targetRatio: 0.25, achievedRatio: 0.249 })).toEqual([
+      'target kept 75%',
+      'kept 75.1%',
+    ]);
     expect(formatHeadline({ 'gflops@512': 23.456 })).toEqual(['23.5 GFLOP/s @512']);
     expect(formatHeadline({ a: 1, b: 2, c: 3 }, 2)).toHaveLength(2);
+  });
+});
+
+describe('one unit system (contract, shared by CLI and UI)', () => {
+  it('prints bytes in binary units and counts with K/M/B', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(5.75e8)).toBe('548.4 MiB');
+    expect(formatBytes(3 * 2 ** 30, 2)).toBe('3.00 GiB');
+    expect(formatBytes(null)).toBe('—');
+    expect(formatCount(1_234_567)).toBe('1.23M');
+  });
+  it('formats a metric in its vocabulary unit, else in the unit it was recorded with', () => {
+    expect(formatMetricValue('peakRssBytes', 5.75e8)).toBe('548.4 MiB');
+    expect(formatMetricValue('achievedRatio', 0.25)).toBe('25.0%');
+    expect(formatMetricValue('paramsAfter', 2.5e6)).toBe('2.50M');
+    expect(formatMetricValue('gflops@64', 3)).toBe('3 GFLOP/s');
+    expect(formatMetricValue('custom', 2, 's')).toBe('2 s');
+    expect(metricSpec('tokensPerSecond')).toMatchObject({ unit: 'tok/s', headline: true });
+    expect(metricSpec('nope')).toBeNull();
   });
 });
 

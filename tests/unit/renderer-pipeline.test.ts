@@ -70,9 +70,9 @@ describe('runs list model', () => {
   const runs = [
     row(1, 'succeeded', { ppl: 12 }, '/m/alpha'),
     row(2, 'failed', {}, '/m/beta'),
-    row(3, 'succeeded', { perplexity: 9, compression_ratio: 0.3 }, '/m/alpha'),
+    row(3, 'succeeded', { ppl: 9, achievedRatio: 0.3 }, '/m/alpha'),
   ];
-  it('reads metrics under either naming and falls back to the config target', () => {
+  it('reads the contract metric names and falls back to the config target', () => {
     expect(runMetric(runs[2]!, 'ppl')).toBe(9);
     expect(runMetric(runs[2]!, 'achievedRatio')).toBe(0.3);
     expect(runMetric(runs[1]!, 'targetRatio')).toBe(0.2);

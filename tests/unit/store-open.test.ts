@@ -114,12 +114,18 @@ describe('opening the store', () => {
     insert.run(runId, 'ppl', 7.25, 'wikitext2', null);
     insert.run(runId, 'gflops@64', 3, null, 'GFLOP/s');
     insert.run(runId, 'ppl', 9, 'c4', null);
+    v1.prepare('INSERT INTO run_layers (run_id, layer, stats_json, seconds) VALUES (?, 3, ?, 1.5)').run(
+      runId,
+      '{"rank":8}',
+    );
     v1.close();
     const run = { id: runId };
 
     const s = openStore(file);
-    expect(s.schemaVersion()).toBe(2);
+    expect(s.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     expect(s.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    // v3: layer records are keyed by (step, layer); old records become step 0
+    expect(s.runs.detail(run.id)!.layers).toEqual([{ step: 0, layer: 3, stats: { rank: 8 }, seconds: 1.5 }]);
     expect(s.db.pragma('foreign_key_check')).toEqual([]);
     expect(s.runs.get(run.id)!.headline).toEqual({ ppl: 7.25 });
     expect(s.runs.detail(run.id)!.metrics.map((m) => [m.name, m.headline])).toEqual([

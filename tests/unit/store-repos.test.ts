@@ -89,8 +89,8 @@ describe('runs', () => {
     const d = s.runs.detail(r.id)!;
     expect(RunDetail.safeParse(d).success).toBe(true);
     expect(d.layers).toEqual([
-      { layer: 0, stats: { rank: 16 }, seconds: 2 },
-      { layer: 2, stats: { rank: 4 }, seconds: 1 },
+      { step: 0, layer: 0, stats: { rank: 16 }, seconds: 2 },
+      { step: 0, layer: 2, stats: { rank: 4 }, seconds: 1 },
     ]);
     // default by name (ppl, achievedRatio, paramsAfter), explicit flag either way, first value wins
     expect(d.headline).toEqual({ ppl: 9.5, achievedRatio: 0.25, 'gflops@512': 21, paramsAfter: 1e6 });
@@ -105,6 +105,15 @@ describe('runs', () => {
       'targetRatio',
     ]);
     expect(d.metrics.filter((m) => m.headline).length).toBe(5);
+    // the contract's vocabulary sets the unit of a name it knows; other names keep the recorded one
+    expect(Object.fromEntries(d.metrics.map((m) => [m.name, m.unit]))).toEqual({
+      ppl: null,
+      achievedRatio: 'ratio',
+      'gflops@256': 'GFLOP/s',
+      'gflops@512': 'GFLOP/s',
+      paramsAfter: 'params',
+      targetRatio: 'ratio',
+    });
     expect(d.artifacts).toHaveLength(1);
   });
 
@@ -143,5 +152,22 @@ describe('runs', () => {
     expect(s.runs.list().map((r) => r.id)).toEqual([...ids].reverse());
     expect(s.runs.list({ status: 'succeeded' }).map((r) => r.id)).toEqual([ids[3], ids[1]]);
     expect(s.runs.list({ limit: 2, offset: 1 }).map((r) => r.id)).toEqual([ids[3], ids[2]]);
+  });
+
+  it('lists runs with their metrics (first value per name) and configs, filtered by kind before the limit', () => {
+    const a = s.runs.create({ kind: 'compress', config: { config: { name: 'p' } }, appVersion: '1' });
+    const b = s.runs.create({ kind: 'eval.ppl', config: {}, appVersion: '1' });
+    const c = s.runs.create({ kind: 'compress', config: {}, appVersion: '1' });
+    s.runs.recordMetric(a.id, { name: 'ppl', value: 9, dataset: 'x', unit: null });
+    s.runs.recordMetric(a.id, { name: 'ppl', value: 11, dataset: 'y', unit: null });
+    s.runs.recordMetric(b.id, { name: 'ppl', value: 5, dataset: null, unit: null });
+    s.db.prepare("UPDATE runs SET config_json = '{not json' WHERE id = ?").run(c.id);
+    const rows = s.runs.listWithRecords({ kind: 'compress' });
+    expect(rows.map((r) => [r.summary.id, r.metrics, r.config])).toEqual([
+      [c.id, {}, null],
+      [a.id, { ppl: 9 }, { config: { name: 'p' } }],
+    ]);
+    expect(s.runs.listWithRecords({ kind: 'compress', limit: 1 }).map((r) => r.summary.id)).toEqual([c.id]);
+    expect(s.runs.listWithRecords({ kind: 'none' })).toEqual([]);
   });
 });

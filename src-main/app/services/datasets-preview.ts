@@ -3,16 +3,12 @@
 // semantics, so the preview counts exactly what calibration and evaluation would read.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DatasetRecord } from '../../contract/index';
+import { fileFormat, SUPPORTED_FILE_TYPES } from '../../engine/io/dataset-builtins';
+import { createResolver } from '../../engine/io/resolver';
 import { ApiError, notFound } from '../api-error';
 import type { Handlers } from '../services';
 import type { ServiceContext } from './context';
 
-const FORMATS: [RegExp, DatasetRecord['format']][] = [
-  [/\.(txt|raw)$/i, 'text'],
-  [/\.(jsonl|jsonl\.gz|json\.gz)$/i, 'jsonl'],
-  [/\.parquet$/i, 'parquet'],
-];
 const PREVIEW_CHARS = 400;
 /** rows encoded between yields, so a long count never stalls the main process */
 const ROWS_PER_SLICE = 200;
@@ -33,11 +29,11 @@ export function datasetPreviewHandlers(
         throw new ApiError('bad_request', `data file '${file}' does not exist`);
       }
       if (!stat.isFile()) throw new ApiError('bad_request', `'${file}' is not a file`);
-      const format = FORMATS.find(([re]) => re.test(file))?.[1];
+      const format = fileFormat(file)?.stored;
       if (!format)
         throw new ApiError(
           'bad_request',
-          `'${path.basename(file)}': unsupported data file type; expected .txt/.raw (one row per line), .jsonl[.gz] or .parquet (a "text" column)`,
+          `'${path.basename(file)}': unsupported data file type; expected ${SUPPORTED_FILE_TYPES}`,
         );
       if (datasets.list().some((d) => d.path === file))
         throw new ApiError('conflict', `data file '${file}' is already in the store`);
@@ -49,8 +45,12 @@ export function datasetPreviewHandlers(
       if (!record) throw notFound('dataset', id);
       const model = modelId === undefined ? null : ctx.store.models.get(modelId);
       if (modelId !== undefined && !model) throw notFound('model', modelId);
-      const { resolveDataset, loadDatasetRows } = await import('../../engine/io/datasets');
-      const ref = resolveDataset(record.builtin || record.format === 'builtin' ? record.name : record.path);
+      const { loadDatasetRows } = await import('../../engine/io/datasets');
+      // a built-in by name, so it reads with its row format, exactly as calibration and evaluation do
+      const resolver = createResolver({ baseDir: process.cwd(), ...ctx.roots });
+      const ref = resolver.resolveDataset(
+        record.builtin || record.format === 'builtin' ? record.name : record.path,
+      );
       const rows = await loadDatasetRows(ref);
       const shown = rows
         .filter((r) => r.trim() !== '')

@@ -1,26 +1,158 @@
-// Pipeline configs checked by the engine's own zod schema (plus its semantic checks), reported as
-// a flat list of {path, message} the editor can place inline. Loaded lazily: the schema is built
-// from the method registry, which pulls in tfjs.
-import type { ConfigIssue } from '../../contract/index';
+// Pipeline configs checked the way a run would check them, before any compute: first the engine's
+// schema (plain-sentence problems with their field), then — when the schema is fine — its model
+// and data set references, and the plan from the model's shapes (budget unreachable, contributions
+// that do not sum to 1 or name a family no budget-driven step has, a step that cannot run where it
+// is, a knob outside what the model allows). Every problem is a {path, message} the editor places
+// on its field. All tfjs-free and fast (config.json and safetensors headers only).
+import type { ConfigIssue, MethodFamily, PipelinePlan } from '../../contract/index';
+import { EngineError } from '../../engine/errors';
+import { getMethod } from '../../engine/methods/catalog';
+import { createResolver, type Resolver, sourceTreeRoots } from '../../engine/io/resolver';
+import { loadModelSpec } from '../../engine/model/registry';
+import type { ModelSpec } from '../../engine/model/types';
+import { stepAmounts } from '../../engine/pipeline/budget';
+import { configProblems, type PipelineConfig } from '../../engine/pipeline/config';
+import { checkpointDtype, exportDtype, planFromSpec } from '../../engine/pipeline/plan';
+import { dtypeBytes, stateFromSpec } from '../../engine/pipeline/plan-state';
 
-type ConfigModule = typeof import('../../engine/pipeline/config');
-let configModule: Promise<ConfigModule> | null = null;
-export const pipelineConfigModule = (): Promise<ConfigModule> => {
-  configModule ??= import('../../engine/pipeline/config');
-  return configModule;
-};
+export interface PipelineCheck {
+  /** every problem; empty when the config can run */
+  issues: ConfigIssue[];
+  /** the resolved config (defaults filled in, version 2) once the schema accepts it */
+  config: PipelineConfig | null;
+  plan: PipelinePlan | null;
+  budgetFamilies: MethodFamily[];
+}
 
-export async function validatePipelineConfig(config: unknown): Promise<ConfigIssue[]> {
-  const { PipelineConfig, parsePipelineConfig } = await pipelineConfigModule();
-  const parsed = PipelineConfig.safeParse(config);
-  if (!parsed.success) {
-    return parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** An EngineError's sentence without the `field: ` prefix its constructor adds, plus its hint. */
+function engineSentence(e: EngineError): string {
+  const where = [e.file, e.field].filter(Boolean).join(': ');
+  const text = where && e.message.startsWith(`${where}: `) ? e.message.slice(where.length + 2) : e.message;
+  return e.hint ? `${text}; ${e.hint}` : text;
+}
+
+/** A model that cannot be resolved or read is a problem of the `model` field. */
+function modelIssue(e: unknown): ConfigIssue {
+  if (e instanceof EngineError) {
+    const text = engineSentence(e);
+    return { path: 'model', message: e.file && e.field !== 'model' ? `${e.file}: ${text}` : text };
   }
+  return { path: 'model', message: `the model cannot be read: ${messageOf(e)}` };
+}
+
+/**
+ * The solver names `steps` without an index (`steps: <method>: …`); find the step by its method
+ * and, for a knob outside its range, the param that set it.
+ */
+function stepPath(config: PipelineConfig, sentence: string): string {
+  const m = /^([\w.-]+): (.*)$/s.exec(sentence);
+  if (!m) return 'steps';
+  const [, method, rest] = m as unknown as [string, string, string];
+  const knob = /^(\w+) (-?\d+(?:\.\d+)?) is outside/.exec(rest);
+  const candidates = config.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.method === method);
+  if (candidates.length === 0) return 'steps';
+  const hit =
+    (knob && candidates.find(({ s }) => s.params[knob[1]!] === Number(knob[2]))) ?? candidates[0]!;
+  return knob && knob[1]! in hit.s.params ? `steps.${hit.i}.params.${knob[1]}` : `steps.${hit.i}`;
+}
+
+function planIssue(e: unknown, config: PipelineConfig): ConfigIssue {
+  if (!(e instanceof EngineError)) return { path: '', message: `the plan failed: ${messageOf(e)}` };
+  const sentence = engineSentence(e);
+  const field = e.field && e.field !== '(root)' ? e.field : '';
+  return { path: field === 'steps' ? stepPath(config, sentence) : field, message: sentence };
+}
+
+/** Where an unreachable target belongs: the budget's ratio, or the last step's own ratio. */
+function problemPath(plan: PipelinePlan, config: PipelineConfig): string {
+  if (plan.steps.some((s) => s.amount.kind === 'share')) return 'target.ratio';
+  for (let i = plan.steps.length - 1; i >= 0; i--)
+    if (plan.steps[i]!.amount.kind === 'ratio' && config.steps[i]) return `steps.${i}.params.ratio`;
+  return 'target.ratio';
+}
+
+/** Families of the budget-driven steps (no explicit knob, no own ratio), by the solver's own rule. */
+function budgetFamiliesOf(config: PipelineConfig, spec: ModelSpec, dtype: string): MethodFamily[] {
   try {
-    parsePipelineConfig(config);
+    const state = stateFromSpec(spec, dtypeBytes(exportDtype(config, dtype)));
+    const steps = config.steps.map((s) => ({ decl: getMethod(s.method), params: s.params }));
+    try {
+      // a ratio and no contributions: the rule runs, only two steps of one family can still throw
+      return stepAmounts(steps, state, { ratio: config.target?.ratio ?? 0 }).flatMap((a) =>
+        a.kind === 'share' ? [a.family] : [],
+      );
+    } catch {
+      const fams = steps
+        .filter(
+          (s) =>
+            s.decl.knob.fixed(s.params, state) === null &&
+            (s.params as { ratio?: unknown }).ratio === undefined,
+        )
+        .map((s) => s.decl.family);
+      return [...new Set(fams)];
+    }
+  } catch {
     return [];
-  } catch (e) {
-    const err = e as Error & { field?: string };
-    return [{ path: err.field && err.field !== '(root)' ? err.field : '', message: err.message }];
   }
+}
+
+export interface CheckOptions {
+  /**
+   * How `model`, `calibration.dataset` / `.text` and `evaluate.ppl.dataset` resolve: the app passes
+   * its roots, as its jobs get them. Default: the source tree's roots, paths against the working folder.
+   */
+  resolver?: Resolver;
+}
+
+/** The config's data references, each resolved as the job will: one issue per one that does not. */
+function referenceIssues(config: PipelineConfig, r: Resolver): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const attempt = (path: string, f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      const text = e instanceof EngineError ? engineSentence(e) : messageOf(e);
+      issues.push({ path, message: e instanceof EngineError && e.file ? `${text} (${e.file})` : text });
+    }
+  };
+  const cal = config.calibration;
+  if (cal.text) attempt('calibration.text', () => r.resolveFile(cal.text!, 'calibration.text'));
+  else attempt('calibration.dataset', () => r.resolveDataset(cal.dataset, 'calibration.dataset'));
+  const ppl = config.evaluate?.ppl;
+  if (ppl) attempt('evaluate.ppl.dataset', () => r.resolveDataset(ppl.dataset, 'evaluate.ppl.dataset'));
+  return issues;
+}
+
+export function checkPipeline(raw: unknown, opts: CheckOptions = {}): PipelineCheck {
+  const parsed = configProblems(raw);
+  if (!parsed.ok) return { issues: parsed.problems, config: null, plan: null, budgetFamilies: [] };
+  const config = parsed.config;
+  const resolver = opts.resolver ?? createResolver({ baseDir: process.cwd(), ...sourceTreeRoots() });
+  let spec: ModelSpec;
+  let dtype: string;
+  try {
+    const dir = resolver.resolveModel(config.model);
+    spec = loadModelSpec(dir).spec;
+    dtype = checkpointDtype(dir);
+  } catch (e) {
+    return { issues: [modelIssue(e)], config, plan: null, budgetFamilies: [] };
+  }
+  const refs = referenceIssues(config, resolver);
+  const budgetFamilies = budgetFamiliesOf(config, spec, dtype);
+  try {
+    const plan = planFromSpec(config, spec, dtype);
+    const issues = plan.problem
+      ? [{ path: problemPath(plan, config), message: plan.problem.replace(/^target\.ratio: /, '') }]
+      : [];
+    return { issues: [...refs, ...issues], config, plan, budgetFamilies };
+  } catch (e) {
+    return { issues: [...refs, planIssue(e, config)], config, plan: null, budgetFamilies };
+  }
+}
+
+/** Schema problems, then the plan's: what `pipelines.validate` and `pipelines.run` report. */
+export function validatePipelineConfig(config: unknown, opts: CheckOptions = {}): ConfigIssue[] {
+  return checkPipeline(config, opts).issues;
 }

@@ -1,8 +1,10 @@
 import path from 'node:path';
+import { createResolver } from '../../engine/io/resolver';
+import { pipelineJsonSchema } from '../../engine/pipeline/config';
 import { ApiError, notFound } from '../api-error';
 import type { Handlers } from '../services';
 import type { ServiceContext } from './context';
-import { pipelineConfigModule, validatePipelineConfig } from './pipeline-validation';
+import { checkPipeline } from './pipeline-validation';
 
 export function pipelineHandlers(
   ctx: ServiceContext,
@@ -14,9 +16,14 @@ export function pipelineHandlers(
   | 'pipelines.delete'
   | 'pipelines.schema'
   | 'pipelines.validate'
+  | 'pipelines.plan'
   | 'pipelines.run'
 > {
   const pipelines = ctx.store.pipelines;
+  let schema: unknown = null;
+  // models resolve as the compress job resolves them: the app's roots, paths against the working folder
+  const check = (config: unknown) =>
+    checkPipeline(config, { resolver: createResolver({ baseDir: process.cwd(), ...ctx.roots }) });
   return {
     'pipelines.list': async () => pipelines.list(),
     'pipelines.get': async ({ id }) => {
@@ -25,29 +32,38 @@ export function pipelineHandlers(
       return p;
     },
     'pipelines.delete': async ({ id }) => ({ deleted: pipelines.remove(id) }),
-    'pipelines.schema': async () => (await pipelineConfigModule()).pipelineJsonSchema(),
+    'pipelines.schema': async () => {
+      schema ??= pipelineJsonSchema();
+      return schema;
+    },
     'pipelines.validate': async ({ config }) => {
-      const issues = await validatePipelineConfig(config);
+      const { issues } = check(config);
       return { ok: issues.length === 0, issues };
     },
+    'pipelines.plan': async ({ config }) => {
+      const { issues, plan, budgetFamilies } = check(config);
+      return { ok: issues.length === 0, issues, plan, budgetFamilies };
+    },
     'pipelines.run': async ({ config }) => {
-      // the engine's own schema, before a worker is started: an invalid config never runs
-      const issues = await validatePipelineConfig(config);
-      if (issues.length > 0) {
-        const first = issues[0]!;
+      // schema and plan before a worker is started: an invalid config or an unreachable budget never runs
+      const checked = check(config);
+      if (checked.issues.length > 0 || !checked.config) {
+        const first = checked.issues[0] ?? { path: '', message: 'invalid pipeline config' };
         throw new ApiError(
           'bad_request',
           `invalid pipeline config: ${first.path || '(root)'}: ${first.message}`,
-          issues,
+          checked.issues,
         );
       }
-      const name = String((config as { name?: unknown }).name ?? 'pipeline').replace(/[^\w.-]+/g, '-');
+      // parse once, store what ran: the job (and so the run record) gets the resolved config
+      const resolved = checked.config;
+      const name = resolved.name.replace(/[^\w.-]+/g, '-');
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const outDir = path.join(ctx.home, 'exports', `${name}-${stamp}`);
-      return ctx.host.start('compress', { config: config as Record<string, unknown>, outDir });
+      return ctx.host.start('compress', { config: resolved as unknown as Record<string, unknown>, outDir });
     },
     'pipelines.save': async ({ id, name, config }) => {
-      // drafts may be saved while invalid; running goes through the compress job's schema
+      // drafts may be saved while invalid; running goes through checkPipeline
       const sameName = pipelines.findByName(name);
       if (sameName && sameName.id !== id)
         throw new ApiError('conflict', `a pipeline named '${name}' already exists`);

@@ -46,7 +46,8 @@ export function quickConfig(o: CompressOptions): Record<string, unknown> {
   return {
     version: 1,
     name: `${o.method}-${ratio}`,
-    model: path.resolve(o.model),
+    // as given: a folder path resolves against the working directory, a bare name may be a built-in
+    model: o.model,
     calibration,
     target: { ratio },
     steps: [{ method: o.method, params: {} }],
@@ -107,7 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
       const app = await ctx.app();
       const job = await app.handlers['jobs.start']({
         kind: 'compress',
-        params: { config: raw, outDir, baseDir: base, dataDirs: o.dataDir },
+        params: { config: raw, outDir, baseDir: base, dataDirs: o.dataDir.map((d) => path.resolve(d)) },
       });
       const off = app.on((event, data) => {
         const p = data as JobProgress;

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { BackendName, DoctorReport } from '../../contract/index';
+import { formatBytes } from '../../contract/units';
 import { backendHint } from '../../engine/tensor/backend-error';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
-
-const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 
 function human(r: DoctorReport): string {
   const lines = [
@@ -14,7 +13,7 @@ function human(r: DoctorReport): string {
     `electron:       ${r.electronBinary.present ? r.electronBinary.path : 'absent'} (${r.electronBinary.detail})`,
     `sqlite:         ${r.sqliteVersion}`,
     `store:          ${r.storePath} (schema v${r.schemaVersion})`,
-    `memory:         ${gib(r.freeMemoryBytes)} free of ${gib(r.totalMemoryBytes)}`,
+    `memory:         ${formatBytes(r.freeMemoryBytes)} free of ${formatBytes(r.totalMemoryBytes)}`,
     `cpus:           ${r.cpus}`,
   ];
   return lines.join('\n');

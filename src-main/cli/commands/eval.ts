@@ -1,13 +1,14 @@
-// moe-bench eval ppl: perplexity of a model on a dataset, text file or token-id file (METHODS §8.1).
-import fs from 'node:fs';
-import path from 'node:path';
+// moe-bench eval ppl | logits: perplexity of a model on a dataset, text file or token-id file
+// (METHODS §8.1), and the logits of one sequence. Both run as jobs (eval.ppl, eval.logits), so each
+// result is a stored run (`moe-bench runs list`).
 import type { Command } from 'commander';
-import { EngineError } from '../../engine/errors';
 import type { PerplexityResult } from '../../engine/eval/perplexity';
-import { readTokenIds } from '../../engine/eval/token-ids';
+import type { EvalLogitsResult } from '../../engine/jobs/eval-logits';
+import type { EvalPplResult } from '../../engine/jobs/eval-ppl';
 import { positiveInt } from '../arg-parsers';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
+import { cliRefs, runJob } from '../run-job';
 
 interface PplOptions {
   model: string;
@@ -20,52 +21,48 @@ interface PplOptions {
   dataDir: string[];
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-async function tokensFor(opts: PplOptions, ctx: CliContext): Promise<number[]> {
-  if (opts.tokenIds !== undefined) return readTokenIds(opts.tokenIds);
-  let text: string;
-  if (opts.text !== undefined) {
-    const file = path.resolve(opts.text);
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new EngineError(`cannot read text file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-        file,
-        field: '--text',
-      });
-    }
-  } else {
-    const { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } = await import(
-      '../../engine/io/datasets'
-    );
-    const ref = resolveDataset(opts.dataset!, { dataDirs: [...opts.dataDir, ...defaultDataDirs()] });
-    const rows = await loadDatasetRows(ref);
-    ctx.progress(`dataset ${ref.builtin ?? ref.spec}: ${rows.length} rows from ${ref.path}`);
-    text = joinForPerplexity(rows);
-  }
-  const { loadTokenizer } = await import('../../engine/io/tokenizer');
-  const tok = await loadTokenizer(opts.model);
-  const ids = tok.encode(text);
-  ctx.progress(`tokenized ${text.length} chars -> ${ids.length} tokens (${tok.specialTokenRule})`);
-  return ids;
+export interface LogitsOptions {
+  model: string;
+  tokenIds: string;
+  out: string;
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 function human(r: PerplexityResult): string {
   return `ppl ${r.ppl.toFixed(4)} over ${r.tokens} tokens (${r.windows} windows) in ${r.seconds.toFixed(1)} s, ${r.tokensPerSecond.toFixed(1)} tok/s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${r.backend}`;
 }
 
+/** `moe-bench logits` and `moe-bench eval logits`: one job, one output. */
+export function logitsCommand(cmd: Command, ctx: CliContext): Command {
+  return cmd
+    .description('compute the logits of one token sequence and write {"shape":[T,V],"logits":[...]}')
+    .requiredOption('--model <dir>', 'Hugging Face model folder or built-in model name')
+    .requiredOption('--token-ids <file>', '{"ids": [...]} as written by `moe-bench tokenize`')
+    .requiredOption('--out <file>', 'output JSON file')
+    .action(async (opts: LogitsOptions) => {
+      const done = await runJob<EvalLogitsResult>(
+        ctx,
+        'eval.logits',
+        { model: opts.model, tokenIds: opts.tokenIds, out: opts.out, ...cliRefs() },
+        { label: 'logits' },
+      );
+      const { out, shape } = done.result;
+      ctx.output({ out, shape }, (r) => `logits [${r.shape.join(', ')}] -> ${r.out}`);
+    });
+}
+
 export function register(program: Command, ctx: CliContext): void {
-  const evalCmd = program.command('eval').description('evaluate a model');
+  const evalCmd = program.command('eval').description('evaluate a model (each evaluation is a stored run)');
   evalCmd
     .command('ppl')
     .description(
       'perplexity: rows joined with "\\n\\n", tokenized once, non-overlapping windows, tail dropped',
     )
-    .requiredOption('--model <dir>', 'Hugging Face model folder')
+    .requiredOption('--model <dir>', 'Hugging Face model folder or built-in model name (tiny-mixtral, …)')
     .option(
       '--dataset <name|path>',
-      'built-in dataset (wikitext2, ptb, c4, ...) or a .txt/.jsonl/.parquet file',
+      'built-in dataset (heldout, wikitext2, ptb, c4, ...) or a .txt/.jsonl/.parquet file',
     )
     .option('--text <file>', 'a UTF-8 text file, tokenized as one string')
     .option('--token-ids <file>', '{"ids": [...]} as written by `moe-bench tokenize`')
@@ -77,30 +74,28 @@ export function register(program: Command, ctx: CliContext): void {
       const sources = [opts.dataset, opts.text, opts.tokenIds].filter((v) => v !== undefined).length;
       if (sources !== 1)
         throw usageError('eval ppl needs exactly one of --dataset NAME, --text FILE or --token-ids FILE');
-      // the engine (tfjs) loads only when a command that computes runs
-      const [{ openModel }, { perplexity }, { initBackend }] = await Promise.all([
-        import('../../engine/model/model'),
-        import('../../engine/eval/perplexity'),
-        import('../../engine/tensor/backend'),
-      ]);
-      const model = openModel(opts.model);
-      try {
-        const ids = await tokensFor(opts, ctx);
-        await initBackend({ force: ctx.globals().backend });
-        const r = await perplexity(model, ids, {
-          seqLen: opts.seqLen,
-          ...(opts.maxWindows !== undefined ? { maxWindows: opts.maxWindows } : {}),
-          ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
-          onProgress: (p) => {
-            if (p.layer === p.layers - 1 || ctx.globals().verbose)
-              ctx.progress(
-                `windows ${p.batchStart + 1}-${p.batchEnd} of ${p.windows}: layer ${p.layer + 1}/${p.layers}`,
-              );
-          },
-        });
-        ctx.output(r, human);
-      } finally {
-        model.checkpoint.close();
-      }
+      const evaluation = {
+        ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
+        ...(opts.text !== undefined ? { text: opts.text } : {}),
+        ...(opts.tokenIds !== undefined ? { tokenIds: opts.tokenIds } : {}),
+        seqLen: opts.seqLen,
+        ...(opts.maxWindows !== undefined ? { maxWindows: opts.maxWindows } : {}),
+        ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
+      };
+      const done = await runJob<EvalPplResult>(
+        ctx,
+        'eval.ppl',
+        { model: opts.model, evaluations: [evaluation], ...cliRefs(opts.dataDir) },
+        {
+          label: 'eval ppl',
+          // per batch, the last layer only, unless --verbose
+          show: (p, verbose) =>
+            verbose || !p.step.startsWith('perplexity') || p.layer === (p.layers ?? 0) - 1,
+        },
+      );
+      const { ppl, nll, tokens, windows, seconds, tokensPerSecond, peakRssBytes, backend } =
+        done.result.results[0]!;
+      ctx.output({ ppl, nll, tokens, windows, seconds, tokensPerSecond, peakRssBytes, backend }, human);
     });
+  logitsCommand(evalCmd.command('logits'), ctx);
 }

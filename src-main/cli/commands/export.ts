@@ -1,20 +1,19 @@
-// moe-bench export: rewrite a (factored) model folder as a dense HF checkpoint (W = A·B under the
-// original names) or re-export it factored, optionally in another dtype.
+// moe-bench export: rewrite a model folder (a workbench-format export or plain HF) as a plain HF
+// checkpoint (factored linears rebuilt as W = A·B, pruned experts renumbered, dropped blocks removed)
+// or in the workbench format, optionally in another dtype. A layout HF cannot express (a Layer Drop,
+// different expert counts per layer) is written in the workbench format, with a warning. Runs as the
+// `export` job: the written files are a stored run's artifacts.
 import type { Command } from 'commander';
-import { exportModel } from '../../engine/export/export-model';
-import { openFactoredLayer } from '../../engine/model/factored-model';
-import { openModel } from '../../engine/model/model';
-import type { LayerOverride } from '../../engine/model/types';
-import { disposeOverrides } from '../../engine/pipeline/runner';
-import { initBackend } from '../../engine/tensor/backend';
+import type { ExportJobResult } from '../../engine/jobs/export';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
+import { cliRefs, runJob } from '../run-job';
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('export')
-    .description('write a model folder as a dense HF checkpoint (W = A·B) or in the factored format')
-    .requiredOption('--model <dir>', 'model folder (factored or plain HF)')
+    .description('write a model folder as a plain HF checkpoint (W = A·B) or in the workbench format')
+    .requiredOption('--model <dir>', 'model folder (workbench format or plain HF) or built-in model name')
     .requiredOption('--out <dir>', 'output folder')
     .option('--format <f>', 'dense | factored', 'dense')
     .option('--dtype <d>', 'F32 | BF16 | F16 (default: the source dtype)')
@@ -23,26 +22,25 @@ export function register(program: Command, ctx: CliContext): void {
         throw usageError(`--format must be dense or factored, got '${o.format}'`);
       if (o.dtype !== undefined && !['F32', 'BF16', 'F16'].includes(o.dtype))
         throw usageError(`--dtype must be F32, BF16 or F16, got '${o.dtype}'`);
-      await initBackend({ force: ctx.globals().backend });
-      const model = openModel(o.model);
-      const overrides = new Map<number, LayerOverride>();
-      try {
-        for (let l = 0; l < model.spec.layers; l++) {
-          const v = openFactoredLayer(model, l);
-          if (v) overrides.set(l, { moe: v });
-        }
-        const r = exportModel(model, overrides, o.out, {
+      const done = await runJob<ExportJobResult>(
+        ctx,
+        'export',
+        {
+          model: o.model,
+          outDir: o.out,
           format: o.format,
-          ...(o.dtype ? { dtype: o.dtype as 'F32' | 'BF16' | 'F16' } : {}),
-        });
-        ctx.output(
-          r,
-          (x) =>
-            `${x.params} params written to ${x.outDir} (${x.files.length} file(s), ${(x.bytes / 2 ** 20).toFixed(1)} MiB)`,
-        );
-      } finally {
-        disposeOverrides(overrides);
-        model.checkpoint.close();
-      }
+          ...(o.dtype ? { dtype: o.dtype } : {}),
+          ...cliRefs(),
+        },
+        { label: 'export' },
+      );
+      // the exporter's result as before; the run id is on the progress lines and in `runs list`
+      const { runId: _runId, ...r } = done.result;
+      if (r.fallbackReason) ctx.progress(`warning: written in the workbench format: ${r.fallbackReason}`);
+      ctx.output(
+        r,
+        (x) =>
+          `${x.params} params written to ${x.outDir} (${x.files.length} file(s), ${(x.bytes / 2 ** 20).toFixed(1)} MiB)`,
+      );
     });
 }

@@ -1,5 +1,7 @@
 import { type Command, Option } from 'commander';
 import { type RunDetail, RunStatus, type RunSummary } from '../../contract/index';
+import { formatMetricValue } from '../../contract/metrics';
+import { formatBytes } from '../../contract/units';
 import { positiveInt } from '../arg-parsers';
 import type { CliContext } from '../context';
 
@@ -16,7 +18,7 @@ function table(runs: RunSummary[]): string {
     r.createdAt.replace('T', ' ').slice(0, 19),
     fmtSeconds(r.seconds),
     Object.entries(r.headline)
-      .map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`)
+      .map(([k, v]) => `${k}=${formatMetricValue(k, v).replaceAll(' ', '')}`)
       .join(' '),
   ]);
   const head = ['ID', 'KIND', 'STATUS', 'MODEL', 'BACKEND', 'CREATED', 'TIME', 'HEADLINE'];
@@ -42,13 +44,13 @@ function detail(r: RunDetail): string {
     lines.push('metrics:');
     for (const m of r.metrics) {
       lines.push(
-        `  ${m.name} = ${Number(m.value.toPrecision(6))}${m.unit ? ` ${m.unit}` : ''}${m.dataset ? ` [${m.dataset}]` : ''}`,
+        `  ${m.name} = ${formatMetricValue(m.name, m.value, m.unit)}${m.dataset ? ` [${m.dataset}]` : ''}`,
       );
     }
   }
   if (r.layers.length)
     lines.push(`layers recorded: ${r.layers.length} (last ${r.layers[r.layers.length - 1]!.layer})`);
-  for (const a of r.artifacts) lines.push(`artifact: ${a.kind} ${a.path} (${a.bytes} bytes)`);
+  for (const a of r.artifacts) lines.push(`artifact: ${a.kind} ${a.path} (${formatBytes(a.bytes)})`);
   return lines.join('\n');
 }
 

@@ -2,7 +2,6 @@
 // WebSocket server; the page URL carries the access token. Runs until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { startServer } from '../../server/index';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
 

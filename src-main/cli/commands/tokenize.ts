@@ -1,11 +1,11 @@
 // moe-bench tokenize: the exact token ids perplexity evaluation uses (rows joined with "\n\n",
-// tokenized once with the model's default special tokens), written as {"ids": [...]}.
-import fs from 'node:fs';
-import path from 'node:path';
+// tokenized once with the model's default special tokens), written as {"ids": [...]}. Runs as the
+// `tokenize` job, so the output is a stored run with the file as its artifact.
 import type { Command } from 'commander';
-import { EngineError } from '../../engine/errors';
+import type { TokenizeResult } from '../../engine/jobs/tokenize';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
+import { cliRefs, runJob } from '../run-job';
 
 interface TokenizeOptions {
   model: string;
@@ -15,18 +15,16 @@ interface TokenizeOptions {
   dataDir: string[];
 }
 
-interface TokenizeResult {
-  tokens: number;
-  out: string;
-}
-
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('tokenize')
     .description('tokenize a text file or dataset with a model tokenizer, as perplexity evaluation does')
-    .requiredOption('--model <dir>', 'model folder holding tokenizer.json (+ tokenizer_config.json)')
+    .requiredOption(
+      '--model <dir>',
+      'model folder holding tokenizer.json (+ tokenizer_config.json), or a built-in name',
+    )
     .option('--text <file>', 'a UTF-8 text file, tokenized as one string')
     .option(
       '--dataset <name|path>',
@@ -38,36 +36,18 @@ export function register(program: Command, ctx: CliContext): void {
       if ((opts.text === undefined) === (opts.dataset === undefined)) {
         throw usageError('tokenize needs exactly one of --text FILE or --dataset NAME');
       }
-      const [{ defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset }, { loadTokenizer }] =
-        await Promise.all([import('../../engine/io/datasets'), import('../../engine/io/tokenizer')]);
-      const tok = await loadTokenizer(opts.model);
-      let text: string;
-      if (opts.text !== undefined) {
-        const file = path.resolve(opts.text);
-        try {
-          text = fs.readFileSync(file, 'utf8');
-        } catch (e) {
-          throw new EngineError(`cannot read text file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
-            file,
-            field: '--text',
-          });
-        }
-      } else {
-        const ref = resolveDataset(opts.dataset!, { dataDirs: [...opts.dataDir, ...defaultDataDirs()] });
-        const rows = await loadDatasetRows(ref);
-        ctx.progress(`dataset ${ref.builtin ?? ref.spec}: ${rows.length} rows from ${ref.path}`);
-        text = joinForPerplexity(rows);
-      }
-      const t0 = performance.now();
-      const ids = tok.encode(text);
-      ctx.progress(
-        `tokenized ${text.length} chars -> ${ids.length} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s (${tok.specialTokenRule})`,
+      const done = await runJob<TokenizeResult>(
+        ctx,
+        'tokenize',
+        {
+          model: opts.model,
+          ...(opts.text !== undefined ? { text: opts.text } : { dataset: opts.dataset }),
+          out: opts.out,
+          ...cliRefs(opts.dataDir),
+        },
+        { label: 'tokenize' },
       );
-      const out = path.resolve(opts.out);
-      fs.mkdirSync(path.dirname(out), { recursive: true });
-      const tmp = `${out}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, `{"ids":[${ids.join(',')}]}\n`);
-      fs.renameSync(tmp, out);
-      ctx.output<TokenizeResult>({ tokens: ids.length, out }, (r) => `${r.tokens} tokens -> ${r.out}`);
+      const { tokens, out } = done.result;
+      ctx.output({ tokens, out }, (r) => `${r.tokens} tokens -> ${r.out}`);
     });
 }

@@ -1,20 +1,42 @@
 // Writes a compressed model as a checkpoint folder: every non-weight file of the source folder
-// (tokenizer, generation config …) copied, config.json carried over, and the weights either in the
-// factored format (docs/factored-format.md: factor tensors + the `moe_workbench` config block) or
-// densely reconstructed (W = A·B under the original HF names, loadable by any HF tool). Tensors are
-// produced one at a time by the streaming safetensors writer.
+// (tokenizer, generation config …) copied, config.json carried over, and the weights either
+//  * 'factored': the workbench format (docs/workbench-format.md) — every changed layer listed in the
+//    config's `moe_workbench` block (a view of named tensors, or a dropped sub-layer / block), the
+//    other layers under their HF names; any mix of pruned, merged, factored and dropped layers; or
+//  * 'dense': a plain Hugging Face checkpoint (factored / delta linears rebuilt as W = A·B or
+//    base + A·B, experts renumbered, the architecture's config keys rewritten by its adapter, Block
+//    Drop's remaining layers renumbered) when the layout can be said in HF terms. When it cannot (a
+//    Layer Drop, different expert counts per layer, a layer pattern the config cannot express) the
+//    workbench format is written instead and `fallbackReason` says why — never a wrong checkpoint.
+// A layer the caller does not replace keeps its stored state (a workbench source stays compressed).
+// Tensors are produced one at a time by the streaming safetensors writer.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
 import { INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
 import { type WriteDtype, type WriteEntry, writeShardedCheckpoint } from '../io/safetensors-writer';
+import { type LinearRef, manifestTensorNames, type ViewManifest, viewEntries } from '../model/layer-manifest';
 import type { LoadedModel } from '../model/model';
-import type { LayerOverride } from '../model/types';
+import { adapterFor } from '../model/registry';
+import {
+  type ExpectedTensor,
+  ffnTensors,
+  globalTensors,
+  hasSharedExpert,
+  hasSharedGate,
+  layerTensorGroups,
+  layerTensors,
+} from '../model/tensor-layout';
+import { layerNames, PROJ, type Proj, renumberLayer } from '../model/tensor-names';
+import type { LayerOverride, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
+import { FORMAT_KEY, type StoredLayer, type WorkbenchBlock } from '../model/workbench-format';
 import { tf } from '../tensor/backend';
-import { type FactoredBlock, FORMAT_KEY, layerEntries, PROJ } from '../model/factored-format';
+
+export type ExportFormat = 'factored' | 'dense';
 
 export interface ExportOptions {
-  format: 'factored' | 'dense';
+  /** 'factored': the workbench format; 'dense': a plain HF checkpoint when the layout allows it */
+  format: ExportFormat;
   dtype?: WriteDtype;
   method?: string;
   /** shard size limit (default 4 GiB) */
@@ -24,8 +46,13 @@ export interface ExportOptions {
 export interface ExportResult {
   outDir: string;
   files: string[];
+  /** parameters stored (each tensor once) */
   params: number;
   bytes: number;
+  /** what was written: 'factored' = the workbench format (plain HF when nothing changed), 'dense' = plain HF */
+  format: ExportFormat;
+  /** set when 'dense' was asked for but the layout has no HF form: the workbench format was written */
+  fallbackReason?: string;
 }
 
 /** The dtype holding most bytes in the source, mapped to a writable one. */
@@ -37,6 +64,279 @@ export function sourceDtype(model: LoadedModel): WriteDtype {
   }
   const top = [...by].sort((a, b) => b[1] - a[1])[0]?.[0];
   return top === 'BF16' || top === 'F16' ? top : 'F32';
+}
+
+/** What one layer holds at export time: the caller's override, else the source's stored state. */
+type LayerState =
+  | { kind: 'plain' }
+  | { kind: 'drop-ffn' }
+  | { kind: 'drop-block' }
+  | { kind: 'view'; view: MoeLayerView }
+  | { kind: 'stored'; manifest: ViewManifest };
+
+function layerState(model: LoadedModel, l: number, o: LayerOverride | undefined): LayerState {
+  if (o?.skipBlock) return { kind: 'drop-block' };
+  if (o?.skipFfn) return { kind: 'drop-ffn' };
+  if (o?.moe) {
+    if (model.spec.layerKinds[l] !== 'moe')
+      throw new EngineError(`layer ${l} is a dense layer; a MoE view cannot replace it`, { field: `layer ${l} override` });
+    return { kind: 'view', view: o.moe };
+  }
+  const s: StoredLayer | undefined = model.stored?.layers.get(l);
+  if (!s) return { kind: 'plain' };
+  if ('drop' in s) return s.drop === 'block' ? { kind: 'drop-block' } : { kind: 'drop-ffn' };
+  return { kind: 'stored', manifest: s.view };
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+// ---- tensor producers ----------------------------------------------------------------------------
+
+/** W of a linear, computed in f32 (W, A·B or base + A·B). */
+function denseOf(L: Linear): Float32Array {
+  if (L.kind === 'dense') return L.w.dataSync() as Float32Array;
+  const w = tf.tidy(() => (L.kind === 'factored' ? tf.matMul(L.A, L.B) : tf.add(L.base, tf.matMul(L.A, L.B))));
+  const d = w.dataSync() as Float32Array;
+  w.dispose();
+  return d;
+}
+
+/** W of a stored linear, its parts read from the checkpoint for this one tensor. */
+function denseOfRef(model: LoadedModel, r: LinearRef): Float32Array {
+  const ck = model.checkpoint;
+  if ('W' in r) return ck.readF32(r.W);
+  const read = (n: string) => ck.readTensor(n) as Tensor2D;
+  const parts = 'base' in r ? [read(r.base), read(r.A), read(r.B)] : [read(r.A), read(r.B)];
+  try {
+    const L: Linear =
+      parts.length === 3
+        ? { kind: 'delta', base: parts[0]!, A: parts[1]!, B: parts[2]! }
+        : { kind: 'factored', A: parts[0]!, B: parts[1]! };
+    return denseOf(L);
+  } finally {
+    tf.dispose(parts);
+  }
+}
+
+function linearShape(L: Linear): [number, number] {
+  if (L.kind === 'dense') return L.w.shape;
+  if (L.kind === 'delta') return L.base.shape;
+  return [L.A.shape[0], L.B.shape[1]];
+}
+
+// ---- the routed block of a view / stored layer, uniformly -------------------------------------------
+
+interface BlockSummary {
+  experts: number;
+  topK: number;
+  routerBias: boolean;
+  bias: boolean;
+  shared: boolean;
+  sharedGate: boolean;
+  /** [gate/up out, down in] of each routed expert, and of the shared expert */
+  expertWidths: number[];
+  sharedWidth: number | null;
+}
+
+function summarizeView(v: MoeLayerView): BlockSummary {
+  const width = (e: { gate: Linear; down: Linear }) => [linearShape(e.gate)[0], linearShape(e.down)[1]];
+  const hasBias = (e: { gate: Linear; up: Linear; down: Linear }) =>
+    PROJ.some((p) => 'bias' in e[p] && (e[p] as { bias?: unknown }).bias !== undefined);
+  return {
+    experts: v.experts.length,
+    topK: v.routing.topK,
+    routerBias: v.routerBias !== undefined,
+    bias: v.experts.some(hasBias) || (v.shared ? hasBias(v.shared) : false),
+    shared: v.shared !== undefined,
+    sharedGate: v.shared?.gateWeight !== undefined,
+    expertWidths: v.experts.flatMap(width),
+    sharedWidth: v.shared ? linearShape(v.shared.gate)[0] : null,
+  };
+}
+
+function summarizeManifest(model: LoadedModel, m: ViewManifest): BlockSummary {
+  const ck = model.checkpoint;
+  const hasBias = (e: Record<Proj, LinearRef>) => PROJ.some((p) => 'bias' in e[p] && e[p].bias !== undefined);
+  const out = (r: LinearRef) => ck.info('W' in r ? r.W : 'base' in r ? r.base : r.A).shape[0]!;
+  return {
+    experts: m.experts.length,
+    topK: m.topK,
+    routerBias: m.routerBias !== undefined,
+    bias: m.experts.some(hasBias) || (m.shared ? hasBias(m.shared) : false),
+    shared: m.shared !== undefined,
+    sharedGate: m.sharedGate !== undefined,
+    // checkViewManifest already tied these to the architecture's widths
+    expertWidths: m.experts.flatMap((e) => [out(e.gate), model.spec.moeIntermediate]),
+    sharedWidth: m.shared ? out(m.shared.gate) : null,
+  };
+}
+
+/** Why the layout has no plain HF form (null when it has one); also its kept layers, expert count and top-k. */
+function denseLayout(
+  model: LoadedModel,
+  states: LayerState[],
+): { reason: string } | { keptLayers: number[]; experts: number; topK: number } {
+  const { spec } = model;
+  const dropped = states.flatMap((s, l) => (s.kind === 'drop-ffn' ? [l] : []));
+  if (dropped.length > 0)
+    return {
+      reason: `Layer Drop removed the MoE sub-layer of layer(s) ${dropped.join(', ')}; a plain HF checkpoint cannot omit it`,
+    };
+  const keptLayers = states.flatMap((s, l) => (s.kind === 'drop-block' ? [] : [l]));
+  const counts: { l: number; experts: number; topK: number }[] = [];
+  for (const l of keptLayers) {
+    if (spec.layerKinds[l] !== 'moe') continue;
+    const s = states[l]!;
+    if (s.kind === 'plain') {
+      counts.push({ l, experts: spec.experts, topK: spec.routing.topK });
+      continue;
+    }
+    const b = s.kind === 'view' ? summarizeView(s.view) : summarizeManifest(model, (s as { manifest: ViewManifest }).manifest);
+    counts.push({ l, experts: b.experts, topK: b.topK });
+    if (b.routerBias) return { reason: `layer ${l}: the router has a bias, which the HF architecture does not` };
+    if (b.bias) return { reason: `layer ${l}: an expert linear has a bias, which the HF architecture does not` };
+    if (b.expertWidths.some((w) => w !== spec.moeIntermediate))
+      return { reason: `layer ${l}: expert intermediate width differs from the config's ${spec.moeIntermediate}` };
+    if (b.shared !== hasSharedExpert(spec) || b.sharedGate !== hasSharedGate(spec))
+      return { reason: `layer ${l}: the shared expert (or its gate) was added or removed` };
+    if (b.sharedWidth !== null && b.sharedWidth !== spec.sharedIntermediate)
+      return { reason: `layer ${l}: shared expert width differs from the config's ${spec.sharedIntermediate}` };
+  }
+  const ex = new Set(counts.map((c) => c.experts));
+  if (ex.size > 1)
+    return {
+      reason: `MoE layers keep different expert counts (${counts.map((c) => `layer ${c.l}: ${c.experts}`).join(', ')}); an HF config has one count for all layers`,
+    };
+  const tk = new Set(counts.map((c) => c.topK));
+  if (tk.size > 1)
+    return {
+      reason: `MoE layers route to different top-k (${counts.map((c) => `layer ${c.l}: ${c.topK}`).join(', ')}); an HF config has one top-k`,
+    };
+  return {
+    keptLayers,
+    experts: counts[0]?.experts ?? spec.experts,
+    topK: counts[0]?.topK ?? spec.routing.topK,
+  };
+}
+
+// ---- writers ------------------------------------------------------------------------------------
+
+function fromCheckpoint(model: LoadedModel, ts: ExpectedTensor[], dtype: WriteDtype, rename?: (n: string) => string): WriteEntry[] {
+  const ck = model.checkpoint;
+  return ts.map((t) => ({
+    name: rename ? rename(t.name) : t.name,
+    dtype,
+    shape: [...ck.info(t.name).shape],
+    data: () => ck.readF32(t.name),
+  }));
+}
+
+function globalsSplit(spec: ModelSpec): { head: ExpectedTensor[]; tail: ExpectedTensor[] } {
+  const g = globalTensors(spec);
+  return { head: g.filter((t) => t.name === spec.names.embed), tail: g.filter((t) => t.name !== spec.names.embed) };
+}
+
+/** Workbench-format entries and block (layers listed only where something changed). */
+function workbenchEntries(
+  model: LoadedModel,
+  states: LayerState[],
+  dtype: WriteDtype,
+  method: string | undefined,
+): { entries: WriteEntry[]; block: WorkbenchBlock } {
+  const { spec } = model;
+  const ck = model.checkpoint;
+  const { head, tail } = globalsSplit(spec);
+  const entries = fromCheckpoint(model, head, dtype);
+  const block: WorkbenchBlock = { format: 'workbench', version: 2, ...(method ? { method } : {}), layers: {} };
+  states.forEach((s, l) => {
+    const g = layerTensorGroups(spec, l);
+    switch (s.kind) {
+      case 'plain':
+        entries.push(...fromCheckpoint(model, layerTensors(spec, l), dtype));
+        return;
+      case 'drop-block':
+        block.layers[String(l)] = { drop: 'block' };
+        return;
+      case 'drop-ffn':
+        entries.push(...fromCheckpoint(model, g.attention, dtype));
+        block.layers[String(l)] = { drop: 'ffn' };
+        return;
+      case 'view': {
+        entries.push(...fromCheckpoint(model, [...g.attention, ...g.postNorm], dtype));
+        const v = viewEntries(spec, { ...s.view, layer: l }, dtype);
+        entries.push(...v.entries);
+        block.layers[String(l)] = { view: v.manifest };
+        return;
+      }
+      case 'stored': {
+        entries.push(...fromCheckpoint(model, [...g.attention, ...g.postNorm], dtype));
+        for (const name of manifestTensorNames(s.manifest))
+          entries.push({ name, dtype, shape: [...ck.info(name).shape], data: () => ck.readF32(name) });
+        block.layers[String(l)] = { view: structuredClone(s.manifest) };
+        return;
+      }
+    }
+  });
+  entries.push(...fromCheckpoint(model, tail, dtype));
+  return { entries, block };
+}
+
+/** Plain HF entries: kept layers renumbered 0..L'-1, every routed block rebuilt densely. */
+function denseEntries(model: LoadedModel, states: LayerState[], keptLayers: number[], dtype: WriteDtype): WriteEntry[] {
+  const { spec } = model;
+  const { head, tail } = globalsSplit(spec);
+  const entries = fromCheckpoint(model, head, dtype);
+  keptLayers.forEach((l, i) => {
+    const s = states[l]!;
+    const g = layerTensorGroups(spec, l);
+    const rename = (n: string) => renumberLayer(spec, n, l, i) ?? n;
+    entries.push(...fromCheckpoint(model, [...g.attention, ...g.postNorm], dtype, rename));
+    if (s.kind === 'plain') {
+      entries.push(...fromCheckpoint(model, ffnTensors(g), dtype, rename));
+      return;
+    }
+    const n = layerNames(spec, i);
+    const h = spec.hidden;
+    const mat = (name: string, shape: number[], data: () => Float32Array): WriteEntry => ({ name, dtype, shape, data });
+    const shapeOf = (p: Proj, I: number) => (p === 'down' ? [h, I] : [I, h]);
+    const I = spec.moeIntermediate;
+    const Is = spec.sharedIntermediate;
+    if (s.kind === 'view') {
+      const v = s.view;
+      entries.push(mat(n.router.weight, [...v.router.shape], () => v.router.dataSync() as Float32Array));
+      v.experts.forEach((ex, e) => {
+        for (const p of PROJ) entries.push(mat(n.expert(e, p), shapeOf(p, I), () => denseOf(ex[p])));
+      });
+      if (v.shared) {
+        const sh = v.shared;
+        for (const p of PROJ) entries.push(mat(n.shared(p), shapeOf(p, Is), () => denseOf(sh[p])));
+        const gw = sh.gateWeight;
+        if (gw) entries.push(mat(n.sharedGate, [...gw.shape], () => gw.dataSync() as Float32Array));
+      }
+      return;
+    }
+    if (s.kind !== 'stored') return;
+    const m = s.manifest;
+    const ck = model.checkpoint;
+    entries.push(mat(n.router.weight, [...ck.info(m.router).shape], () => ck.readF32(m.router)));
+    m.experts.forEach((ex, e) => {
+      for (const p of PROJ) entries.push(mat(n.expert(e, p), shapeOf(p, I), () => denseOfRef(model, ex[p])));
+    });
+    if (m.shared) {
+      const sh = m.shared;
+      for (const p of PROJ) entries.push(mat(n.shared(p), shapeOf(p, Is), () => denseOfRef(model, sh[p])));
+      const gw = m.sharedGate;
+      if (gw) entries.push(mat(n.sharedGate, [...ck.info(gw).shape], () => ck.readF32(gw)));
+    }
+  });
+  entries.push(...fromCheckpoint(model, tail, dtype));
+  return entries;
+}
+
+function readConfig(model: LoadedModel): Record<string, unknown> {
+  const config = JSON.parse(fs.readFileSync(model.configFile, 'utf8')) as Record<string, unknown>;
+  delete config[FORMAT_KEY];
+  return config;
 }
 
 export function exportModel(
@@ -51,63 +351,37 @@ export function exportModel(
       file: out,
       field: 'outDir',
     });
-  fs.mkdirSync(out, { recursive: true });
-  const { spec, checkpoint: ck } = model;
+  const { spec } = model;
   const dtype = opts.dtype ?? sourceDtype(model);
-  const decomposed = [...overrides].filter(([, o]) => o.moe?.experts.some((e) => e.gate.kind === 'factored'));
-  const replaced = new Map<string, () => Float32Array>();
-  const extra: WriteEntry[] = [];
-  const block: FactoredBlock = {
-    format: 'factored',
-    version: 1,
-    ...(opts.method ? { method: opts.method } : {}),
-    layers: {},
-  };
-  for (const [l, o] of decomposed) {
-    const view = o.moe!;
-    view.experts.forEach((ex, e) => {
-      for (const p of PROJ) {
-        const name = `${spec.names.moe(l)}.experts.${e}.${spec.names.expertProj[p]}.weight`;
-        const L = ex[p];
-        replaced.set(name, () => {
-          if (L.kind !== 'factored')
-            return L.kind === 'dense' ? (L.w.dataSync() as Float32Array) : new Float32Array();
-          const w = tf.tidy(() => tf.matMul(L.A, L.B));
-          const d = w.dataSync() as Float32Array;
-          w.dispose();
-          return d;
-        });
-      }
-    });
-    if (opts.format === 'factored') {
-      const { entries, manifest } = layerEntries(spec, view, dtype);
-      extra.push(...entries);
-      block.layers[String(l)] = manifest;
-    }
-  }
-  // a factored source's own factor tensors are rewritten from the views, never copied by name
-  const sourceFactors = new Set<string>();
-  const src = (model as LoadedModel & { factored?: FactoredBlock }).factored;
-  for (const m of Object.values(src?.layers ?? {}))
-    for (const e of Object.values(m.experts)) for (const p of PROJ) sourceFactors.add(e[p].A).add(e[p].B);
-  const entries: WriteEntry[] = [];
-  for (const name of ck.names()) {
-    if (sourceFactors.has(name)) continue;
-    const info = ck.info(name);
-    const r = replaced.get(name);
-    if (r && opts.format === 'factored') continue;
-    entries.push({ name, dtype, shape: info.shape, data: r ?? (() => ck.readF32(name)) });
-  }
+  const states = Array.from({ length: spec.layers }, (_, l) => layerState(model, l, overrides.get(l)));
+  const method = opts.method ?? model.stored?.method;
+
+  let entries: WriteEntry[];
+  let config: Record<string, unknown>;
+  let format: ExportFormat = opts.format;
+  let fallbackReason: string | undefined;
   if (opts.format === 'dense') {
-    for (const [name, data] of replaced) {
-      if (ck.has(name)) continue;
-      const [out, inp] = name.includes(`.${spec.names.expertProj.down}.`)
-        ? [spec.hidden, spec.moeIntermediate]
-        : [spec.moeIntermediate, spec.hidden];
-      entries.push({ name, dtype, shape: [out, inp], data });
+    const layout = denseLayout(model, states);
+    const hf =
+      'reason' in layout
+        ? layout
+        : adapterFor(spec.modelType, model.configFile).hfConfig(readConfig(model), { spec, ...layout });
+    if ('reason' in hf) {
+      fallbackReason = hf.reason;
+      format = 'factored';
+    } else {
+      const { keptLayers } = layout as { keptLayers: number[] };
+      entries = denseEntries(model, states, keptLayers, dtype);
+      config = hf.config;
     }
   }
-  entries.push(...extra);
+  if (format === 'factored') {
+    const w = workbenchEntries(model, states, dtype, method);
+    entries = w.entries;
+    config = readConfig(model);
+    if (Object.keys(w.block.layers).length > 0) config[FORMAT_KEY] = w.block;
+  }
+  fs.mkdirSync(out, { recursive: true });
   // copy side files (tokenizer, generation config, …), never stale weights
   for (const f of fs.readdirSync(model.dir)) {
     const src = path.join(model.dir, f);
@@ -121,13 +395,10 @@ export function exportModel(
       continue;
     fs.copyFileSync(src, path.join(out, f));
   }
-  const config = JSON.parse(fs.readFileSync(model.configFile, 'utf8')) as Record<string, unknown>;
-  delete config[FORMAT_KEY];
-  if (opts.format === 'factored' && decomposed.length > 0) config[FORMAT_KEY] = block;
   if (dtype !== sourceDtype(model))
-    config.torch_dtype = dtype === 'BF16' ? 'bfloat16' : dtype === 'F16' ? 'float16' : 'float32';
-  const w = writeShardedCheckpoint(out, entries, { maxShardBytes: opts.maxShardBytes ?? 4 * 2 ** 30 });
-  fs.writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const params = entries.reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
-  return { outDir: out, files: w.files, params, bytes: w.bytes };
+    config!.torch_dtype = dtype === 'BF16' ? 'bfloat16' : dtype === 'F16' ? 'float16' : 'float32';
+  const w = writeShardedCheckpoint(out, entries!, { maxShardBytes: opts.maxShardBytes ?? 4 * 2 ** 30 });
+  fs.writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(config!, null, 2)}\n`);
+  const params = entries!.reduce((a, e) => a + size(e.shape), 0);
+  return { outDir: out, files: w.files, params, bytes: w.bytes, format, ...(fallbackReason ? { fallbackReason } : {}) };
 }

@@ -1,10 +1,18 @@
-// Built-in evaluation / calibration data sets: a name resolves to the first candidate file found
-// in the data dirs. One line per data set; add new ones (e.g. app-bundled `calib`, `heldout` under
-// resources/data/) by appending to BUILTIN_DATASETS.
+// The one registry of built-in data sets and the one file-extension → format table.
+//
+// A built-in name resolves, in the data roots the app passes (io/resolver.ts), either through a
+// named entry of BUILTIN_DATASETS (the first candidate file found wins; its row format is fixed
+// here) or by the folder convention: `<root>/<name>/` holding one data file is data set `<name>`,
+// holding several, `<name>/<file stem>` each. The app registers the same names in the store
+// (app/builtin-resources.ts lists resources/data with `scanDataRoot`), so every built-in the UI
+// shows resolves to the file and format the engine reads. Add a data set by dropping its folder in
+// resources/data, or, when it needs a special row format or several candidate files, a line here.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DatasetFormat } from './dataset-rows';
 
 export interface BuiltinCandidate {
-  /** Path relative to a data dir. */
+  /** Path relative to a data root. */
   file: string;
   format: DatasetFormat;
   /** Keep only the first `limit` rows. */
@@ -63,3 +71,98 @@ export const BUILTIN_DATASETS: BuiltinDataset[] = [
     ],
   },
 ];
+
+/** The store's coarse label of a data file (DatasetRecord.format, less 'builtin'). */
+export type StoredFormat = 'text' | 'jsonl' | 'parquet';
+
+/** The one extension table: how a data file given by path is read, and how the store labels it. */
+export const FILE_FORMATS: readonly { pattern: RegExp; format: DatasetFormat; stored: StoredFormat }[] = [
+  { pattern: /\.(txt|raw)$/i, format: 'lines', stored: 'text' },
+  { pattern: /\.(jsonl|jsonl\.gz|json\.gz)$/i, format: 'jsonl', stored: 'jsonl' },
+  { pattern: /\.parquet$/i, format: 'parquet', stored: 'parquet' },
+];
+
+/** What the error for any other extension says is accepted. */
+export const SUPPORTED_FILE_TYPES = '.txt/.raw (one row per line), .jsonl[.gz] or .parquet (a "text" field)';
+
+export function fileFormat(file: string): { format: DatasetFormat; stored: StoredFormat } | null {
+  const hit = FILE_FORMATS.find((f) => f.pattern.test(file));
+  return hit ? { format: hit.format, stored: hit.stored } : null;
+}
+
+export function storedFormat(format: DatasetFormat): StoredFormat {
+  return format === 'jsonl' || format === 'parquet' ? format : 'text';
+}
+
+export function builtinDatasetNames(): string[] {
+  return BUILTIN_DATASETS.map((d) => d.name);
+}
+
+export interface FolderDataset {
+  name: string;
+  /** absolute path of the data file */
+  path: string;
+  format: DatasetFormat;
+  limit: number | null;
+}
+
+/** The first candidate of a named built-in that exists in `root`, or null. */
+export function builtinIn(entry: BuiltinDataset, root: string): FolderDataset | null {
+  for (const c of entry.candidates) {
+    const file = path.resolve(root, c.file);
+    if (isFile(file)) return { name: entry.name, path: file, format: c.format, limit: c.limit ?? null };
+  }
+  return null;
+}
+
+/**
+ * The data sets one folder `<root>/<folder>` stands for: a named built-in's file when `folder` is
+ * its name (in the row format given above), else each data file by the folder convention.
+ */
+export function scanDataFolder(root: string, folder: string): FolderDataset[] {
+  const dir = path.join(path.resolve(root), folder);
+  const entry = BUILTIN_DATASETS.find((d) => d.name === folder);
+  if (entry) {
+    const hit = builtinIn(entry, root);
+    return hit?.path.startsWith(`${dir}${path.sep}`) ? [hit] : [];
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  const files = names.flatMap((f) => {
+    const ff = fileFormat(f);
+    return ff && isFile(path.join(dir, f)) ? [{ f, format: ff.format }] : [];
+  });
+  return files.map(({ f, format }) => ({
+    name: files.length === 1 ? folder : `${folder}/${f.replace(/\..*$/, '')}`,
+    path: path.join(dir, f),
+    format,
+    limit: null,
+  }));
+}
+
+/** Every data set a data root holds, by folder, sorted by folder name. */
+export function scanDataRoot(root: string): FolderDataset[] {
+  let folders: string[];
+  try {
+    folders = fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+  return folders.flatMap((folder) => scanDataFolder(root, folder));
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

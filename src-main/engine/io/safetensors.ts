@@ -7,7 +7,7 @@ import { EngineError } from '../errors';
 import { bf16ToF32, f16ToF32 } from '../tensor/dtype';
 import { checkHeaderLength, parseHeader, SAFETENSORS_DTYPES, type TensorInfo } from './safetensors-header';
 
-export type { SafetensorsDtype, TensorInfo } from './safetensors-header';
+export type { TensorInfo } from './safetensors-header';
 
 if (os.endianness() !== 'LE') throw new Error('safetensors I/O assumes a little-endian host');
 

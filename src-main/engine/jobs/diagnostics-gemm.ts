@@ -40,7 +40,7 @@ export async function run(ctx: JobContext, params: GemmParams): Promise<GemmResu
       }
       const seconds = elapsed / 1000;
       const gflops = (2 * n ** 3 * products) / seconds / 1e9;
-      ctx.record.metric(`gflops@${n}`, gflops, { unit: 'GFLOP/s', headline: true });
+      ctx.record.metric(`gflops@${n}`, gflops, { headline: true });
       out.sizes.push({ size: n, gflops, products, seconds });
     } finally {
       a.dispose();

@@ -1,27 +1,28 @@
-// eval.ppl: perplexity of an unmodified model on one or more data sets (METHODS §8.1, the code path of
-// `moe-bench eval ppl`). Headline metrics: ppl per data set, tokensPerSecond over all of them, peakRssBytes.
-import path from 'node:path';
-import { perplexity } from '../eval/perplexity';
-import { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } from '../io/datasets';
-import { loadTokenizer } from '../io/tokenizer';
+// eval.ppl: perplexity of an unmodified model on one or more data sets, text files or token-id files
+// (METHODS §8.1; `moe-bench eval ppl` runs it). Headline metrics: ppl per data set, tokensPerSecond
+// over all of them, peakRssBytes.
+import { type PerplexityResult, perplexity } from '../eval/perplexity';
+import { resolverFor } from '../io/resolver';
+import { sourceLabel, sourceTokens } from '../io/token-source';
+import { loadTokenizer, type ModelTokenizer } from '../io/tokenizer';
 import { openModel } from '../model/model';
-import { resolveModelDir } from '../pipeline/model-ref';
 import type { EvalPplParams } from './eval-ppl.params';
 import type { JobContext } from './job-context';
 
 export interface EvalPplResult {
   runId: number | null;
   model: string;
-  results: { dataset: string; ppl: number; tokens: number; windows: number; seconds: number }[];
+  /** per evaluation: the data set name or the path as given, and perplexity()'s full result */
+  results: ({ dataset: string } & PerplexityResult)[];
   tokensPerSecond: number;
   peakRssBytes: number;
 }
 
 export async function run(ctx: JobContext, params: EvalPplParams): Promise<EvalPplResult> {
-  const base = params.baseDir ?? process.cwd();
-  const modelDir = resolveModelDir(params.model, base);
+  const resolver = resolverFor(params);
+  const modelDir = resolver.resolveModel(params.model);
   const model = openModel(modelDir);
-  const tok = await loadTokenizer(modelDir);
+  let tok: ModelTokenizer | null = null;
   const results: EvalPplResult['results'] = [];
   let windowTokens = 0;
   let seconds = 0;
@@ -29,18 +30,21 @@ export async function run(ctx: JobContext, params: EvalPplParams): Promise<EvalP
   try {
     const n = params.evaluations.length;
     for (const [i, ev] of params.evaluations.entries()) {
-      ctx.progress({ step: `perplexity ${ev.dataset}`, fraction: i / n });
-      const spec = /[/\\]/.test(ev.dataset) ? path.resolve(base, ev.dataset) : ev.dataset;
-      const ref = resolveDataset(spec, { dataDirs: [...params.dataDirs, ...defaultDataDirs()] });
-      const ids = tok.encode(joinForPerplexity(await loadDatasetRows(ref)));
-      const p = await perplexity(model, ids, {
+      const label = sourceLabel(ev);
+      ctx.progress({ step: `tokens ${label}`, fraction: i / n });
+      if (ev.tokenIds === undefined) tok ??= await loadTokenizer(modelDir);
+      const src = await sourceTokens(ev, resolver, tok ?? modelDir, `evaluations[${i}].`);
+      for (const [k, note] of src.notes.entries())
+        ctx.progress({ step: k ? `tokenized ${label}` : `read ${label}`, fraction: i / n, message: note });
+      const p = await perplexity(model, src.ids, {
         seqLen: ev.seqLen,
         signal: ctx.signal,
         ...(ev.maxWindows ? { maxWindows: ev.maxWindows } : {}),
+        ...(ev.batch ? { batch: ev.batch } : {}),
         onProgress: (e) => {
           ctx.throwIfCancelled();
           ctx.progress({
-            step: `perplexity ${ev.dataset}`,
+            step: `perplexity ${label}`,
             layer: e.layer,
             layers: e.layers,
             fraction:
@@ -48,15 +52,9 @@ export async function run(ctx: JobContext, params: EvalPplParams): Promise<EvalP
           });
         },
       });
-      ctx.record.metric('ppl', p.ppl, { dataset: ev.dataset, headline: true });
-      ctx.record.metric('eval_tokens', p.tokens, { dataset: ev.dataset });
-      results.push({
-        dataset: ev.dataset,
-        ppl: p.ppl,
-        tokens: p.tokens,
-        windows: p.windows,
-        seconds: p.seconds,
-      });
+      ctx.record.metric('ppl', p.ppl, { dataset: label, headline: true });
+      ctx.record.metric('evalTokens', p.tokens, { dataset: label });
+      results.push({ dataset: label, ...p });
       windowTokens += p.windows * ev.seqLen;
       seconds += p.seconds;
       peak = Math.max(peak, p.peakRssBytes);
@@ -65,8 +63,8 @@ export async function run(ctx: JobContext, params: EvalPplParams): Promise<EvalP
     model.checkpoint.close();
   }
   const tokensPerSecond = windowTokens / seconds;
-  ctx.record.metric('tokensPerSecond', tokensPerSecond, { unit: 'tok/s', headline: true });
-  ctx.record.metric('peakRssBytes', peak, { unit: 'B', headline: true });
+  ctx.record.metric('tokensPerSecond', tokensPerSecond, { headline: true });
+  ctx.record.metric('peakRssBytes', peak, { headline: true });
   ctx.progress({ step: 'done', fraction: 1 });
   return { runId: ctx.runId, model: modelDir, results, tokensPerSecond, peakRssBytes: peak };
 }

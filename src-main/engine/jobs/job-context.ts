@@ -15,8 +15,9 @@ export interface JobRecorder {
   /** a layer's record; `step` = the pipeline step it belongs to (default 0) */
   layer(layer: number, stats: Record<string, unknown>, seconds?: number | null, step?: number): void;
   /**
-   * `headline`: show it in run lists (RunSummary.headline). Omitted: the store's default for the
-   * name (ppl, tokensPerSecond, peakRssBytes, targetRatio, achievedRatio, paramsAfter).
+   * `name`: one of the contract's METRICS (contract/metrics.ts) wherever one fits; the store gives a
+   * known name the table's unit, so `unit` only matters for other names. `headline`: show it in run
+   * lists (RunSummary.headline); omitted: the table's default for the name (false for other names).
    */
   metric(
     name: string,

@@ -3,10 +3,14 @@
 // `import('./file')` so the bundler (electron-vite) emits the job code next to the worker; a new
 // job kind is one module (exporting `run(ctx, params)`), its params schema, and one line in JOBS.
 import type { z } from 'zod';
-import { CompressParams } from './compress.params';
+import type { Resolver } from '../io/resolver';
+import { CompressParams, resolveCompress } from './compress.params';
 import { GemmParams } from './diagnostics-gemm.params';
-import { EvalPplParams } from './eval-ppl.params';
+import { EvalLogitsParams, resolveEvalLogits } from './eval-logits.params';
+import { EvalPplParams, resolveEvalPpl } from './eval-ppl.params';
+import { ExportParams, resolveExport } from './export.params';
 import type { JobModule } from './job-context';
+import { resolveTokenize, TokenizeParams } from './tokenize.params';
 
 export interface JobDefinition {
   kind: string;
@@ -24,6 +28,13 @@ export interface JobDefinition {
   params: z.ZodType;
   /** whether the job creates and owns a run row of the same kind */
   createsRun: boolean;
+  /**
+   * For jobs that name models or data sets (params with refs.params.ts's fields): resolves every
+   * reference on the main thread, after the app's roots are filled in and before the run row is
+   * created, so a bad reference fails the start and leaves no run. Throws EngineError; returns the
+   * model folder (the run is linked to the store's model of that folder, if any).
+   */
+  resolve?: (params: never, resolver: Resolver) => { modelDir: string | null };
 }
 
 export type JobRegistry = ReadonlyMap<string, JobDefinition>;
@@ -49,6 +60,7 @@ export const JOBS: JobRegistry = jobRegistry([
     load: () => import('./compress'),
     params: CompressParams,
     createsRun: true,
+    resolve: resolveCompress,
   },
   {
     kind: 'eval.ppl',
@@ -56,5 +68,30 @@ export const JOBS: JobRegistry = jobRegistry([
     load: () => import('./eval-ppl'),
     params: EvalPplParams,
     createsRun: true,
+    resolve: resolveEvalPpl,
+  },
+  {
+    kind: 'eval.logits',
+    title: 'Logits of one sequence',
+    load: () => import('./eval-logits'),
+    params: EvalLogitsParams,
+    createsRun: true,
+    resolve: resolveEvalLogits,
+  },
+  {
+    kind: 'tokenize',
+    title: 'Tokenize',
+    load: () => import('./tokenize'),
+    params: TokenizeParams,
+    createsRun: true,
+    resolve: resolveTokenize,
+  },
+  {
+    kind: 'export',
+    title: 'Export a checkpoint',
+    load: () => import('./export'),
+    params: ExportParams,
+    createsRun: true,
+    resolve: resolveExport,
   },
 ]);

@@ -45,14 +45,3 @@ export function matmulTf(a: Matrix, b: Matrix): Matrix32 {
   out.dispose();
   return m;
 }
-
-/** Aᵀ A on the tfjs backend with an explicit transpose, returned in f64 (accumulated in f32). */
-export function gramTf(a: Matrix): Matrix64 {
-  const out = tf.tidy(() => {
-    const t = toTensor(a);
-    return tf.matMul(tf.transpose(t), t);
-  });
-  const g = fromTensor(out);
-  out.dispose();
-  return { rows: g.rows, cols: g.cols, data: Float64Array.from(g.data) };
-}

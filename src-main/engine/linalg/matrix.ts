@@ -36,10 +36,6 @@ export function zeros64(rows: number, cols: number): Matrix64 {
   return matrix(rows, cols, new Float64Array(rows * cols));
 }
 
-export function zeros32(rows: number, cols: number): Matrix32 {
-  return matrix(rows, cols, new Float32Array(rows * cols));
-}
-
 export function identity64(n: number): Matrix64 {
   const m = zeros64(n, n);
   for (let i = 0; i < n; i++) m.data[i * n + i] = 1;
@@ -63,10 +59,6 @@ export function fromRows(rows: readonly (readonly number[])[]): Matrix64 {
 
 export function to64(a: Matrix): Matrix64 {
   return a.data instanceof Float64Array ? (a as Matrix64) : matrix(a.rows, a.cols, Float64Array.from(a.data));
-}
-
-export function to32(a: Matrix): Matrix32 {
-  return a.data instanceof Float32Array ? (a as Matrix32) : matrix(a.rows, a.cols, Float32Array.from(a.data));
 }
 
 export function clone<D extends MatrixData>(a: Matrix<D>): Matrix<D> {

@@ -1,5 +1,6 @@
-// Seeded PRNG: xoshiro128** (Blackman & Vigna), state seeded from a 32-bit integer with SplitMix32.
-// Same seed → same stream on every platform (pure 32-bit integer arithmetic).
+// Seeded PRNGs, pure 32-bit integer arithmetic so a seed gives the same stream on every platform.
+// xoshiro128** (Blackman & Vigna, state seeded from a 32-bit integer with SplitMix32) is the
+// engine's; mulberry32, whose whole state is one integer, is the tiny-model trainer's.
 export interface Prng {
   /** uniform in [0, 1) with 32 random bits */
   next(): number;
@@ -64,4 +65,38 @@ export function xoshiro128ssFromState(a: number, b: number, c: number, d: number
 
 function rotl(v: number, k: number): number {
   return ((v << k) | (v >>> (32 - k))) >>> 0;
+}
+
+/**
+ * mulberry32 with Box–Muller normals. Its state is one 32-bit integer (`state`), so a training
+ * checkpoint saves and restores the stream exactly. The trainer (scripts/train) draws from it: the
+ * shipped tiny models replay bit-for-bit from their seed only with this exact stream.
+ */
+export class Mulberry32 {
+  state: number;
+  constructor(state: number) {
+    this.state = state >>> 0;
+  }
+  /** uniform in [0, 1) */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** integer in [0, n) (floor of a uniform; the trainer's batch draws depend on exactly this) */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  normal(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  normals(n: number, std: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.normal() * std;
+    return out;
+  }
 }

@@ -1,6 +1,5 @@
 // Declaration of `asvd` (family D): activation-aware diagonal scaling per expert (METHODS §1.3).
 import { z } from 'zod';
-import { lowRankStep } from './lowrank/as-step';
 import type { MethodDeclaration } from './method';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
 import { gramBytes, RankOptions, SvdOptions } from './params-common';
@@ -29,5 +28,8 @@ export const asvdDeclaration: MethodDeclaration<AsvdParams> = {
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
   statsBytes: (_p, spec) => gramBytes(spec),
-  load: async () => lowRankStep((await import('./asvd')).asvd),
+  load: async () => {
+    const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./asvd')]);
+    return lowRankStep(m.asvd);
+  },
 };

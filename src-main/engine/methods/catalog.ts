@@ -3,13 +3,26 @@
 // A new method is its two files plus one line here.
 import { EngineError } from '../errors';
 import { asvdDeclaration } from './asvd.params';
+import { blockDropDeclaration } from './block-drop.params';
+import { expertDropDeclaration } from './expert-drop.params';
+import { expertPruneDeclaration } from './expert-prune.params';
+import { layerDropDeclaration } from './layer-drop.params';
 import type { AnyMethodDeclaration } from './method';
 import { moeSvdDeclaration } from './moe-svd.params';
-import { svdLlmDeclaration } from './svd-llm.params';
 import { svdDeclaration } from './svd.params';
+import { svdLlmDeclaration } from './svd-llm.params';
 
 export const METHODS: ReadonlyMap<string, AnyMethodDeclaration> = new Map(
-  [svdDeclaration, asvdDeclaration, svdLlmDeclaration, moeSvdDeclaration].map((d) => [d.id, d as AnyMethodDeclaration]),
+  [
+    svdDeclaration,
+    asvdDeclaration,
+    svdLlmDeclaration,
+    moeSvdDeclaration,
+    expertPruneDeclaration,
+    expertDropDeclaration,
+    layerDropDeclaration,
+    blockDropDeclaration,
+  ].map((d) => [d.id, d as AnyMethodDeclaration]),
 );
 
 export const METHOD_IDS: readonly string[] = [...METHODS.keys()];

@@ -49,7 +49,9 @@ export type ExpertDropParams = z.output<typeof ExpertDropParams>;
 
 /** Per layer max(0, N_l − max(preserve, minExperts_l)). */
 function preserveSplit(preserve: number, s: ModelPlanState): Map<number, number> {
-  return new Map(liveMoeLayers(s).map((l) => [l.layer, Math.max(0, l.experts - Math.max(preserve, l.minExperts))]));
+  return new Map(
+    liveMoeLayers(s).map((l) => [l.layer, Math.max(0, l.experts - Math.max(preserve, l.minExperts))]),
+  );
 }
 
 const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);

@@ -4,7 +4,6 @@
 // meeting the target lies in [layerRankFraction·min(h, I), cap]; which layers is decided by the
 // sensitivity pass at run time, the count and rank here from shapes (all MoE layers have one shape).
 import { z } from 'zod';
-import { lowRankStep } from './lowrank/as-step';
 import type { KnobSpec, MethodDeclaration } from './method';
 import { type LayerPlanState, type ModelPlanState, stateParams } from '../pipeline/plan-state';
 import { decompose, decomposableLayers, fixedRank, type LayerShape, layerShape, lowRankCheck } from './lowrank/knob';
@@ -141,5 +140,8 @@ export const moeSvdDeclaration: MethodDeclaration<MoeSvdParams> = {
   knob,
   check: (p, s) => lowRankCheck(s) ?? (moeSvdEligible(p, s).length === 0 ? 'no MoE layer is eligible (first and last are protected; set protectEdges: false)' : null),
   statsBytes: (_p, spec) => gramBytes(spec),
-  load: async () => lowRankStep((await import('./moe-svd')).moeSvd, moeSvdEligible),
+  load: async () => {
+    const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./moe-svd')]);
+    return lowRankStep(m.moeSvd, moeSvdEligible);
+  },
 };

@@ -1,6 +1,5 @@
 // Declaration of `svd-llm` (family D): Cholesky whitening per expert from its own routed tokens (§1.2).
 import { z } from 'zod';
-import { lowRankStep } from './lowrank/as-step';
 import type { MethodDeclaration } from './method';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
 import { gramBytes, PdRepair, RankOptions, SvdOptions } from './params-common';
@@ -29,5 +28,8 @@ export const svdLlmDeclaration: MethodDeclaration<SvdLlmParams> = {
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
   statsBytes: (_p, spec) => gramBytes(spec),
-  load: async () => lowRankStep((await import('./svd-llm')).svdLlm),
+  load: async () => {
+    const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./svd-llm')]);
+    return lowRankStep(m.svdLlm);
+  },
 };

@@ -1,6 +1,5 @@
 // Declaration of `svd` (family D): vanilla truncated SVD of each routed expert matrix (S = I).
 import { z } from 'zod';
-import { lowRankStep } from './lowrank/as-step';
 import type { MethodDeclaration } from './method';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
 import { RankOptions, SvdOptions } from './params-common';
@@ -19,5 +18,8 @@ export const svdDeclaration: MethodDeclaration<SvdParams> = {
   params: SvdParams,
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
-  load: async () => lowRankStep((await import('./svd')).svd),
+  load: async () => {
+    const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./svd')]);
+    return lowRankStep(m.svd);
+  },
 };

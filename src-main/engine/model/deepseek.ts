@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { EngineError } from '../errors';
 import type { ArchAdapter } from './adapter';
-import { GATE_UP_DOWN, llamaNames } from './adapter';
+import { baseHfConfig, GATE_UP_DOWN, keptKinds, layersDropped, llamaNames } from './adapter';
 import {
   commonFields,
   headDivisible,
@@ -98,6 +98,30 @@ export const deepseek: ArchAdapter = {
       tieEmbeddings: c.tie_word_embeddings,
       lmHeadBias: false,
       names: llamaNames({ moeBlock: 'mlp', expertProj: GATE_UP_DOWN, sharedExpert: 'shared_experts' }),
+    };
+  },
+  /**
+   * The dense/MoE pattern after Block Drop must again be "the first k layers dense, then every f-th
+   * layer MoE" (first_k_dense_replace, moe_layer_freq); otherwise the layout has no DeepSeek config.
+   */
+  hfConfig(raw, layout) {
+    const config = baseHfConfig(raw, layout, 'n_routed_experts');
+    if (!layersDropped(layout) || !layout.spec.layerKinds.includes('moe')) return { config };
+    const kinds = keptKinds(layout);
+    const L = kinds.length;
+    const fits = (k: number, f: number) =>
+      deepseekLayerKinds(L, 1, k, f).every((kind, i) => kind === kinds[i]);
+    const f0 = typeof raw.moe_layer_freq === 'number' ? raw.moe_layer_freq : 1;
+    for (const f of [f0, ...Array.from({ length: Math.max(L, 1) }, (_, i) => i + 1)]) {
+      for (let k = 0; k <= L; k++) {
+        if (!fits(k, f)) continue;
+        config.first_k_dense_replace = k;
+        config.moe_layer_freq = f;
+        return { config };
+      }
+    }
+    return {
+      reason: `DeepSeek's config says "first first_k_dense_replace layers dense, then every moe_layer_freq-th layer MoE"; the layers left after Block Drop are [${kinds.join(', ')}]`,
     };
   },
 };

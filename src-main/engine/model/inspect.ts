@@ -1,5 +1,34 @@
-// `moe-bench inspect`: what a checkpoint is, with parameter counts taken from tensor shapes.
+// `moe-bench inspect`: what a checkpoint is, with parameter counts taken from tensor shapes. The total
+// counts every stored tensor once (a shared factor once), so for an export it equals the run's
+// `paramsAfter`; per layer it says what a workbench-format checkpoint stores (experts kept / dropped,
+// merged, factored, a dropped MoE sub-layer or block).
+import { manifestTensorNames, type LinearRef, type ViewManifest } from './layer-manifest';
 import type { LoadedModel } from './model';
+import { layerTensorGroups, layerTensors } from './tensor-layout';
+import { PROJ } from './tensor-names';
+
+export interface LayerSummary {
+  layer: number;
+  kind: 'moe' | 'dense';
+  /** plain: as the architecture stores it; compressed: a workbench view; or a Layer / Block Drop */
+  state: 'plain' | 'compressed' | 'ffn-dropped' | 'block-dropped';
+  /** routed experts stored (0 for dense and dropped layers) */
+  experts: number;
+  /** original experts no longer stored as their own expert (pruned, or folded into a merge) */
+  expertsDropped: number;
+  /** original expert ids no stored expert comes from (known when the checkpoint records sources) */
+  droppedIds?: number[];
+  /** stored experts built from several original experts */
+  merged: number;
+  topK: number;
+  /** form of the routed expert linears */
+  form: 'dense' | 'factored' | 'delta' | 'mixed' | null;
+  /** rank of the first factored expert linear */
+  rank: number | null;
+  /** parameters stored for this layer, each tensor once */
+  params: number;
+  expertParams: number;
+}
 
 export interface ModelSummary {
   architecture: string;
@@ -18,46 +47,104 @@ export interface ModelSummary {
   /** Dtype holding most bytes. */
   dtype: string;
   bytesOnDisk: number;
+  /** workbench format version and method, when the checkpoint is one */
+  workbench?: { version: number; method?: string };
+  perLayer: LayerSummary[];
 }
 
-const EXPERT = /^model\.layers\.(\d+)\..*\.experts\.(\d+)\./;
+function viewSummary(model: LoadedModel, l: number, m: ViewManifest, size: (n: string) => number) {
+  const { spec } = model;
+  const expertNames = new Set<string>();
+  const kinds = new Set<string>();
+  let rank: number | null = null;
+  const kind = (r: LinearRef) => ('W' in r ? 'dense' : 'base' in r ? 'delta' : 'factored');
+  for (const e of m.experts)
+    for (const p of PROJ) {
+      const r = e[p];
+      kinds.add(kind(r));
+      if (rank === null && !('W' in r)) rank = model.checkpoint.info(r.A).shape[1] ?? null;
+      for (const v of Object.values(r)) expertNames.add(v as string);
+    }
+  const covered = new Set((m.sources ?? []).flat());
+  const droppedIds = m.sources ? Array.from({ length: spec.experts }, (_, e) => e).filter((e) => !covered.has(e)) : undefined;
+  const g = layerTensorGroups(spec, l);
+  const names = new Set([...[...g.attention, ...g.postNorm].map((t) => t.name), ...manifestTensorNames(m)]);
+  const s: LayerSummary = {
+    layer: l,
+    kind: 'moe',
+    state: 'compressed',
+    experts: m.experts.length,
+    expertsDropped: spec.experts - m.experts.length,
+    ...(droppedIds ? { droppedIds } : {}),
+    merged: (m.sources ?? []).filter((x) => x.length > 1).length,
+    topK: m.topK,
+    form: kinds.size === 1 ? ([...kinds][0] as LayerSummary['form']) : 'mixed',
+    rank,
+    params: [...names].reduce((a, n) => a + size(n), 0),
+    expertParams: [...expertNames].reduce((a, n) => a + size(n), 0),
+  };
+  if (droppedIds) s.expertsDropped = Math.max(droppedIds.length, s.expertsDropped);
+  return s;
+}
 
 export function summarize(model: LoadedModel): ModelSummary {
   const { spec, checkpoint: ck } = model;
   let total = 0;
-  let experts = 0;
   let bytes = 0;
-  const perLayer = new Map<number, { params: number; ids: Set<number> }>();
   const dtypeBytes = new Map<string, number>();
   for (const name of ck.names()) {
     const info = ck.info(name);
-    const n = info.shape.reduce((a, b) => a * b, 1);
-    total += n;
+    total += info.shape.reduce((a, b) => a * b, 1);
     bytes += info.byteLength;
     dtypeBytes.set(info.dtype, (dtypeBytes.get(info.dtype) ?? 0) + info.byteLength);
-    const m = EXPERT.exec(name);
-    if (m) {
-      experts += n;
-      const l = Number(m[1]);
-      const e = perLayer.get(l) ?? { params: 0, ids: new Set<number>() };
-      e.params += n;
-      e.ids.add(Number(m[2]));
-      perLayer.set(l, e);
-    }
   }
-  const topK = spec.routing.topK;
+  const size = (n: string) => (ck.has(n) ? ck.info(n).shape.reduce((a, b) => a * b, 1) : 0);
+  const sum = (ts: { name: string }[]) => ts.reduce((a, t) => a + size(t.name), 0);
+  const perLayer = spec.layerKinds.map((kind, l): LayerSummary => {
+    const stored = model.stored?.layers.get(l);
+    const base: LayerSummary = {
+      layer: l,
+      kind,
+      state: 'plain',
+      experts: 0,
+      expertsDropped: 0,
+      merged: 0,
+      topK: 0,
+      form: null,
+      rank: null,
+      params: 0,
+      expertParams: 0,
+    };
+    if (stored && 'view' in stored) return viewSummary(model, l, stored.view, size);
+    const g = layerTensorGroups(spec, l);
+    if (stored?.drop === 'block') return { ...base, state: 'block-dropped', expertsDropped: kind === 'moe' ? spec.experts : 0 };
+    if (stored?.drop === 'ffn')
+      return { ...base, state: 'ffn-dropped', expertsDropped: kind === 'moe' ? spec.experts : 0, params: sum(g.attention) };
+    if (kind === 'dense') return { ...base, params: sum(layerTensors(spec, l)) };
+    return {
+      ...base,
+      experts: spec.experts,
+      topK: spec.routing.topK,
+      form: 'dense',
+      params: sum(layerTensors(spec, l)),
+      expertParams: sum(g.experts.flat()),
+    };
+  });
+  let experts = 0;
   let activeExperts = 0;
-  for (const { params, ids } of perLayer.values())
-    activeExperts += (params / ids.size) * Math.min(topK, ids.size);
-  const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
+  for (const s of perLayer) {
+    if (s.experts === 0) continue;
+    experts += s.expertParams;
+    activeExperts += (s.expertParams / s.experts) * Math.min(s.topK, s.experts);
+  }
   return {
     architecture: spec.architecture,
     modelType: spec.modelType,
     layers: spec.layers,
-    moeLayers,
+    moeLayers: spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : [])),
     denseLayers: spec.layerKinds.flatMap((k, l) => (k === 'dense' ? [l] : [])),
     expertsPerLayer: spec.experts,
-    topK,
+    topK: spec.routing.topK,
     sharedExperts: spec.sharedExperts,
     hiddenSize: spec.hidden,
     intermediateSize: spec.intermediate,
@@ -66,5 +153,9 @@ export function summarize(model: LoadedModel): ModelSummary {
     params: { total, experts, activePerToken: Math.round(total - experts + activeExperts) },
     dtype: [...dtypeBytes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown',
     bytesOnDisk: bytes,
+    ...(model.stored
+      ? { workbench: { version: model.stored.version, ...(model.stored.method ? { method: model.stored.method } : {}) } }
+      : {}),
+    perLayer,
   };
 }

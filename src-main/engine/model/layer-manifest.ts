@@ -5,10 +5,10 @@
 // per-(step, layer) work files and by checkpoint export and load.
 import { EngineError } from '../errors';
 import type { WriteDtype, WriteEntry } from '../io/safetensors-writer';
+import { layerNames, PROJ, type Proj } from './tensor-names';
 import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, RoutingSpec, Tensor1D, Tensor2D } from './types';
 
-export const PROJ = ['gate', 'up', 'down'] as const;
-export type Proj = (typeof PROJ)[number];
+export { PROJ, type Proj };
 
 export type LinearRef = { W: string; bias?: string } | { A: string; B: string; bias?: string } | { base: string; A: string; B: string };
 
@@ -27,14 +27,13 @@ export interface ViewManifest {
 
 /** HF-style tensor names of layer l: experts renumbered 0..N'-1, factors as `.factor_A` / `.factor_B`. */
 export function layerTensorName(spec: ModelSpec, l: number) {
-  const n = spec.names;
-  const m = n.moe(l);
+  const n = layerNames(spec, l);
   return {
-    router: `${m}.${n.router}.weight`,
-    routerBias: `${m}.${n.router}.bias`,
-    expert: (e: number, p: Proj, part: string) => `${m}.experts.${e}.${n.expertProj[p]}.${part}`,
-    shared: (p: Proj, part: string) => `${m}.${n.sharedExpert ?? 'shared_expert'}.${p}_proj.${part}`,
-    sharedGate: `${m}.${n.sharedExpertGate ?? 'shared_expert_gate'}.weight`,
+    router: n.router.weight,
+    routerBias: n.router.bias,
+    expert: (e: number, p: Proj, part: string) => n.expert(e, p, part),
+    shared: (p: Proj, part: string) => n.shared(p, part),
+    sharedGate: n.sharedGate,
   };
 }
 
@@ -118,6 +117,8 @@ export function checkViewManifest(
   if (N < 1 || N > spec.experts) fail(`layer ${l}: ${N} experts; allowed 1..${spec.experts}`, `${field}.experts`);
   if (!Number.isInteger(m.topK) || m.topK < 1 || m.topK > N)
     fail(`layer ${l}: topK ${JSON.stringify(m.topK)}; allowed 1..${N}`, `${field}.topK`);
+  if (spec.routing.kind === 'sparsemixer' && m.topK !== spec.routing.topK)
+    fail(`layer ${l}: sparsemixer routing is top-${spec.routing.topK}, got topK ${m.topK}`, `${field}.topK`);
   const h = spec.hidden;
   const shape = (name: unknown, f: string) => {
     if (typeof name !== 'string') return fail(`layer ${l}: ${f} must name a tensor`, `${field}.${f}`);
@@ -125,13 +126,18 @@ export function checkViewManifest(
     if (!s) return fail(`layer ${l}: tensor '${name}' (${f}) is not in the weights`, `${field}.${f}`);
     return s;
   };
-  const r = shape(m.router, 'router');
-  if (r.length !== 2 || r[0] !== N || r[1] !== h) fail(`layer ${l}: router is [${r}], expected [${N}, ${h}]`, `${field}.router`);
+  const exact = (name: unknown, want: number[], f: string) => {
+    const s = shape(name, f);
+    if (s.length !== want.length || s.some((d, i) => d !== want[i]))
+      fail(`layer ${l}: ${f} is [${s}], expected [${want}]`, `${field}.${f}`);
+  };
+  exact(m.router, [N, h], 'router');
+  if (m.routerBias !== undefined) exact(m.routerBias, [N], 'routerBias');
   const lin = (x: LinearRef, out: number, inp: number, f: string) => {
     if (!x || typeof x !== 'object') return fail(`layer ${l}: ${f} is missing`, `${field}.${f}`);
     if ('W' in x) {
-      const s = shape(x.W, `${f}.W`);
-      if (s[0] !== out || s[1] !== inp) fail(`layer ${l}: ${f} is [${s}], expected [${out}, ${inp}]`, `${field}.${f}`);
+      exact(x.W, [out, inp], `${f}.W`);
+      if (x.bias !== undefined) exact(x.bias, [out], `${f}.bias`);
       return;
     }
     if (!('A' in x) || !('B' in x)) return fail(`layer ${l}: ${f} needs W, or A and B`, `${field}.${f}`);
@@ -139,25 +145,33 @@ export function checkViewManifest(
     const b = shape(x.B, `${f}.B`);
     if (a.length !== 2 || b.length !== 2 || a[0] !== out || b[1] !== inp || a[1] !== b[0])
       fail(`layer ${l}: ${f} factors [${a}]·[${b}] do not make a [${out}, ${inp}] matrix`, `${field}.${f}`);
-    if ('base' in x) {
-      const s = shape(x.base, `${f}.base`);
-      if (s[0] !== out || s[1] !== inp) fail(`layer ${l}: ${f}.base is [${s}], expected [${out}, ${inp}]`, `${field}.${f}`);
-    }
+    if ('base' in x) exact(x.base, [out, inp], `${f}.base`);
+    else if (x.bias !== undefined) exact(x.bias, [out], `${f}.bias`);
   };
-  const I = spec.moeIntermediate;
-  m.experts.forEach((e, i) => {
-    lin(e.gate, I, h, `experts.${i}.gate`);
-    lin(e.up, I, h, `experts.${i}.up`);
-    lin(e.down, h, I, `experts.${i}.down`);
-  });
-  if (m.shared) {
-    const Is = spec.sharedIntermediate;
-    lin(m.shared.gate, Is, h, 'shared.gate');
-    lin(m.shared.up, Is, h, 'shared.up');
-    lin(m.shared.down, h, Is, 'shared.down');
+  const mlp = (e: Record<Proj, LinearRef> | undefined, I: number, f: string) => {
+    if (!e || typeof e !== 'object') return fail(`layer ${l}: ${f} is missing`, `${field}.${f}`);
+    lin(e.gate, I, h, `${f}.gate`);
+    lin(e.up, I, h, `${f}.up`);
+    lin(e.down, h, I, `${f}.down`);
+  };
+  m.experts.forEach((e, i) => mlp(e, spec.moeIntermediate, `experts.${i}`));
+  if (m.shared !== undefined) {
+    mlp(m.shared, spec.sharedIntermediate, 'shared');
+    if (m.sharedGate !== undefined) exact(m.sharedGate, [1, h], 'sharedGate');
+  } else if (m.sharedGate !== undefined) fail(`layer ${l}: sharedGate without a shared expert`, `${field}.sharedGate`);
+  if (m.sources !== undefined) {
+    const ok =
+      Array.isArray(m.sources) &&
+      m.sources.length === N &&
+      m.sources.every(
+        (s) => Array.isArray(s) && s.length > 0 && s.every((e) => Number.isInteger(e) && e >= 0 && e < spec.experts),
+      );
+    if (!ok)
+      fail(
+        `layer ${l}: sources must list, for each of the ${N} experts, the original expert ids (0..${spec.experts - 1}) it came from`,
+        `${field}.sources`,
+      );
   }
-  if (m.sources !== undefined && (!Array.isArray(m.sources) || m.sources.length !== N))
-    fail(`layer ${l}: sources must list one entry per expert (${N})`, `${field}.sources`);
 }
 
 /** The view a manifest describes; tensors with the same name become one object. */

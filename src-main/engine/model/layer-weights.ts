@@ -7,6 +7,8 @@ import type { ExecExpert } from './blocks/gated-mlp';
 import { type ExecLinear, execLinearTensors, toExecLinear } from './blocks/linear';
 import type { ExecMoe } from './blocks/moe-block';
 import type { LoadedModel } from './model';
+import { hasSharedExpert, hasSharedGate } from './tensor-layout';
+import { layerNames, type Proj, type WeightBias } from './tensor-names';
 import type { ExpertWeights, LayerOverride, Linear, MoeLayerView, Tensor1D, Tensor2D } from './types';
 
 export interface NormWeights {
@@ -16,14 +18,13 @@ export interface NormWeights {
 
 export interface ExecLayer {
   inputNorm: NormWeights;
-  postNorm: NormWeights;
+  /** absent when Layer Drop removed the MoE sub-layer */
+  postNorm?: NormWeights;
   attn: AttentionWeights;
   ffn: { kind: 'dense'; mlp: ExecExpert } | { kind: 'moe'; moe: ExecMoe } | { kind: 'none' };
   /** Every tensor this layer owns (freed by disposeExecLayer). */
   owned: tf.Tensor[];
 }
-
-const STD = { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' } as const;
 
 function reader(model: LoadedModel, owned: tf.Tensor[]) {
   const ck = model.checkpoint;
@@ -33,24 +34,19 @@ function reader(model: LoadedModel, owned: tf.Tensor[]) {
   };
   return {
     vec: (name: string) => take<Tensor1D>(ck.readTensor(name)),
-    optVec: (name: string) => (ck.has(name) ? take<Tensor1D>(ck.readTensor(name)) : undefined),
     /** HF [out, in] read as [in, out]. */
     wT: (name: string) => take<Tensor2D>(ck.readTensor(name, { transpose: true })),
   };
 }
 
-function norm(r: ReturnType<typeof reader>, prefix: string, withBias: boolean): NormWeights {
-  const weight = r.vec(`${prefix}.weight`);
-  return withBias ? { weight, bias: r.vec(`${prefix}.bias`) } : { weight };
+function norm(r: ReturnType<typeof reader>, n: WeightBias, withBias: boolean): NormWeights {
+  const weight = r.vec(n.weight);
+  return withBias ? { weight, bias: r.vec(n.bias) } : { weight };
 }
 
-function execMlp(
-  r: ReturnType<typeof reader>,
-  prefix: string,
-  proj: { gate: string; up: string; down: string },
-): ExecExpert {
-  const lin = (p: string): ExecLinear => ({ kind: 'dense', wT: r.wT(`${prefix}.${p}.weight`) });
-  return { gate: lin(proj.gate), up: lin(proj.up), down: lin(proj.down) };
+function execMlp(r: ReturnType<typeof reader>, name: (p: Proj) => string): ExecExpert {
+  const lin = (p: Proj): ExecLinear => ({ kind: 'dense', wT: r.wT(name(p)) });
+  return { gate: lin('gate'), up: lin('up'), down: lin('down') };
 }
 
 export function loadExecLayer(model: LoadedModel, l: number, override?: LayerOverride): ExecLayer {
@@ -70,53 +66,46 @@ function buildExecLayer(
   owned: tf.Tensor[],
 ): ExecLayer {
   const { spec } = model;
-  const n = spec.names;
+  const n = layerNames(spec, l);
   const r = reader(model, owned);
-  const base = n.layer(l);
-  const p = `${base}.self_attn`;
   const withBias = spec.norm.kind === 'layer';
   const attn: AttentionWeights = {
-    qT: r.wT(`${p}.q_proj.weight`),
-    kT: r.wT(`${p}.k_proj.weight`),
-    vT: r.wT(`${p}.v_proj.weight`),
-    oT: r.wT(`${p}.o_proj.weight`),
+    qT: r.wT(n.attn.q.weight),
+    kT: r.wT(n.attn.k.weight),
+    vT: r.wT(n.attn.v.weight),
+    oT: r.wT(n.attn.o.weight),
   };
   if (spec.attention.qkvBias) {
-    attn.qBias = r.vec(`${p}.q_proj.bias`);
-    attn.kBias = r.vec(`${p}.k_proj.bias`);
-    attn.vBias = r.vec(`${p}.v_proj.bias`);
+    attn.qBias = r.vec(n.attn.q.bias);
+    attn.kBias = r.vec(n.attn.k.bias);
+    attn.vBias = r.vec(n.attn.v.bias);
   }
-  if (spec.attention.oBias) attn.oBias = r.vec(`${p}.o_proj.bias`);
+  if (spec.attention.oBias) attn.oBias = r.vec(n.attn.o.bias);
   if (spec.attention.qkNorm !== 'none') {
-    attn.qNorm = r.vec(`${p}.q_norm.weight`);
-    attn.kNorm = r.vec(`${p}.k_norm.weight`);
+    attn.qNorm = r.vec(n.attn.qNorm);
+    attn.kNorm = r.vec(n.attn.kNorm);
   }
   const layer: ExecLayer = {
-    inputNorm: norm(r, `${base}.input_layernorm`, withBias),
-    postNorm: norm(r, `${base}.post_attention_layernorm`, withBias),
+    inputNorm: norm(r, n.inputNorm, withBias),
     attn,
     ffn: { kind: 'none' },
     owned,
   };
+  // Layer Drop removes the post-attention norm with the MoE block (a workbench checkpoint lacks both)
   if (override?.skipFfn) return layer;
+  layer.postNorm = norm(r, n.postNorm, withBias);
   if (override?.moe) {
     const moe = moeViewToExec(override.moe);
     owned.push(...moe.owned);
     layer.ffn = { kind: 'moe', moe: moe.exec };
   } else if (spec.layerKinds[l] === 'dense') {
-    layer.ffn = { kind: 'dense', mlp: execMlp(r, n.denseMlp(l), STD) };
+    layer.ffn = { kind: 'dense', mlp: execMlp(r, (p) => n.denseMlp[p]) };
   } else {
-    const m = n.moe(l);
-    const experts = Array.from({ length: spec.experts }, (_, e) =>
-      execMlp(r, `${m}.experts.${e}`, n.expertProj),
-    );
-    const moe: ExecMoe = { routerT: r.wT(`${m}.${n.router}.weight`), experts, routing: spec.routing };
-    if (spec.sharedIntermediate > 0 && n.sharedExpert) {
-      const sh = execMlp(r, `${m}.${n.sharedExpert}`, STD);
-      moe.shared =
-        spec.sharedGate && n.sharedExpertGate
-          ? { ...sh, gateT: r.wT(`${m}.${n.sharedExpertGate}.weight`) }
-          : sh;
+    const experts = Array.from({ length: spec.experts }, (_, e) => execMlp(r, (p) => n.expert(e, p)));
+    const moe: ExecMoe = { routerT: r.wT(n.router.weight), experts, routing: spec.routing };
+    if (hasSharedExpert(spec)) {
+      const sh = execMlp(r, (p) => n.shared(p));
+      moe.shared = hasSharedGate(spec) ? { ...sh, gateT: r.wT(n.sharedGate) } : sh;
     }
     layer.ffn = { kind: 'moe', moe };
   }
@@ -196,27 +185,22 @@ export function checkMoeView(view: MoeLayerView): void {
 export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
   const { spec, checkpoint: ck } = model;
   if (spec.layerKinds[l] !== 'moe') throw new RangeError(`layer ${l} is a dense layer, not MoE`);
-  const n = spec.names;
-  const m = n.moe(l);
+  const n = layerNames(spec, l);
   const mat = (name: string) => ck.readTensor(name) as Tensor2D;
-  const lin = (name: string): Linear => ({ kind: 'dense', w: mat(`${name}.weight`) });
-  const mlp = (prefix: string, proj: { gate: string; up: string; down: string }): ExpertWeights => ({
-    gate: lin(`${prefix}.${proj.gate}`),
-    up: lin(`${prefix}.${proj.up}`),
-    down: lin(`${prefix}.${proj.down}`),
+  const mlp = (name: (p: Proj) => string): ExpertWeights => ({
+    gate: { kind: 'dense', w: mat(name('gate')) },
+    up: { kind: 'dense', w: mat(name('up')) },
+    down: { kind: 'dense', w: mat(name('down')) },
   });
   const view: MoeLayerView = {
     layer: l,
-    router: mat(`${m}.${n.router}.weight`),
-    experts: Array.from({ length: spec.experts }, (_, e) => mlp(`${m}.experts.${e}`, n.expertProj)),
+    router: mat(n.router.weight),
+    experts: Array.from({ length: spec.experts }, (_, e) => mlp((p) => n.expert(e, p))),
     routing: spec.routing,
   };
-  if (spec.sharedIntermediate > 0 && n.sharedExpert) {
-    const s = mlp(`${m}.${n.sharedExpert}`, STD);
-    view.shared =
-      spec.sharedGate && n.sharedExpertGate
-        ? { ...s, gateWeight: mat(`${m}.${n.sharedExpertGate}.weight`) }
-        : s;
+  if (hasSharedExpert(spec)) {
+    const s = mlp((p) => n.shared(p));
+    view.shared = hasSharedGate(spec) ? { ...s, gateWeight: mat(n.sharedGate) } : s;
   }
   return view;
 }

@@ -1,7 +1,7 @@
 // Mixtral: softmax over all experts, top-k, always renormalised; experts w1 (gate) / w3 (up) / w2 (down).
 import { z } from 'zod';
 import type { ArchAdapter } from './adapter';
-import { llamaNames, W1_W3_W2 } from './adapter';
+import { baseHfConfig, llamaNames, W1_W3_W2 } from './adapter';
 import {
   commonFields,
   headDivisible,
@@ -75,5 +75,9 @@ export const mixtral: ArchAdapter = {
       lmHeadBias: false,
       names: llamaNames({ moeBlock: 'block_sparse_moe', expertProj: W1_W3_W2 }),
     };
+  },
+  /** Every layer is MoE with the same window: only the expert count, top-k and layer count change. */
+  hfConfig(raw, layout) {
+    return { config: baseHfConfig(raw, layout, 'num_local_experts') };
   },
 };

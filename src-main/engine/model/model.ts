@@ -3,12 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
-import { type FactoredBlock, replacedTensorNames } from './factored-format';
-import { loadFactoredBlock } from './factored-model';
 import { Checkpoint, INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
 import { loadModelSpec } from './registry';
-import type { ModelSpec } from './types';
 import { globalTensors, layerTensors } from './tensor-layout';
+import type { ModelSpec } from './types';
+import { absentTensorNames, parseStoredLayout, type StoredLayout } from './workbench-format';
 
 export { type ExpectedTensor, globalTensors, layerTensors } from './tensor-layout';
 
@@ -17,8 +16,11 @@ export interface LoadedModel {
   configFile: string;
   spec: ModelSpec;
   checkpoint: Checkpoint;
-  /** Factored checkpoint (docs/factored-format.md): layers whose routed experts are stored as factors. */
-  factored?: FactoredBlock;
+  /**
+   * Workbench-format checkpoint (docs/workbench-format.md): the layers a compression changed (a view
+   * of named tensors, or a dropped sub-layer / block). Absent for a plain HF checkpoint.
+   */
+  stored?: StoredLayout;
 }
 
 export function weightsFile(dir: string): string {
@@ -56,15 +58,15 @@ export function checkTensors(
 
 export function openModel(dir: string): LoadedModel {
   const root = path.resolve(dir);
-  const { spec, file } = loadModelSpec(root);
+  const { spec, file, raw } = loadModelSpec(root);
   const checkpoint = Checkpoint.open(root);
-  let factored: FactoredBlock | null;
+  let stored: StoredLayout | null;
   try {
-    factored = loadFactoredBlock(spec, checkpoint, file);
-    checkTensors(checkpoint, spec, file, factored ? replacedTensorNames(spec, factored) : undefined);
+    stored = parseStoredLayout(raw, spec, (n) => (checkpoint.has(n) ? checkpoint.info(n).shape : null), file);
+    checkTensors(checkpoint, spec, file, stored ? absentTensorNames(spec, stored) : undefined);
   } catch (e) {
     checkpoint.close();
     throw e;
   }
-  return { dir: root, configFile: file, spec, checkpoint, ...(factored ? { factored } : {}) };
+  return { dir: root, configFile: file, spec, checkpoint, ...(stored ? { stored } : {}) };
 }

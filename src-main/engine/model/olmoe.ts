@@ -2,7 +2,7 @@
 // norms, softmax routing without renormalisation by default.
 import { z } from 'zod';
 import type { ArchAdapter } from './adapter';
-import { GATE_UP_DOWN, llamaNames } from './adapter';
+import { baseHfConfig, GATE_UP_DOWN, llamaNames } from './adapter';
 import {
   commonFields,
   headDivisible,
@@ -73,5 +73,9 @@ export const olmoe: ArchAdapter = {
       lmHeadBias: false,
       names: llamaNames({ moeBlock: 'mlp', expertProj: GATE_UP_DOWN }),
     };
+  },
+  /** Every layer is MoE: only the expert count, top-k and layer count change. */
+  hfConfig(raw, layout) {
+    return { config: baseHfConfig(raw, layout, 'num_experts') };
   },
 };

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { EngineError } from '../errors';
 import type { ArchAdapter } from './adapter';
-import { llamaNames, W1_W3_W2 } from './adapter';
+import { baseHfConfig, llamaNames, W1_W3_W2 } from './adapter';
 import { commonFields, headDivisible, parseConfig, posInt, requireSilu, ropeSettings } from './config';
 import type { RopeSpec } from './types';
 
@@ -126,5 +126,10 @@ export const phimoe: ArchAdapter = {
       lmHeadBias: c.lm_head_bias,
       names: llamaNames({ moeBlock: 'block_sparse_moe', expertProj: W1_W3_W2 }),
     };
+  },
+  /** Every layer is MoE; sparsemixer is top-2 by definition. */
+  hfConfig(raw, layout) {
+    if (layout.topK !== 2) return { reason: `Phi-3.5-MoE's sparsemixer routing is top-2; the layout has top-${layout.topK}` };
+    return { config: baseHfConfig(raw, layout, 'num_local_experts') };
   },
 };

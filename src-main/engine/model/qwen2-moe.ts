@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { EngineError } from '../errors';
 import type { ArchAdapter } from './adapter';
-import { GATE_UP_DOWN, llamaNames } from './adapter';
+import { baseHfConfig, GATE_UP_DOWN, layersDropped, llamaNames, qwenLayerKeys } from './adapter';
 import {
   commonFields,
   headDivisible,
@@ -101,5 +101,23 @@ export const qwen2Moe: ArchAdapter = {
         sharedExpertGate: 'shared_expert_gate',
       }),
     };
+  },
+  /**
+   * Dense layers after Block Drop are listed in mlp_only_layers; the sliding-window layers (an
+   * even-index rule below max_window_layers) are written out as layer_types, and max_window_layers
+   * counts the kept layers below the old threshold.
+   */
+  hfConfig(raw, layout) {
+    const config = baseHfConfig(raw, layout, 'num_experts');
+    qwenLayerKeys(config, layout);
+    if (layersDropped(layout)) {
+      const mwl = typeof raw.max_window_layers === 'number' ? raw.max_window_layers : 28;
+      config.max_window_layers = layout.keptLayers.filter((l) => l < mwl).length;
+      if (raw.use_sliding_window === true && !Array.isArray(raw.layer_types))
+        config.layer_types = layout.keptLayers.map((l) =>
+          layout.spec.slidingWindow[l] !== null ? 'sliding_attention' : 'full_attention',
+        );
+    }
+    return { config };
   },
 };

@@ -1,7 +1,7 @@
 // Qwen3-MoE: independent head_dim, per-head q/k RMSNorm before RoPE, no shared expert.
 import { z } from 'zod';
 import type { ArchAdapter } from './adapter';
-import { GATE_UP_DOWN, llamaNames } from './adapter';
+import { baseHfConfig, GATE_UP_DOWN, llamaNames, qwenLayerKeys } from './adapter';
 import {
   commonFields,
   headDivisible,
@@ -80,5 +80,11 @@ export const qwen3Moe: ArchAdapter = {
       lmHeadBias: false,
       names: llamaNames({ moeBlock: 'mlp', expertProj: GATE_UP_DOWN }),
     };
+  },
+  /** Dense layers after Block Drop are listed in mlp_only_layers (one window for all layers). */
+  hfConfig(raw, layout) {
+    const config = baseHfConfig(raw, layout, 'num_experts');
+    qwenLayerKeys(config, layout);
+    return { config };
   },
 };

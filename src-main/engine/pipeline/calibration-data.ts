@@ -1,45 +1,35 @@
 // Calibration token sequences for a pipeline config: dataset rows (or a text file) joined and sampled
 // with the SVD-LLM character-offset sampler (METHODS §1.5), tokenized by the model's own tokenizer.
-import fs from 'node:fs';
-import path from 'node:path';
 import { sampleCalibration } from '../calibration/sampler';
-import { EngineError } from '../errors';
-import { defaultDataDirs, loadDatasetRows, resolveDataset } from '../io/datasets';
+import { createResolver, type Resolver, sourceTreeRoots } from '../io/resolver';
+import { sourceText } from '../io/token-source';
 import { loadTokenizer } from '../io/tokenizer';
 import type { PipelineConfig } from './config';
 
+/**
+ * `resolver`: the job's (resolverFor(params)). Without one, `dataDirs` followed by the source
+ * checkout's data roots, paths against the working directory.
+ */
 export async function calibrationTokens(
   modelDir: string,
   cal: PipelineConfig['calibration'],
-  opts: { dataDirs?: string[] } = {},
+  opts: { resolver?: Resolver; dataDirs?: string[] } = {},
 ): Promise<{ sequences: number[][]; source: string }> {
-  let text: string | string[];
-  let source: string;
-  if (cal.text !== undefined) {
-    const file = path.resolve(cal.text);
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new EngineError(
-        `cannot read calibration text (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-        {
-          file,
-          field: 'calibration.text',
-        },
-      );
-    }
-    source = file;
-  } else {
-    const ref = resolveDataset(cal.dataset, { dataDirs: [...(opts.dataDirs ?? []), ...defaultDataDirs()] });
-    text = await loadDatasetRows(ref);
-    source = ref.builtin ?? ref.path;
-  }
+  const resolver =
+    opts.resolver ??
+    createResolver({
+      baseDir: process.cwd(),
+      modelRoots: [],
+      datasetRoots: [...(opts.dataDirs ?? []), ...sourceTreeRoots().datasetRoots],
+    });
+  const src = cal.text !== undefined ? { text: cal.text } : { dataset: cal.dataset };
+  const t = await sourceText(src, resolver, 'calibration.');
   const tok = await loadTokenizer(modelDir);
-  const sequences = sampleCalibration(text, {
+  const sequences = sampleCalibration(t.text, {
     nSamples: cal.samples,
     seqLen: cal.seqLen,
     seed: cal.seed,
-    tokenize: (t) => tok.encode(t),
+    tokenize: (s) => tok.encode(s),
   });
-  return { sequences, source };
+  return { sequences, source: t.builtin ?? t.file };
 }

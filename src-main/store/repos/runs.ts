@@ -8,24 +8,12 @@ import type {
   RunStatus,
   RunSummary,
 } from '../../contract/index';
+import { metricSpec } from '../../contract/metrics';
 import type { Db } from '../open-database';
 import { fromJson, nowIso, toJson } from './json-column';
 
-/**
- * Metrics that are headlines when their writer does not say (`headline` omitted): the usual
- * summary numbers of evaluation and compression runs. A job decides per metric with `headline`.
- */
-export const DEFAULT_HEADLINE_METRICS: readonly string[] = [
-  'ppl',
-  'tokensPerSecond',
-  'peakRssBytes',
-  'targetRatio',
-  'achievedRatio',
-  'paramsAfter',
-];
-
 export interface NewMetric extends MetricRecord {
-  /** shown in run lists; default: whether `name` is in DEFAULT_HEADLINE_METRICS */
+  /** shown in run lists; default: the contract's METRICS table says (false for other names) */
   headline?: boolean | undefined;
 }
 
@@ -64,8 +52,17 @@ export interface NewRun {
 
 export interface ListRunsFilter {
   status?: RunStatus | undefined;
+  /** only runs of this job kind */
+  kind?: string | undefined;
   limit?: number | undefined;
   offset?: number | undefined;
+}
+
+/** A run with every metric it recorded (first value per name) and its config, for tables. */
+export interface RunWithRecords {
+  summary: RunSummary;
+  metrics: Record<string, number>;
+  config: unknown;
 }
 
 const SELECT_RUN = `
@@ -107,6 +104,23 @@ export function runsRepo(db: Db) {
     return out;
   };
   const getRow = (id: number) => db.prepare(`${SELECT_RUN} WHERE r.id = ?`).get(id) as RunRow | undefined;
+  const listRows = (filter: ListRunsFilter): RunRow[] => {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) {
+      where.push('r.status = ?');
+      args.push(filter.status);
+    }
+    if (filter.kind) {
+      where.push('r.kind = ?');
+      args.push(filter.kind);
+    }
+    return db
+      .prepare(
+        `${SELECT_RUN} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(...args, filter.limit ?? -1, filter.offset ?? 0) as RunRow[];
+  };
 
   return {
     create(run: NewRun): RunSummary {
@@ -135,12 +149,31 @@ export function runsRepo(db: Db) {
     },
 
     list(filter: ListRunsFilter = {}): RunSummary[] {
-      const where = filter.status ? 'WHERE r.status = ?' : '';
-      const args: unknown[] = filter.status ? [filter.status] : [];
-      const rows = db
-        .prepare(`${SELECT_RUN} ${where} ORDER BY r.id DESC LIMIT ? OFFSET ?`)
-        .all(...args, filter.limit ?? -1, filter.offset ?? 0) as RunRow[];
-      return rows.map((r) => summaryOf(r, headlineOf(r.id)));
+      return listRows(filter).map((r) => summaryOf(r, headlineOf(r.id)));
+    },
+
+    /**
+     * Runs as list and comparison views need them, in three queries whatever the number of runs:
+     * summaries, every metric, and the config each ran with.
+     */
+    listWithRecords(filter: ListRunsFilter = {}): RunWithRecords[] {
+      const rows = listRows(filter);
+      if (rows.length === 0) return [];
+      const ids = new Set(rows.map((r) => r.id));
+      const metrics = new Map<number, Record<string, number>>();
+      for (const m of db
+        .prepare('SELECT run_id, name, value FROM metrics WHERE run_id >= ? ORDER BY id')
+        .iterate(Math.min(...ids)) as Iterable<{ run_id: number; name: string; value: number }>) {
+        if (!ids.has(m.run_id)) continue;
+        const rec = metrics.get(m.run_id) ?? {};
+        if (!(m.name in rec)) rec[m.name] = m.value;
+        metrics.set(m.run_id, rec);
+      }
+      return rows.map((r) => ({
+        summary: summaryOf(r, headlineOf(r.id)),
+        metrics: metrics.get(r.id) ?? {},
+        config: fromJson(r.config_json, null),
+      }));
     },
 
     detail(id: number): RunDetail | null {
@@ -153,7 +186,9 @@ export function runsRepo(db: Db) {
       ).map((m): MetricRecord => ({ ...m, headline: m.headline === 1 }));
       const layers = (
         db
-          .prepare('SELECT step, layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY step, layer')
+          .prepare(
+            'SELECT step, layer, stats_json, seconds FROM run_layers WHERE run_id = ? ORDER BY step, layer',
+          )
           .all(id) as {
           step: number;
           layer: number;
@@ -161,7 +196,12 @@ export function runsRepo(db: Db) {
           seconds: number | null;
         }[]
       ).map(
-        (l): LayerRecord => ({ step: l.step, layer: l.layer, stats: fromJson(l.stats_json, {}), seconds: l.seconds }),
+        (l): LayerRecord => ({
+          step: l.step,
+          layer: l.layer,
+          stats: fromJson(l.stats_json, {}),
+          seconds: l.seconds,
+        }),
       );
       const artifacts = db
         .prepare('SELECT id, path, kind, bytes, sha256 FROM artifacts WHERE run_id = ? ORDER BY id')
@@ -240,10 +280,12 @@ export function runsRepo(db: Db) {
     },
 
     recordMetric(id: number, m: NewMetric): void {
-      const headline = m.headline ?? DEFAULT_HEADLINE_METRICS.includes(m.name);
+      // a name from the contract's vocabulary always carries the vocabulary's unit
+      const spec = metricSpec(m.name);
+      const headline = m.headline ?? spec?.headline ?? false;
       db.prepare(
         'INSERT INTO metrics (run_id, name, value, dataset, unit, headline) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(id, m.name, m.value, m.dataset, m.unit, headline ? 1 : 0);
+      ).run(id, m.name, m.value, m.dataset, spec ? spec.unit : m.unit, headline ? 1 : 0);
     },
 
     recordArtifact(id: number, a: Omit<ArtifactRecord, 'id'>): number {

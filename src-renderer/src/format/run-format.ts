@@ -1,5 +1,7 @@
 // How run fields read in tables: durations, timestamps and headline metrics with their units.
 import type { RunSummary } from '@contract';
+import { formatMetricValue, type MetricName, metricSpec } from '@contract/metrics';
+import { formatBytes, formatCount, formatPercent, formatSignificant } from '@contract/units';
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
@@ -24,40 +26,29 @@ export function formatTimestamp(iso: string): string {
     : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 }
 
-function formatBytes(b: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (b >= 1024 && i < units.length - 1) {
-    b /= 1024;
-    i++;
-  }
-  return `${b.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
-
-function significant(v: number): string {
-  if (v === 0 || !Number.isFinite(v)) return String(v);
-  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3)).toString();
-}
-
-const KNOWN: Record<string, (v: number) => string> = {
-  ppl: (v) => `ppl ${significant(v)}`,
-  tokensPerSecond: (v) => `${significant(v)} tok/s`,
+// Short headline forms; the value formatting and the names are the contract's (one vocabulary).
+const HEADLINE: Partial<Record<MetricName, (v: number) => string>> = {
+  ppl: (v) => `ppl ${formatSignificant(v)}`,
+  tokensPerSecond: (v) => `${formatSignificant(v)} tok/s`,
   peakRssBytes: (v) => `peak ${formatBytes(v)}`,
-  targetRatio: (v) => `target ${(v * 100).toFixed(0)}%`,
-  achievedRatio: (v) => `kept ${(v * 100).toFixed(1)}%`,
-  gflops: (v) => `${significant(v)} GFLOP/s`,
+  // both ratios are removed shares (1 − paramsAfter/paramsBefore): the headline says what is kept
+  targetRatio: (v) => `target kept ${formatPercent(1 - v, 0)}`,
+  achievedRatio: (v) => `kept ${formatPercent(1 - v)}`,
+  paramsAfter: (v) => `${formatCount(v)} params`,
 };
 
 function formatMetric(name: string, v: number): string {
-  const known = KNOWN[name];
-  if (known) return known(v);
-  const gemm = /^gflops@(\d+)$/.exec(name);
-  if (gemm) return `${significant(v)} GFLOP/s @${gemm[1]}`;
-  return `${name} ${significant(v)}`;
+  const short = HEADLINE[name as MetricName];
+  if (short) return short(v);
+  const spec = metricSpec(name);
+  if (spec?.qualifier) return `${formatMetricValue(name, v)} ${spec.qualifier}`;
+  return `${spec?.label ?? name} ${formatMetricValue(name, v)}`;
 }
+
+const known = (name: string) => metricSpec(name) !== null;
 
 /** Headline metrics as short labelled strings, known ones first. */
 export function formatHeadline(headline: Record<string, number>, max = 4): string[] {
-  const keys = Object.keys(headline).sort((a, b) => Number(!(a in KNOWN)) - Number(!(b in KNOWN)));
+  const keys = Object.keys(headline).sort((a, b) => Number(!known(a)) - Number(!known(b)));
   return keys.slice(0, max).map((k) => formatMetric(k, headline[k]!));
 }

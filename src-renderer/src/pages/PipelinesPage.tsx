@@ -1,34 +1,56 @@
-// The pipeline editor: saved pipelines on the left; the graph with the selected stage's form, and
-// the Monaco JSON view of the same config (with its JSON Schema). Either view edits the one JSON
-// text; the engine's schema checks it (debounced) and an invalid config cannot be run.
-import type { ConfigIssue } from '@contract';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+// The pipeline editor: saved pipelines on the left; the graph of the steps (add, remove, reorder)
+// with the selected stage's form, the budget with the live plan, and the Monaco JSON view of the
+// same config (with its JSON Schema). Every view edits the one JSON text; the engine checks and
+// plans it (debounced `pipelines.plan`: schema, then budget and step order) and a config with
+// problems cannot be run.
+import type { ConfigIssue, PipelinePlan } from '@contract';
+import { useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { useApi } from '../api/api-context';
 import { InlineError } from '../components/InlineError';
 import { JsonEditor } from '../components/JsonEditor';
 import { Panel } from '../components/Panel';
-import { PipelineGraph } from '../components/pipeline/PipelineGraph';
-import { StageForm } from '../components/pipeline/StageForm';
+import { BudgetPanel } from '../components/pipeline/BudgetPanel';
+import { PipelineGraph, type StepActions } from '../components/pipeline/PipelineGraph';
+import { MethodOptions, StageForm } from '../components/pipeline/StageForm';
 import { setAt } from '../forms/object-path';
 import type { JsonSchema } from '../forms/schema-fields';
 import { useApiQuery } from '../hooks/use-api-query';
 import { navigate } from '../hooks/use-hash-location';
 import { configText, parseConfigText } from '../pipeline/editor-state';
 import { newPipelineConfig, type StageId, stageOfPath, stagesOf } from '../pipeline/pipeline-nodes';
+import { issueText } from '../pipeline/plan-view';
+import {
+  addStep as addStepAt,
+  moveStep,
+  removeStep as removeStepAt,
+  setStepMethod as setStepMethodAt,
+  stageAfterMove,
+  stageAfterRemove,
+  stepsOf,
+} from '../pipeline/steps';
 
 const VALIDATE_DELAY_MS = 250;
+
+interface PlanState {
+  issues: ConfigIssue[];
+  plan: PipelinePlan | null;
+  families: string[];
+}
 
 export function PipelinesPage() {
   const api = useApi();
   const saved = useApiQuery('pipelines.list', {});
   const models = useApiQuery('models.list', {}, ['models.changed']);
   const methods = useApiQuery('methods.list', {});
+  const datasets = useApiQuery('datasets.list', {});
   const schema = useApiQuery('pipelines.schema', {});
+  const addId = useId();
   const [docId, setDocId] = useState<number | null>(null);
   const [text, setText] = useState(() => configText(newPipelineConfig('tiny-mixtral')));
   const [selected, setSelected] = useState<StageId>('model');
-  const [issues, setIssues] = useState<ConfigIssue[]>([]);
+  const [planState, setPlanState] = useState<PlanState>({ issues: [], plan: null, families: [] });
   const [checking, setChecking] = useState(false);
+  const [newMethod, setNewMethod] = useState('');
   const [actionError, setActionError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -48,21 +70,26 @@ export function PipelinesPage() {
 
   useEffect(() => {
     if (!parsed.ok) {
-      setIssues([parsed.issue]);
+      setPlanState((p) => ({ ...p, issues: [parsed.issue], plan: null }));
       return;
     }
     setChecking(true);
     let alive = true;
     const t = setTimeout(() => {
-      api.call('pipelines.validate', { config: parsed.config }).then(
+      api.call('pipelines.plan', { config: parsed.config }).then(
         (r) => {
           if (!alive) return;
-          setIssues(r.issues);
+          setPlanState((p) => ({
+            issues: r.issues,
+            plan: r.plan,
+            // a config the schema refuses says nothing about the families: keep the last ones
+            families: r.plan === null && r.budgetFamilies.length === 0 && r.issues.length ? p.families : r.budgetFamilies,
+          }));
           setChecking(false);
         },
         (e: unknown) => {
           if (!alive) return;
-          setIssues([{ path: '', message: `validation failed: ${String(e)}` }]);
+          setPlanState((p) => ({ ...p, issues: [{ path: '', message: `validation failed: ${String(e)}` }], plan: null }));
           setChecking(false);
         },
       );
@@ -72,14 +99,23 @@ export function PipelinesPage() {
       clearTimeout(t);
     };
   }, [api, parsed]);
+  const { issues, plan } = planState;
 
   const methodTitles = useMemo(
     () => new Map((methods.data ?? []).map((m) => [m.id, m.title])),
     [methods.data],
   );
-  const stages = useMemo(() => stagesOf(config ?? {}, methodTitles), [config, methodTitles]);
+  const methodFamilies = useMemo(
+    () => new Map((methods.data ?? []).map((m) => [m.id, m.family as string])),
+    [methods.data],
+  );
+  const familyOf = useCallback((m: string) => methodFamilies.get(m), [methodFamilies]);
+  const stages = useMemo(
+    () => stagesOf(config ?? {}, { methodTitles, methodFamilies, plan }),
+    [config, methodTitles, methodFamilies, plan],
+  );
   const stage = stages.find((s) => s.id === selected) ?? stages[0]!;
-  const issueMap = useMemo(() => new Map(issues.map((i) => [i.path, i.message])), [issues]);
+  const issueMap = useMemo(() => new Map(issues.map((i) => [i.path, issueText(i)])), [issues]);
   const issueCounts = useMemo(() => {
     const m = new Map<StageId, number>();
     for (const i of issues) m.set(stageOfPath(i.path), (m.get(stageOfPath(i.path)) ?? 0) + 1);
@@ -93,18 +129,38 @@ export function PipelinesPage() {
     },
     [config],
   );
-  const addStep = (after: number) => {
-    if (!config) return;
-    const steps = Array.isArray(config.steps) ? [...config.steps] : [];
-    steps.splice(after + 1, 0, { method: methods.data?.[0]?.id ?? 'svd', params: {} });
-    setText(configText({ ...config, steps }));
+  const edit = useCallback(
+    (f: (c: Record<string, unknown>) => Record<string, unknown>) => {
+      if (config) setText(configText(f(config)));
+    },
+    [config],
+  );
+  const chosenMethod = newMethod || methods.data?.[0]?.id || 'svd';
+  const addStep = (after: number, method = chosenMethod) => {
+    edit((c) => addStepAt(c, after + 1, method, familyOf));
     setSelected(`step-${after + 1}`);
   };
-  const removeStep = (i: number) => {
-    if (!config || !Array.isArray(config.steps)) return;
-    setText(configText({ ...config, steps: config.steps.filter((_, k) => k !== i) }));
-    setSelected('model');
-  };
+  const setStepMethod = (i: number, method: string) => edit((c) => setStepMethodAt(c, i, method, familyOf));
+  const stepActions = useMemo<StepActions>(
+    () => ({
+      move(from, to) {
+        if (!config) return;
+        const n = stepsOf(config).length;
+        const dest = Math.max(0, Math.min(n - 1, to));
+        setText(configText(moveStep(config, from, dest)));
+        setSelected((s) => stageAfterMove(s, from, dest));
+      },
+      remove(i) {
+        if (!config) return;
+        const next = removeStepAt(config, i, familyOf);
+        setText(configText(next));
+        setSelected((s) => stageAfterRemove(s, i, stepsOf(next).length));
+      },
+    }),
+    [config, familyOf],
+  );
+  const stepCount = config ? stepsOf(config).length : 0;
+  const selectedStep = stage.kind === 'step' ? stage.stepIndex! : stepCount - 1;
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -253,13 +309,37 @@ export function PipelinesPage() {
               {notice}
             </p>
           ) : null}
-          <InlineError error={actionError ?? methods.error ?? schema.error} />
+          <InlineError error={actionError ?? methods.error ?? schema.error ?? datasets.error} />
+          <div className="toolbar step-toolbar">
+            <label htmlFor={addId}>Method to add</label>
+            <select
+              id={addId}
+              className="input"
+              value={chosenMethod}
+              onChange={(e) => setNewMethod(e.target.value)}
+            >
+              <MethodOptions methods={methods.data ?? []} />
+            </select>
+            <button
+              type="button"
+              className="button ghost"
+              disabled={!config || stepCount >= 16 || !methods.data?.length}
+              onClick={() => addStep(selectedStep)}
+              title={stage.kind === 'step' ? `after step ${selectedStep + 1}` : 'after the last step'}
+            >
+              Add step
+            </button>
+            <span className="muted small">
+              {stepCount} step{stepCount === 1 ? '' : 's'} · added after the selected step, or last
+            </span>
+          </div>
           <PipelineGraph
             key={stages.length}
             stages={stages}
             selected={stage.id}
             issueCounts={issueCounts}
             onSelect={setSelected}
+            actions={stepActions}
           />
           <section className="stage-form" aria-label={`${stage.title} settings`}>
             <h3 className="section-title">{stage.title}</h3>
@@ -270,10 +350,13 @@ export function PipelinesPage() {
                 schema={schema.data as JsonSchema | undefined}
                 methods={methods.data ?? []}
                 models={models.data ?? []}
+                datasets={datasets.data ?? []}
                 issues={issueMap}
                 set={set}
-                addStep={addStep}
-                removeStep={removeStep}
+                setStepMethod={setStepMethod}
+                addStep={(after) => addStep(after)}
+                moveStep={stepActions.move}
+                removeStep={stepActions.remove}
               />
             ) : (
               <p className="muted">The JSON does not parse; fix it in the JSON view.</p>
@@ -291,11 +374,27 @@ export function PipelinesPage() {
                   >
                     {i.path || '(root)'}
                   </button>{' '}
-                  {i.message}
+                  {issueText(i)}
                 </li>
               ))}
             </ul>
           ) : null}
+        </Panel>
+        <Panel title="Budget & plan">
+          {config ? (
+            <BudgetPanel
+              config={config}
+              plan={plan}
+              families={planState.families}
+              issues={issues}
+              checking={checking}
+              methodTitles={methodTitles}
+              set={set}
+              onSelectStep={(i) => setSelected(`step-${i}`)}
+            />
+          ) : (
+            <p className="muted">The JSON does not parse; fix it in the JSON view.</p>
+          )}
         </Panel>
         <Panel title="JSON">
           <JsonEditor

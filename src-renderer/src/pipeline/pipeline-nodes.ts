@@ -1,5 +1,8 @@
 // The pipeline as a chain of stages for the graph view: model & target → calibration → each
-// compression step in order → evaluation → export. Pure: derived from the config on every edit.
+// compression step in order → evaluation → export. Pure: derived from the config (and the live
+// plan, when there is one) on every edit.
+import type { PipelinePlan } from '@contract';
+import { stepPlanLine } from './plan-view';
 
 export type StageId = 'model' | 'calibration' | `step-${number}` | 'evaluate' | 'export';
 
@@ -10,6 +13,17 @@ export interface Stage {
   summary: string;
   /** index into config.steps for kind 'step' */
   stepIndex?: number;
+  /** the step's method family letter, when the method is known */
+  family?: string;
+  /** the live plan's line for a step: knob values and the ratio after it */
+  planned?: string;
+}
+
+export interface StageContext {
+  methodTitles?: ReadonlyMap<string, string>;
+  methodFamilies?: ReadonlyMap<string, string>;
+  /** the current plan; its steps line up with config.steps */
+  plan?: PipelinePlan | null;
 }
 
 type Obj = Record<string, unknown>;
@@ -17,10 +31,17 @@ const asObj = (v: unknown): Obj =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
 const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : null);
 
-export function stagesOf(config: unknown, methodTitles: ReadonlyMap<string, string> = new Map()): Stage[] {
+export function stagesOf(
+  config: unknown,
+  context: StageContext | ReadonlyMap<string, string> = {},
+): Stage[] {
+  const ctx: StageContext = context instanceof Map ? { methodTitles: context } : (context as StageContext);
+  const methodTitles = ctx.methodTitles ?? new Map<string, string>();
   const c = asObj(config);
   const cal = asObj(c.calibration);
   const steps = Array.isArray(c.steps) ? c.steps : [];
+  // a plan for another step list (an answer still on its way) is not shown on these nodes
+  const planSteps = ctx.plan?.steps.length === steps.length ? ctx.plan.steps : null;
   const ppl = asObj(asObj(c.evaluate).ppl);
   const exp = asObj(c.export);
   const model = typeof c.model === 'string' ? (c.model.split(/[\\/]/).filter(Boolean).pop() ?? c.model) : '—';
@@ -51,13 +72,21 @@ export function stagesOf(config: unknown, methodTitles: ReadonlyMap<string, stri
           ? `ratio ${pct(p.ratio)}`
           : p.keepRatio !== undefined
             ? `keep ${pct(p.keepRatio)}`
-            : 'target ratio';
+            : p.expertsRemoved !== undefined
+              ? `remove ${String(p.expertsRemoved)}`
+              : p.fraction !== undefined
+                ? `fraction ${pct(p.fraction)}`
+                : 'target ratio';
+    const family = ctx.methodFamilies?.get(method);
+    const planned = planSteps?.[i]?.method === method ? stepPlanLine(planSteps[i]!) : undefined;
     stages.push({
       id: `step-${i}`,
       kind: 'step',
       stepIndex: i,
       title: `${i + 1}. ${methodTitles.get(method) ?? method}`,
       summary: `${method} · ${amount}`,
+      ...(family ? { family } : {}),
+      ...(planned ? { planned } : {}),
     });
   });
   stages.push({
@@ -88,12 +117,16 @@ export function stageOfPath(path: string): StageId {
   return 'model';
 }
 
+/**
+ * A new draft. Calibration uses `calib` (its own data set), never the evaluation text: calibrating
+ * on WikiText-2 and then measuring perplexity on it would report a fitted, not a held-out, number.
+ */
 export function newPipelineConfig(model: string, name = 'new-pipeline'): Record<string, unknown> {
   return {
-    version: 1,
+    version: 2,
     name,
     model,
-    calibration: { dataset: 'wikitext2', samples: 32, seqLen: 256, seed: 3 },
+    calibration: { dataset: 'calib', samples: 32, seqLen: 256, seed: 3 },
     target: { ratio: 0.2 },
     steps: [{ method: 'svd', params: {} }],
     evaluate: { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } },

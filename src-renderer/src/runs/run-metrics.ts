@@ -1,42 +1,27 @@
-// The handful of numbers every run view shows, read from whichever name the engine recorded them
-// under (camelCase headline names or the compress job's snake_case ones) with config fallbacks.
+// The handful of numbers every run view shows, by the contract's metric names (the names every job
+// records), with config fallbacks.
 import type { RunRow } from '@contract';
+import { METRICS, type MetricName } from '@contract/metrics';
 
-export type RunMetricId =
-  | 'ppl'
-  | 'tokensPerSecond'
-  | 'peakRssBytes'
-  | 'targetRatio'
-  | 'achievedRatio'
-  | 'paramsBefore'
-  | 'paramsAfter';
+const RUN_METRIC_IDS = [
+  'ppl',
+  'tokensPerSecond',
+  'peakRssBytes',
+  'targetRatio',
+  'achievedRatio',
+  'paramsBefore',
+  'paramsAfter',
+] as const satisfies readonly MetricName[];
 
-const ALIASES: Record<RunMetricId, string[]> = {
-  ppl: ['ppl', 'perplexity'],
-  tokensPerSecond: ['tokensPerSecond', 'tokens_per_second'],
-  peakRssBytes: ['peakRssBytes', 'peak_rss_bytes', 'peakRss'],
-  targetRatio: ['targetRatio', 'target_ratio'],
-  achievedRatio: ['achievedRatio', 'achieved_ratio', 'compression_ratio'],
-  paramsBefore: ['paramsBefore', 'params_before'],
-  paramsAfter: ['paramsAfter', 'params_after'],
-};
+export type RunMetricId = (typeof RUN_METRIC_IDS)[number];
 
-export const RUN_METRIC_LABELS: Record<RunMetricId, string> = {
-  ppl: 'Perplexity',
-  tokensPerSecond: 'Tokens/s',
-  peakRssBytes: 'Peak memory',
-  targetRatio: 'Target ratio',
-  achievedRatio: 'Achieved ratio',
-  paramsBefore: 'Params before',
-  paramsAfter: 'Params after',
-};
+export const RUN_METRIC_LABELS = Object.fromEntries(
+  RUN_METRIC_IDS.map((id) => [id, METRICS[id].label]),
+) as Record<RunMetricId, string>;
 
 export function metricOf(metrics: Record<string, number>, id: RunMetricId): number | null {
-  for (const name of ALIASES[id]) {
-    const v = metrics[name];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return null;
+  const v = metrics[id];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 export function runMetric(

@@ -1,9 +1,12 @@
 // The form for the selected pipeline stage, generated from the pipeline's and the methods' JSON
-// Schemas; every change is written into the config at the stage's path.
-import type { MethodInfo, ModelRecord } from '@contract';
+// Schemas; every change is written into the config at the stage's path. The calibration data set
+// is a choice among the registered data sets; a step's method a choice among `methods.list`,
+// grouped by family.
+import type { DatasetRecord, MethodInfo, ModelRecord } from '@contract';
 import { useId, useMemo } from 'react';
 import { getAt } from '../../forms/object-path';
 import { fieldsOf, type JsonSchema } from '../../forms/schema-fields';
+import { familyName } from '../../pipeline/budget';
 import type { Stage } from '../../pipeline/pipeline-nodes';
 import { SchemaForm } from '../SchemaForm';
 
@@ -13,10 +16,85 @@ export interface StageFormProps {
   schema: JsonSchema | undefined;
   methods: MethodInfo[];
   models: ModelRecord[];
+  datasets: DatasetRecord[];
   issues: ReadonlyMap<string, string>;
   set(path: (string | number)[], value: unknown): void;
+  setStepMethod(index: number, method: string): void;
   addStep(after: number): void;
+  moveStep(from: number, to: number): void;
   removeStep(index: number): void;
+}
+
+/** Methods by family, in the order the list gives them (for <optgroup>s). */
+export function methodGroups(methods: readonly MethodInfo[]): [string, MethodInfo[]][] {
+  const groups = new Map<string, MethodInfo[]>();
+  for (const m of methods) groups.set(m.family, [...(groups.get(m.family) ?? []), m]);
+  return [...groups];
+}
+
+export function MethodOptions({ methods }: { methods: readonly MethodInfo[] }) {
+  return (
+    <>
+      {methodGroups(methods).map(([family, ms]) => (
+        <optgroup key={family} label={`${family} · ${familyName(family)}`}>
+          {ms.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.title} ({m.id})
+            </option>
+          ))}
+        </optgroup>
+      ))}
+    </>
+  );
+}
+
+/** The value a registered data set is referred to by in a config: built-ins by name, others by path. */
+export const datasetRef = (d: DatasetRecord): string => (d.builtin ? d.name : d.path);
+
+function DatasetSelect({
+  id,
+  value,
+  datasets,
+  onChange,
+  issue,
+}: {
+  id: string;
+  value: unknown;
+  datasets: DatasetRecord[];
+  onChange(v: string): void;
+  issue: string | undefined;
+}) {
+  const current = typeof value === 'string' ? value : 'calib';
+  const known = datasets.some((d) => datasetRef(d) === current || d.name === current);
+  return (
+    <div className={`form-row${issue ? ' has-issue' : ''}`}>
+      <label htmlFor={id}>Dataset</label>
+      <div className="form-control">
+        <select
+          id={id}
+          className="input"
+          value={known ? datasetRef(datasets.find((d) => datasetRef(d) === current || d.name === current)!) : current}
+          onChange={(e) => onChange(e.target.value)}
+        >
+          {!known ? <option value={current}>{current} (not registered)</option> : null}
+          {datasets.map((d) => (
+            <option key={d.id} value={datasetRef(d)}>
+              {d.name}
+              {d.builtin ? ' (built-in)' : ''}
+            </option>
+          ))}
+        </select>
+        <span className="field-help">
+          calibration text; keep it apart from the evaluation data (default: calib)
+        </span>
+        {issue ? (
+          <span className="inline-error" role="alert">
+            {issue}
+          </span>
+        ) : null}
+      </div>
+    </div>
+  );
 }
 
 /** Issues under a prefix, re-keyed relative to it. */
@@ -32,14 +110,20 @@ export function StageForm({
   schema,
   methods,
   models,
+  datasets,
   issues,
   set,
+  setStepMethod,
   addStep,
+  moveStep,
   removeStep,
 }: StageFormProps) {
   const ids = useId().replace(/:/g, '');
   const props = schema?.properties ?? {};
-  const calibrationFields = useMemo(() => fieldsOf(props.calibration ?? {}), [props.calibration]);
+  const calibrationFields = useMemo(
+    () => fieldsOf(props.calibration ?? {}).filter((f) => f.key !== 'dataset'),
+    [props.calibration],
+  );
   const pplFields = useMemo(() => fieldsOf(props.evaluate?.properties?.ppl ?? {}), [props.evaluate]);
   const exportFields = useMemo(() => fieldsOf(props.export ?? {}), [props.export]);
 
@@ -47,7 +131,6 @@ export function StageForm({
     case 'model': {
       const model = typeof config.model === 'string' ? config.model : '';
       const known = models.some((m) => m.path === model || m.name === model);
-      const ratio = getAt(config, ['target', 'ratio']);
       return (
         <div className="schema-form">
           <div className="form-row">
@@ -89,45 +172,30 @@ export function StageForm({
               ) : null}
             </div>
           </div>
-          <div className="form-row">
-            <label htmlFor={`${ids}-ratio`}>Target ratio</label>
-            <div className="form-control">
-              <input
-                id={`${ids}-ratio`}
-                className="input"
-                inputMode="decimal"
-                value={typeof ratio === 'number' ? String(ratio) : ''}
-                placeholder="0.2"
-                onChange={(e) => {
-                  const t = e.target.value.trim();
-                  set(
-                    ['target'],
-                    t === '' ? undefined : { ratio: Number.isFinite(Number(t)) ? Number(t) : t },
-                  );
-                }}
-              />
-              <span className="field-help">
-                whole-model compression ratio 1 − params_after/params_before (0 ≤ x &lt; 1)
-              </span>
-              {issues.get('target') || issues.get('target.ratio') ? (
-                <span className="inline-error" role="alert">
-                  {issues.get('target.ratio') ?? issues.get('target')}
-                </span>
-              ) : null}
-            </div>
-          </div>
+          <p className="field-help">
+            The compression target and its split between the steps are set in the Budget panel.
+          </p>
         </div>
       );
     }
     case 'calibration':
       return (
-        <SchemaForm
-          fields={calibrationFields}
-          value={config.calibration ?? {}}
-          onChange={(p, v) => set(['calibration', ...p], v)}
-          issues={issuesUnder(issues, 'calibration')}
-          idPrefix={`${ids}-cal`}
-        />
+        <div className="schema-form">
+          <DatasetSelect
+            id={`${ids}-cal-dataset`}
+            value={getAt(config, ['calibration', 'dataset'])}
+            datasets={datasets}
+            onChange={(v) => set(['calibration', 'dataset'], v)}
+            issue={issues.get('calibration.dataset')}
+          />
+          <SchemaForm
+            fields={calibrationFields}
+            value={config.calibration ?? {}}
+            onChange={(p, v) => set(['calibration', ...p], v)}
+            issues={issuesUnder(issues, 'calibration')}
+            idPrefix={`${ids}-cal`}
+          />
+        </div>
       );
     case 'step': {
       const i = stage.stepIndex!;
@@ -146,18 +214,22 @@ export function StageForm({
                 id={`${ids}-method`}
                 className="input"
                 value={step?.method ?? ''}
-                onChange={(e) => set(['steps', i], { method: e.target.value, params: {} })}
+                onChange={(e) => setStepMethod(i, e.target.value)}
               >
                 {!method ? (
                   <option value="">{step?.method ? `(unknown: ${step.method})` : '(choose)'}</option>
                 ) : null}
-                {methods.map((m) => (
-                  <option key={m.id} value={m.id}>
-                    {m.title} ({m.id})
-                  </option>
-                ))}
+                <MethodOptions methods={methods} />
               </select>
-              {method ? <span className="field-help">{method.description}</span> : null}
+              {method ? (
+                <>
+                  <span className="field-help">{method.description}</span>
+                  <span className="field-help">
+                    family {method.family} ({familyName(method.family)}) · knob{' '}
+                    <span className="mono">{method.knob}</span>: set in the params, or solved from the budget
+                  </span>
+                </>
+              ) : null}
               {issues.get(`steps.${i}`) || issues.get(`steps.${i}.method`) ? (
                 <span className="inline-error" role="alert">
                   {issues.get(`steps.${i}.method`) ?? issues.get(`steps.${i}`)}
@@ -176,6 +248,17 @@ export function StageForm({
           <div className="button-row">
             <button type="button" className="button ghost" onClick={() => addStep(i)}>
               Add step after
+            </button>
+            <button type="button" className="button ghost" onClick={() => moveStep(i, i - 1)} disabled={i === 0}>
+              Move earlier
+            </button>
+            <button
+              type="button"
+              className="button ghost"
+              onClick={() => moveStep(i, i + 1)}
+              disabled={!Array.isArray(config.steps) || i >= config.steps.length - 1}
+            >
+              Move later
             </button>
             <button
               type="button"
