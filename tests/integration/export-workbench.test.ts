@@ -4,22 +4,43 @@
 // checkpoints, reopened with openModel, and must give the in-memory model's logits (bit-identical
 // for the workbench format in F32, ~1e-5 after dense reconstruction); inspect's total equals the plan
 // state's parameter count; layouts HF cannot express fall back with a reason; v1 blocks still load.
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src-main/engine/errors';
 import { exportModel } from '../../src-main/engine/export/export-model';
+import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { summarize } from '../../src-main/engine/model/inspect';
 import { disposeMoeView, readMoeView } from '../../src-main/engine/model/layer-weights';
 import { sequenceLogits } from '../../src-main/engine/model/logits';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import { sourceLayerOverride } from '../../src-main/engine/model/source-layer';
-import { StreamingExecutor } from '../../src-main/engine/model/executor';
-import type { ExpertWeights, LayerOverride, Linear, MoeLayerView, Tensor2D } from '../../src-main/engine/model/types';
+import { globalTensors, layerTensors } from '../../src-main/engine/model/tensor-layout';
+import type {
+  ExpertWeights,
+  LayerOverride,
+  Linear,
+  MoeLayerView,
+  Tensor2D,
+} from '../../src-main/engine/model/types';
 import { stateFromSpec, stateParams, stateWithOverrides } from '../../src-main/engine/pipeline/plan-state';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 import { TINY_ARCHS, type TinyArch, writeTinyCheckpoint } from '../support/tiny-checkpoints';
+
+const REF = path.resolve('tests/reference/hf_moe_reference.py');
+const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+
+/** Logits of a plain HF folder from the numpy port of the HF modeling code (null without numpy). */
+function referenceLogits(dir: string): number[] | null {
+  if (!hasNumpy) return null;
+  const idsFile = path.join(dir, 'ids.json');
+  const outFile = path.join(dir, 'ref.json');
+  fs.writeFileSync(idsFile, JSON.stringify({ ids: IDS }));
+  execFileSync('python3', [REF, 'logits', '--model', dir, '--ids', idsFile, '--out', outFile]);
+  return (JSON.parse(fs.readFileSync(outFile, 'utf8')) as { logits: number[] }).logits;
+}
 
 const IDS = Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 256);
 
@@ -147,7 +168,12 @@ const paramsOf = (model: LoadedModel, overrides: ReadonlyMap<number, LayerOverri
 
 const config = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
 
-function setup(name: string, arch: TinyArch, layers: number, overrides?: Record<string, unknown>): LoadedModel {
+function setup(
+  name: string,
+  arch: TinyArch,
+  layers: number,
+  overrides?: Record<string, unknown>,
+): LoadedModel {
   const dir = path.join(root, name);
   writeTinyCheckpoint(dir, { arch, layers, seed: 5, ...(overrides ? { overrides } : {}) });
   return open(dir);
@@ -242,7 +268,9 @@ describe('mixed layouts: workbench format round trip, dense falls back', () => {
       const { method: _method, ...unnamed } = block;
       expect(config(dDir).moe_workbench).toEqual(unnamed);
       expect(
-        fs.readFileSync(path.join(dDir, 'model.safetensors')).equals(fs.readFileSync(path.join(wbDir, 'model.safetensors'))),
+        fs
+          .readFileSync(path.join(dDir, 'model.safetensors'))
+          .equals(fs.readFileSync(path.join(wbDir, 'model.safetensors'))),
       ).toBe(true);
 
       // re-exporting the reopened checkpoint with no overrides keeps its stored layout
@@ -259,7 +287,8 @@ describe('mixed layouts: workbench format round trip, dense falls back', () => {
 function uniform(model: LoadedModel, factor: boolean): Map<number, LayerOverride> {
   const { spec } = model;
   const overrides = new Map<number, LayerOverride>();
-  const topK = spec.routing.kind === 'softmax-topk' && spec.routing.topK > 1 ? spec.routing.topK - 1 : undefined;
+  const topK =
+    spec.routing.kind === 'softmax-topk' && spec.routing.topK > 1 ? spec.routing.topK - 1 : undefined;
   spec.layerKinds.forEach((k, l) => {
     if (k !== 'moe' || l === 1) return;
     const ids = [...Array(spec.experts).keys()].filter((e) => e !== l % spec.experts);
@@ -274,7 +303,11 @@ function uniform(model: LoadedModel, factor: boolean): Map<number, LayerOverride
 const variants: { name: string; arch: TinyArch; overrides?: Record<string, unknown> }[] = [
   ...TINY_ARCHS.map((arch) => ({ name: arch, arch })),
   // Qwen2 even-layer sliding rule: after dropping layer 1, new layer 1 (old 2) must stay sliding
-  { name: 'qwen2_moe+sliding', arch: 'qwen2_moe', overrides: { use_sliding_window: true, sliding_window: 8 } },
+  {
+    name: 'qwen2_moe+sliding',
+    arch: 'qwen2_moe',
+    overrides: { use_sliding_window: true, sliding_window: 8 },
+  },
 ];
 
 describe('uniform pruning + Block Drop: plain HF export', () => {
@@ -305,11 +338,15 @@ describe('uniform pruning + Block Drop: plain HF export', () => {
       expect(back.spec.slidingWindow).toEqual([0, 2].map((l) => spec.slidingWindow[l]));
       expect(back.checkpoint.names().some((n) => n.startsWith('model.layers.2.'))).toBe(false);
       expect(maxAbs(await sequenceLogits(back, IDS), want)).toBeLessThan(1e-5);
+      // HF's own reading of the rewritten config (numpy port of the modeling code) agrees
+      const ref = referenceLogits(dDir);
+      if (ref) expect(maxAbs(ref, want)).toBeLessThan(1e-3);
       expect(summarize(back).params.total).toBe(paramsOf(model, pruned));
       expect(summarize(back).params.total).toBe(stateParams(stateFromSpec(back.spec)));
       if (v.arch === 'qwen2_moe') expect(c.mlp_only_layers).toEqual([]);
       if (v.arch === 'deepseek') expect([c.first_k_dense_replace, c.moe_layer_freq]).toEqual([1, 1]);
-      if (v.overrides?.use_sliding_window) expect(c.layer_types).toEqual(['sliding_attention', 'sliding_attention']);
+      if (v.overrides?.use_sliding_window)
+        expect(c.layer_types).toEqual(['sliding_attention', 'sliding_attention']);
 
       // with factored experts: the workbench format is exact, the plain export rebuilds W = A·B
       const fac = uniform(model, true);
@@ -333,7 +370,8 @@ describe('uniform pruning + Block Drop: plain HF export', () => {
       const rb = open(rDir);
       expect(rb.checkpoint.names().sort()).toEqual(fb.checkpoint.names().sort());
       let worst = 0;
-      for (const n of fb.checkpoint.names()) worst = Math.max(worst, maxAbs(rb.checkpoint.readF32(n), fb.checkpoint.readF32(n)));
+      for (const n of fb.checkpoint.names())
+        worst = Math.max(worst, maxAbs(rb.checkpoint.readF32(n), fb.checkpoint.readF32(n)));
       expect(worst).toBeLessThan(1e-6);
       expect(config(rDir)).toEqual(config(fDir));
     });
@@ -365,9 +403,13 @@ describe('layouts HF cannot express fall back with a reason', () => {
     const r = exportModel(model, overrides, dir, { format: 'dense' });
     expect(r.fallbackReason).toMatch(/DeepSeek/);
     expect(config(dir).moe_workbench.layers).toEqual({ 0: { drop: 'block' } });
-    expect(maxAbs(await sequenceLogits(open(dir), IDS), await sequenceLogits(model, IDS, { overrides }))).toBe(0);
+    expect(
+      maxAbs(await sequenceLogits(open(dir), IDS), await sequenceLogits(model, IDS, { overrides })),
+    ).toBe(0);
     // dropping layer 1 instead leaves [moe, moe, dense]: not "first k dense" either
-    const r2 = exportModel(model, new Map([[1, { skipBlock: true }]]), path.join(root, 'ds-freq-2'), { format: 'dense' });
+    const r2 = exportModel(model, new Map([[1, { skipBlock: true }]]), path.join(root, 'ds-freq-2'), {
+      format: 'dense',
+    });
     expect(r2.fallbackReason).toMatch(/DeepSeek/);
     // dropping layers 2 and 3 leaves [moe, dense]: first_k 0, freq 2 still says it
     const r3dir = path.join(root, 'ds-freq-3');
@@ -385,12 +427,29 @@ describe('layouts HF cannot express fall back with a reason', () => {
   });
 });
 
+describe('tensor-name table', () => {
+  it('names exactly the tensors an HF checkpoint of each architecture holds', () => {
+    for (const arch of TINY_ARCHS) {
+      const dir = path.join(root, `names-${arch}`);
+      const { tensorNames } = writeTinyCheckpoint(dir, { arch, layers: 3, seed: 1 });
+      const model = open(dir);
+      const table = [...globalTensors(model.spec)];
+      for (let l = 0; l < model.spec.layers; l++) table.push(...layerTensors(model.spec, l));
+      expect(table.map((t) => t.name).sort(), arch).toEqual([...tensorNames].sort());
+      for (const t of table) expect(model.checkpoint.info(t.name).shape, t.name).toEqual(t.shape);
+    }
+  });
+});
+
 describe('loading', () => {
   it('a version-1 factored block still loads', async () => {
     const model = setup('v1', 'qwen2_moe', 2);
     const v = view(model, 0);
     const sharedB = rnd([4, model.spec.hidden], 3);
-    const fac: MoeLayerView = { ...v, experts: v.experts.map((e, i) => factored(e, 4, 60 + 10 * i, sharedB)) };
+    const fac: MoeLayerView = {
+      ...v,
+      experts: v.experts.map((e, i) => factored(e, 4, 60 + 10 * i, sharedB)),
+    };
     const overrides = new Map<number, LayerOverride>([[0, { moe: fac }]]);
     const dir = path.join(root, 'v1-out');
     exportModel(model, overrides, dir, { format: 'factored', method: 'moe-svd' });
@@ -433,8 +492,16 @@ describe('loading', () => {
     const block = config(good).moe_workbench;
     const cases: [string, (b: Record<string, unknown>) => unknown, string][] = [
       ['version', (b) => ({ ...b, version: 3 }), 'moe_workbench'],
-      ['layer key', (b) => ({ ...b, layers: { ...(b.layers as object), 7: { drop: 'block' } } }), 'moe_workbench.layers'],
-      ['drop', (b) => ({ ...b, layers: { ...(b.layers as object), 1: { drop: 'attention' } } }), 'moe_workbench.layers.1.drop'],
+      [
+        'layer key',
+        (b) => ({ ...b, layers: { ...(b.layers as object), 7: { drop: 'block' } } }),
+        'moe_workbench.layers',
+      ],
+      [
+        'drop',
+        (b) => ({ ...b, layers: { ...(b.layers as object), 1: { drop: 'attention' } } }),
+        'moe_workbench.layers.1.drop',
+      ],
       [
         'missing tensor',
         (b) => {
@@ -466,7 +533,10 @@ describe('loading', () => {
     for (const [name, edit, field] of cases) {
       const dir = path.join(root, `bad-${name.replace(/ /g, '-')}`);
       fs.cpSync(good, dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config(good), moe_workbench: edit(block) }));
+      fs.writeFileSync(
+        path.join(dir, 'config.json'),
+        JSON.stringify({ ...config(good), moe_workbench: edit(block) }),
+      );
       let err: unknown;
       try {
         openModel(dir).checkpoint.close();

@@ -275,7 +275,7 @@ describe('params', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(EngineError);
         expect((e as EngineError).message).toMatch(/expertsRemoved 1[36] is outside .*\[0, 12\]/);
-        expect((e as EngineError).field).toBe('steps');
+        expect((e as EngineError).field).toBe('steps.0.params');
       }
     }
   });

@@ -7,7 +7,8 @@ import type { MethodDeclaration } from '../../src-main/engine/methods/method';
 import { svdDeclaration } from '../../src-main/engine/methods/svd.params';
 import { assertReachable, planBudget, type StepInput } from '../../src-main/engine/pipeline/budget';
 import { distributeGroups, distributeRemovals } from '../../src-main/engine/pipeline/distribute';
-import { expertRemovalKnob, groupKnob } from '../../src-main/engine/pipeline/expert-knobs';
+import { expertRemovalKnob } from '../../src-main/engine/methods/prune/knob';
+import { groupKnob } from '../../src-main/engine/pipeline/expert-knobs';
 import { type ModelPlanState, stateParams } from '../../src-main/engine/pipeline/plan-state';
 
 // OLMoE-1B-7B as §2.1 counts it: B = 476 710 912 non-expert params, 16 layers × 64 experts of
@@ -50,7 +51,7 @@ const decl = (id: string, family: 'P' | 'M', knob: MethodDeclaration['knob']): M
   knob,
   load: () => Promise.reject(new Error('not used')),
 });
-const P = decl('P', 'P', expertRemovalKnob(() => null));
+const P = decl('P', 'P', expertRemovalKnob<unknown>(() => null));
 const M = decl('M', 'M', groupKnob(() => null));
 const D = svdDeclaration as unknown as MethodDeclaration;
 const step = (x: string): StepInput => ({ decl: { P, M, D }[x as 'P']!, params: x === 'D' ? { svd: {} } : {} });
@@ -148,7 +149,7 @@ describe('refusals before any compute, naming the field', () => {
   });
   it('an explicit amount outside the knob range is refused', () => {
     const fixed = decl('P', 'P', expertRemovalKnob(() => 2000));
-    fails(() => planBudget([{ decl: fixed, params: {} }], olmoe(), {}), 'steps', /expertsRemoved 2000 is outside .*\[0, 1008\]/);
+    fails(() => planBudget([{ decl: fixed, params: {} }], olmoe(), {}), 'steps.0.params', /expertsRemoved 2000 is outside .*\[0, 1008\]/);
   });
   it('no amount and no target', () => {
     fails(() => planBudget([step('P')], olmoe(), {}), 'target.ratio', /no compression amount/);

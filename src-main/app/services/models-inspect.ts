@@ -6,9 +6,6 @@ import { notFound } from '../api-error';
 import type { Handlers } from '../services';
 import type { ServiceContext } from './context';
 
-const LAYER = /^model\.layers\.(\d+)\./;
-const EXPERT = /\.experts\.(\d+)\./;
-
 export function modelInspectHandlers(ctx: ServiceContext): Pick<Handlers, 'models.inspect'> {
   return {
     'models.inspect': async ({ id }) => {
@@ -20,32 +17,16 @@ export function modelInspectHandlers(ctx: ServiceContext): Pick<Handlers, 'model
       ]);
       const model = openModel(record.path);
       try {
-        const summary = summarize(model);
-        const perLayer = new Map<number, { params: number; expertParams: number; experts: Set<number> }>();
-        for (const name of model.checkpoint.names()) {
-          const m = LAYER.exec(name);
-          if (!m) continue;
-          const l = Number(m[1]);
-          const entry = perLayer.get(l) ?? { params: 0, expertParams: 0, experts: new Set<number>() };
-          const n = model.checkpoint.info(name).shape.reduce((a, b) => a * b, 1);
-          entry.params += n;
-          const e = EXPERT.exec(name);
-          if (e) {
-            entry.expertParams += n;
-            entry.experts.add(Number(e[1]));
-          }
-          perLayer.set(l, entry);
-        }
-        const layers: ModelLayerInfo[] = model.spec.layerKinds.map((kind, l) => {
-          const p = perLayer.get(l);
-          return {
-            layer: l,
-            kind: kind === 'moe' ? 'moe' : 'dense',
-            experts: p?.experts.size ?? 0,
-            params: p?.params ?? 0,
-            expertParams: p?.expertParams ?? 0,
-          };
-        });
+        const { perLayer, ...summary } = summarize(model);
+        // per layer from the engine's summary (names from the adapter's table; a workbench-format
+        // checkpoint's stored experts, a dropped MoE sub-layer or block counted as stored)
+        const layers: ModelLayerInfo[] = perLayer.map((p) => ({
+          layer: p.layer,
+          kind: p.kind,
+          experts: p.experts,
+          params: p.params,
+          expertParams: p.expertParams,
+        }));
         ctx.store.models.setSummary(id, summary.architecture, { ...summary });
         return { modelId: id, summary, layers };
       } finally {

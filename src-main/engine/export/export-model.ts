@@ -79,7 +79,9 @@ function layerState(model: LoadedModel, l: number, o: LayerOverride | undefined)
   if (o?.skipFfn) return { kind: 'drop-ffn' };
   if (o?.moe) {
     if (model.spec.layerKinds[l] !== 'moe')
-      throw new EngineError(`layer ${l} is a dense layer; a MoE view cannot replace it`, { field: `layer ${l} override` });
+      throw new EngineError(`layer ${l} is a dense layer; a MoE view cannot replace it`, {
+        field: `layer ${l} override`,
+      });
     return { kind: 'view', view: o.moe };
   }
   const s: StoredLayer | undefined = model.stored?.layers.get(l);
@@ -95,7 +97,9 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** W of a linear, computed in f32 (W, A·B or base + A·B). */
 function denseOf(L: Linear): Float32Array {
   if (L.kind === 'dense') return L.w.dataSync() as Float32Array;
-  const w = tf.tidy(() => (L.kind === 'factored' ? tf.matMul(L.A, L.B) : tf.add(L.base, tf.matMul(L.A, L.B))));
+  const w = tf.tidy(() =>
+    L.kind === 'factored' ? tf.matMul(L.A, L.B) : tf.add(L.base, tf.matMul(L.A, L.B)),
+  );
   const d = w.dataSync() as Float32Array;
   w.dispose();
   return d;
@@ -191,16 +195,25 @@ function denseLayout(
       counts.push({ l, experts: spec.experts, topK: spec.routing.topK });
       continue;
     }
-    const b = s.kind === 'view' ? summarizeView(s.view) : summarizeManifest(model, (s as { manifest: ViewManifest }).manifest);
+    const b =
+      s.kind === 'view'
+        ? summarizeView(s.view)
+        : summarizeManifest(model, (s as { manifest: ViewManifest }).manifest);
     counts.push({ l, experts: b.experts, topK: b.topK });
-    if (b.routerBias) return { reason: `layer ${l}: the router has a bias, which the HF architecture does not` };
-    if (b.bias) return { reason: `layer ${l}: an expert linear has a bias, which the HF architecture does not` };
+    if (b.routerBias)
+      return { reason: `layer ${l}: the router has a bias, which the HF architecture does not` };
+    if (b.bias)
+      return { reason: `layer ${l}: an expert linear has a bias, which the HF architecture does not` };
     if (b.expertWidths.some((w) => w !== spec.moeIntermediate))
-      return { reason: `layer ${l}: expert intermediate width differs from the config's ${spec.moeIntermediate}` };
+      return {
+        reason: `layer ${l}: expert intermediate width differs from the config's ${spec.moeIntermediate}`,
+      };
     if (b.shared !== hasSharedExpert(spec) || b.sharedGate !== hasSharedGate(spec))
       return { reason: `layer ${l}: the shared expert (or its gate) was added or removed` };
     if (b.sharedWidth !== null && b.sharedWidth !== spec.sharedIntermediate)
-      return { reason: `layer ${l}: shared expert width differs from the config's ${spec.sharedIntermediate}` };
+      return {
+        reason: `layer ${l}: shared expert width differs from the config's ${spec.sharedIntermediate}`,
+      };
   }
   const ex = new Set(counts.map((c) => c.experts));
   if (ex.size > 1)
@@ -221,7 +234,12 @@ function denseLayout(
 
 // ---- writers ------------------------------------------------------------------------------------
 
-function fromCheckpoint(model: LoadedModel, ts: ExpectedTensor[], dtype: WriteDtype, rename?: (n: string) => string): WriteEntry[] {
+function fromCheckpoint(
+  model: LoadedModel,
+  ts: ExpectedTensor[],
+  dtype: WriteDtype,
+  rename?: (n: string) => string,
+): WriteEntry[] {
   const ck = model.checkpoint;
   return ts.map((t) => ({
     name: rename ? rename(t.name) : t.name,
@@ -233,7 +251,10 @@ function fromCheckpoint(model: LoadedModel, ts: ExpectedTensor[], dtype: WriteDt
 
 function globalsSplit(spec: ModelSpec): { head: ExpectedTensor[]; tail: ExpectedTensor[] } {
   const g = globalTensors(spec);
-  return { head: g.filter((t) => t.name === spec.names.embed), tail: g.filter((t) => t.name !== spec.names.embed) };
+  return {
+    head: g.filter((t) => t.name === spec.names.embed),
+    tail: g.filter((t) => t.name !== spec.names.embed),
+  };
 }
 
 /** Workbench-format entries and block (layers listed only where something changed). */
@@ -247,7 +268,12 @@ function workbenchEntries(
   const ck = model.checkpoint;
   const { head, tail } = globalsSplit(spec);
   const entries = fromCheckpoint(model, head, dtype);
-  const block: WorkbenchBlock = { format: 'workbench', version: 2, ...(method ? { method } : {}), layers: {} };
+  const block: WorkbenchBlock = {
+    format: 'workbench',
+    version: 2,
+    ...(method ? { method } : {}),
+    layers: {},
+  };
   states.forEach((s, l) => {
     const g = layerTensorGroups(spec, l);
     switch (s.kind) {
@@ -282,7 +308,12 @@ function workbenchEntries(
 }
 
 /** Plain HF entries: kept layers renumbered 0..L'-1, every routed block rebuilt densely. */
-function denseEntries(model: LoadedModel, states: LayerState[], keptLayers: number[], dtype: WriteDtype): WriteEntry[] {
+function denseEntries(
+  model: LoadedModel,
+  states: LayerState[],
+  keptLayers: number[],
+  dtype: WriteDtype,
+): WriteEntry[] {
   const { spec } = model;
   const { head, tail } = globalsSplit(spec);
   const entries = fromCheckpoint(model, head, dtype);
@@ -297,7 +328,12 @@ function denseEntries(model: LoadedModel, states: LayerState[], keptLayers: numb
     }
     const n = layerNames(spec, i);
     const h = spec.hidden;
-    const mat = (name: string, shape: number[], data: () => Float32Array): WriteEntry => ({ name, dtype, shape, data });
+    const mat = (name: string, shape: number[], data: () => Float32Array): WriteEntry => ({
+      name,
+      dtype,
+      shape,
+      data,
+    });
     const shapeOf = (p: Proj, I: number) => (p === 'down' ? [h, I] : [I, h]);
     const I = spec.moeIntermediate;
     const Is = spec.sharedIntermediate;
@@ -356,31 +392,33 @@ export function exportModel(
   const states = Array.from({ length: spec.layers }, (_, l) => layerState(model, l, overrides.get(l)));
   const method = opts.method ?? model.stored?.method;
 
-  let entries: WriteEntry[];
-  let config: Record<string, unknown>;
-  let format: ExportFormat = opts.format;
-  let fallbackReason: string | undefined;
-  if (opts.format === 'dense') {
-    const layout = denseLayout(model, states);
-    const hf =
-      'reason' in layout
-        ? layout
-        : adapterFor(spec.modelType, model.configFile).hfConfig(readConfig(model), { spec, ...layout });
-    if ('reason' in hf) {
-      fallbackReason = hf.reason;
-      format = 'factored';
-    } else {
-      const { keptLayers } = layout as { keptLayers: number[] };
-      entries = denseEntries(model, states, keptLayers, dtype);
-      config = hf.config;
+  const written = ((): {
+    entries: WriteEntry[];
+    config: Record<string, unknown>;
+    format: ExportFormat;
+    fallbackReason?: string;
+  } => {
+    let fallbackReason: string | undefined;
+    if (opts.format === 'dense') {
+      const layout = denseLayout(model, states);
+      const hf =
+        'reason' in layout
+          ? layout
+          : adapterFor(spec.modelType, model.configFile).hfConfig(readConfig(model), { spec, ...layout });
+      if (!('reason' in hf) && !('reason' in layout))
+        return {
+          entries: denseEntries(model, states, layout.keptLayers, dtype),
+          config: hf.config,
+          format: 'dense',
+        };
+      fallbackReason = (hf as { reason: string }).reason;
     }
-  }
-  if (format === 'factored') {
     const w = workbenchEntries(model, states, dtype, method);
-    entries = w.entries;
-    config = readConfig(model);
+    const config = readConfig(model);
     if (Object.keys(w.block.layers).length > 0) config[FORMAT_KEY] = w.block;
-  }
+    return { entries: w.entries, config, format: 'factored', ...(fallbackReason ? { fallbackReason } : {}) };
+  })();
+  const { entries, config, format, fallbackReason } = written;
   fs.mkdirSync(out, { recursive: true });
   // copy side files (tokenizer, generation config, …), never stale weights
   for (const f of fs.readdirSync(model.dir)) {
@@ -396,9 +434,16 @@ export function exportModel(
     fs.copyFileSync(src, path.join(out, f));
   }
   if (dtype !== sourceDtype(model))
-    config!.torch_dtype = dtype === 'BF16' ? 'bfloat16' : dtype === 'F16' ? 'float16' : 'float32';
-  const w = writeShardedCheckpoint(out, entries!, { maxShardBytes: opts.maxShardBytes ?? 4 * 2 ** 30 });
-  fs.writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(config!, null, 2)}\n`);
-  const params = entries!.reduce((a, e) => a + size(e.shape), 0);
-  return { outDir: out, files: w.files, params, bytes: w.bytes, format, ...(fallbackReason ? { fallbackReason } : {}) };
+    config.torch_dtype = dtype === 'BF16' ? 'bfloat16' : dtype === 'F16' ? 'float16' : 'float32';
+  const w = writeShardedCheckpoint(out, entries, { maxShardBytes: opts.maxShardBytes ?? 4 * 2 ** 30 });
+  fs.writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const params = entries.reduce((a, e) => a + size(e.shape), 0);
+  return {
+    outDir: out,
+    files: w.files,
+    params,
+    bytes: w.bytes,
+    format,
+    ...(fallbackReason ? { fallbackReason } : {}),
+  };
 }

@@ -28,7 +28,7 @@ export type CompressParams = z.output<typeof CompressParams>;
 interface ConfigRefs {
   model?: unknown;
   calibration?: { dataset?: unknown; text?: unknown };
-  evaluate?: { ppl?: { dataset?: unknown } };
+  evaluate?: { ppl?: { dataset?: unknown }; perplexity?: unknown };
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -36,7 +36,7 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 /**
  * Main thread, before the run exists: the config's model, calibration data and evaluation data set
  * must resolve. Reads the raw config (the schema is the worker's); the defaults are the schema's
- * (calibration.dataset 'calib', evaluate.ppl.dataset 'wikitext2'). Malformed fields are left to
+ * (calibration.dataset 'calib', evaluation datasets 'wikitext2'). Malformed fields are left to
  * the worker's parse, which names them.
  */
 export function resolveCompress(p: CompressParams, r: Resolver): { modelDir: string | null } {
@@ -51,5 +51,10 @@ export function resolveCompress(p: CompressParams, r: Resolver): { modelDir: str
   );
   if (cfg.evaluate?.ppl)
     checkSource({ dataset: str(cfg.evaluate.ppl.dataset) ?? 'wikitext2' }, r, 'config.evaluate.ppl.');
+  const more = Array.isArray(cfg.evaluate?.perplexity)
+    ? (cfg.evaluate.perplexity as { dataset?: unknown }[])
+    : [];
+  for (const [i, ev] of more.entries())
+    checkSource({ dataset: str(ev?.dataset) ?? 'wikitext2' }, r, `config.evaluate.perplexity[${i}].`);
   return { modelDir };
 }

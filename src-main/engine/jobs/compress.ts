@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { perplexity } from '../eval/perplexity';
 import { exportModel } from '../export/export-model';
-import { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } from '../io/datasets';
+import { resolverFor } from '../io/resolver';
+import { sourceTokens } from '../io/token-source';
 import { loadTokenizer } from '../io/tokenizer';
 import { openModel } from '../model/model';
 import { calibrationTokens } from '../pipeline/calibration-data';
 import { parsePipelineConfig } from '../pipeline/config';
-import { resolveModelDir } from '../pipeline/model-ref';
 import { checkpointDtype, exportDtype } from '../pipeline/plan';
 import { dtypeBytes } from '../pipeline/plan-state';
 import { disposeOverrides, runPipeline } from '../pipeline/runner';
@@ -43,16 +43,17 @@ function sha256(file: string): string {
 
 export async function run(ctx: JobContext, params: CompressParams): Promise<CompressResult> {
   const t0 = performance.now();
-  const base = params.baseDir ?? process.cwd();
+  // the same resolver (baseDir, model and data roots from params) the host checked the references with
+  const resolver = resolverFor(params);
   const config = parsePipelineConfig(params.config);
-  if (config.calibration.text) config.calibration.text = path.resolve(base, config.calibration.text);
-  const modelDir = resolveModelDir(config.model, base);
-  const outDir = path.resolve(base, params.outDir);
-  const workDir = path.resolve(base, params.workDir ?? `${outDir}.work`);
+  if (config.calibration.text) config.calibration.text = resolver.resolvePath(config.calibration.text);
+  const modelDir = resolver.resolveModel(config.model, { field: 'config.model' });
+  const outDir = resolver.resolvePath(params.outDir);
+  const workDir = resolver.resolvePath(params.workDir ?? `${outDir}.work`);
   const model = openModel(modelDir);
   try {
     ctx.progress({ step: 'calibration data', fraction: 0 });
-    const cal = await calibrationTokens(modelDir, config.calibration, { dataDirs: params.dataDirs });
+    const cal = await calibrationTokens(modelDir, config.calibration, { resolver });
     const dtype = exportDtype(config, checkpointDtype(modelDir));
     const r = await runPipeline({
       model,
@@ -93,8 +94,7 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         ...(config.export?.dtype ? { dtype: config.export.dtype } : {}),
         method: config.steps.map((st) => st.method).join('+'),
       });
-      const fallback = (ex as { fallbackReason?: string }).fallbackReason;
-      if (fallback) warnings.push(`exported in the workbench format: ${fallback}`);
+      if (ex.fallbackReason) warnings.push(`exported in the workbench format: ${ex.fallbackReason}`);
       for (const f of ex.files)
         ctx.record.artifact({ path: f, kind: 'checkpoint', bytes: fs.statSync(f).size, sha256: sha256(f) });
       const factored = [...r.overrides]
@@ -130,8 +130,7 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         const tok = await loadTokenizer(modelDir);
         for (const [i, ev] of evals.entries()) {
           ctx.progress({ step: 'perplexity', fraction: 0.95, message: `perplexity on ${ev.dataset}` });
-          const ref = resolveDataset(ev.dataset, { dataDirs: [...params.dataDirs, ...defaultDataDirs()] });
-          const ids = tok.encode(joinForPerplexity(await loadDatasetRows(ref)));
+          const { ids } = await sourceTokens({ dataset: ev.dataset }, resolver, tok);
           const p = await perplexity(model, ids, {
             seqLen: ev.seqLen,
             overrides: r.overrides,

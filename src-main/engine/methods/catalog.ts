@@ -5,6 +5,7 @@ import { EngineError } from '../errors';
 import { asvdDeclaration } from './asvd.params';
 import { blockDropDeclaration } from './block-drop.params';
 import { expertDropDeclaration } from './expert-drop.params';
+import { expertMergeDeclaration } from './expert-merge.params';
 import { expertPruneDeclaration } from './expert-prune.params';
 import { layerDropDeclaration } from './layer-drop.params';
 import type { AnyMethodDeclaration } from './method';
@@ -20,6 +21,7 @@ export const METHODS: ReadonlyMap<string, AnyMethodDeclaration> = new Map(
     moeSvdDeclaration,
     expertPruneDeclaration,
     expertDropDeclaration,
+    expertMergeDeclaration,
     layerDropDeclaration,
     blockDropDeclaration,
   ].map((d) => [d.id, d as AnyMethodDeclaration]),

@@ -29,7 +29,9 @@ export const ExpertMergeParams = z
     metric: z
       .enum(['l2', 'cosine'])
       .default('l2')
-      .describe("'l2' = smallest L2 distance is most similar (reference default, fused by LERP); 'cosine' = largest cosine similarity (fused by SLERP)"),
+      .describe(
+        "'l2' = smallest L2 distance is most similar (reference default, fused by LERP); 'cosine' = largest cosine similarity (fused by SLERP)",
+      ),
     fusion: z
       .enum(['auto', 'lerp', 'slerp', 'frequency'])
       .default('auto')
@@ -47,7 +49,9 @@ export const ExpertMergeParams = z
       .int()
       .min(1)
       .optional()
-      .describe('routed experts kept after merging, counted globally across the MoE layers (METHODS §2.2 M); split by §2.3'),
+      .describe(
+        'routed experts kept after merging, counted globally across the MoE layers (METHODS §2.2 M); split by §2.3',
+      ),
     fraction: z
       .number()
       .gt(0)
@@ -59,7 +63,9 @@ export const ExpertMergeParams = z
       .min(0)
       .lt(1)
       .optional()
-      .describe('whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio'),
+      .describe(
+        'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
+      ),
     svd: SvdOptions,
   })
   .strict()

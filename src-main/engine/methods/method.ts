@@ -54,7 +54,13 @@ export interface MethodDeclaration<P = unknown> {
    */
   check?(p: P, s: ModelPlanState): string | null;
   /** bytes of statistics the step holds at once (memory pre-flight); default 0 */
-  statsBytes?(p: P, spec: ModelSpec, s: ModelPlanState): number;
+  statsBytes?(
+    p: P,
+    spec: ModelSpec,
+    s: ModelPlanState,
+    calibration: { samples: number; seqLen: number },
+    knobs: Record<string, number>,
+  ): number;
   /** the engine-side implementation (imports tfjs) */
   load(): Promise<StepImplementation<P>>;
 }
@@ -105,6 +111,8 @@ export interface StepImplementation<P> {
    * with the layer's inputs as the current model produces them; returns a JSON summary per layer.
    */
   planLayer?(ctx: StepContext<P>, layer: CurrentLayer, sweep: LayerSweep): Promise<unknown>;
+  /** whether these params use the plan pass (default: yes when planLayer exists) */
+  usesPlanPass?(params: P): boolean;
   /** turns the per-layer summaries into the step's decision (JSON, stored in plan.json) */
   decide?(ctx: StepContext<P>, summaries: Map<number, unknown>): unknown;
   /** whether the step touches layer l at all (untouched layers are only propagated) */

@@ -110,7 +110,8 @@ export class StreamingExecutor {
     const given = this.opts.overrides?.get(l);
     // a layer the caller does not replace runs as the checkpoint stores it: plain, or (workbench
     // format) its stored view / dropped sub-layer; a stored view is freed with the layer
-    const stored = given?.moe || given?.skipFfn || given?.skipBlock ? null : sourceLayerOverride(this.model, l);
+    const stored =
+      given?.moe || given?.skipFfn || given?.skipBlock ? null : sourceLayerOverride(this.model, l);
     const override = stored ?? given;
     try {
       if (override?.skipBlock) return tf.clone(x.hidden);

@@ -2,7 +2,7 @@
 // counts every stored tensor once (a shared factor once), so for an export it equals the run's
 // `paramsAfter`; per layer it says what a workbench-format checkpoint stores (experts kept / dropped,
 // merged, factored, a dropped MoE sub-layer or block).
-import { manifestTensorNames, type LinearRef, type ViewManifest } from './layer-manifest';
+import { type LinearRef, manifestTensorNames, type ViewManifest } from './layer-manifest';
 import type { LoadedModel } from './model';
 import { layerTensorGroups, layerTensors } from './tensor-layout';
 import { PROJ } from './tensor-names';
@@ -66,7 +66,9 @@ function viewSummary(model: LoadedModel, l: number, m: ViewManifest, size: (n: s
       for (const v of Object.values(r)) expertNames.add(v as string);
     }
   const covered = new Set((m.sources ?? []).flat());
-  const droppedIds = m.sources ? Array.from({ length: spec.experts }, (_, e) => e).filter((e) => !covered.has(e)) : undefined;
+  const droppedIds = m.sources
+    ? Array.from({ length: spec.experts }, (_, e) => e).filter((e) => !covered.has(e))
+    : undefined;
   const g = layerTensorGroups(spec, l);
   const names = new Set([...[...g.attention, ...g.postNorm].map((t) => t.name), ...manifestTensorNames(m)]);
   const s: LayerSummary = {
@@ -117,9 +119,15 @@ export function summarize(model: LoadedModel): ModelSummary {
     };
     if (stored && 'view' in stored) return viewSummary(model, l, stored.view, size);
     const g = layerTensorGroups(spec, l);
-    if (stored?.drop === 'block') return { ...base, state: 'block-dropped', expertsDropped: kind === 'moe' ? spec.experts : 0 };
+    if (stored?.drop === 'block')
+      return { ...base, state: 'block-dropped', expertsDropped: kind === 'moe' ? spec.experts : 0 };
     if (stored?.drop === 'ffn')
-      return { ...base, state: 'ffn-dropped', expertsDropped: kind === 'moe' ? spec.experts : 0, params: sum(g.attention) };
+      return {
+        ...base,
+        state: 'ffn-dropped',
+        expertsDropped: kind === 'moe' ? spec.experts : 0,
+        params: sum(g.attention),
+      };
     if (kind === 'dense') return { ...base, params: sum(layerTensors(spec, l)) };
     return {
       ...base,
@@ -154,7 +162,12 @@ export function summarize(model: LoadedModel): ModelSummary {
     dtype: [...dtypeBytes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown',
     bytesOnDisk: bytes,
     ...(model.stored
-      ? { workbench: { version: model.stored.version, ...(model.stored.method ? { method: model.stored.method } : {}) } }
+      ? {
+          workbench: {
+            version: model.stored.version,
+            ...(model.stored.method ? { method: model.stored.method } : {}),
+          },
+        }
       : {}),
     perLayer,
   };

@@ -6,11 +6,22 @@
 import { EngineError } from '../errors';
 import type { WriteDtype, WriteEntry } from '../io/safetensors-writer';
 import { layerNames, PROJ, type Proj } from './tensor-names';
-import type { ExpertWeights, Linear, ModelSpec, MoeLayerView, RoutingSpec, Tensor1D, Tensor2D } from './types';
+import type {
+  ExpertWeights,
+  Linear,
+  ModelSpec,
+  MoeLayerView,
+  RoutingSpec,
+  Tensor1D,
+  Tensor2D,
+} from './types';
 
 export { PROJ, type Proj };
 
-export type LinearRef = { W: string; bias?: string } | { A: string; B: string; bias?: string } | { base: string; A: string; B: string };
+export type LinearRef =
+  | { W: string; bias?: string }
+  | { A: string; B: string; bias?: string }
+  | { base: string; A: string; B: string };
 
 export interface ViewManifest {
   /** routed experts, in router-row order */
@@ -66,7 +77,11 @@ export function viewEntries(
       if (L.bias) r.bias = nameOf(L.bias, at('bias'));
       return r;
     }
-    return { base: nameOf(L.base, at('delta_base')), A: nameOf(L.A, at('delta_A')), B: nameOf(L.B, at('delta_B')) };
+    return {
+      base: nameOf(L.base, at('delta_base')),
+      A: nameOf(L.A, at('delta_A')),
+      B: nameOf(L.B, at('delta_B')),
+    };
   };
   const expert = (ex: ExpertWeights, at: (p: Proj, part: string) => string) =>
     Object.fromEntries(PROJ.map((p) => [p, ref(ex[p], (part) => at(p, part))])) as Record<Proj, LinearRef>;
@@ -114,7 +129,8 @@ export function checkViewManifest(
   if (!m || typeof m !== 'object' || !Array.isArray(m.experts) || typeof m.router !== 'string')
     fail(`layer ${l}: the entry needs "router" (a tensor name) and "experts" (a list)`);
   const N = m.experts.length;
-  if (N < 1 || N > spec.experts) fail(`layer ${l}: ${N} experts; allowed 1..${spec.experts}`, `${field}.experts`);
+  if (N < 1 || N > spec.experts)
+    fail(`layer ${l}: ${N} experts; allowed 1..${spec.experts}`, `${field}.experts`);
   if (!Number.isInteger(m.topK) || m.topK < 1 || m.topK > N)
     fail(`layer ${l}: topK ${JSON.stringify(m.topK)}; allowed 1..${N}`, `${field}.topK`);
   if (spec.routing.kind === 'sparsemixer' && m.topK !== spec.routing.topK)
@@ -154,17 +170,23 @@ export function checkViewManifest(
     lin(e.up, I, h, `${f}.up`);
     lin(e.down, h, I, `${f}.down`);
   };
-  m.experts.forEach((e, i) => mlp(e, spec.moeIntermediate, `experts.${i}`));
+  m.experts.forEach((e, i) => {
+    mlp(e, spec.moeIntermediate, `experts.${i}`);
+  });
   if (m.shared !== undefined) {
     mlp(m.shared, spec.sharedIntermediate, 'shared');
     if (m.sharedGate !== undefined) exact(m.sharedGate, [1, h], 'sharedGate');
-  } else if (m.sharedGate !== undefined) fail(`layer ${l}: sharedGate without a shared expert`, `${field}.sharedGate`);
+  } else if (m.sharedGate !== undefined)
+    fail(`layer ${l}: sharedGate without a shared expert`, `${field}.sharedGate`);
   if (m.sources !== undefined) {
     const ok =
       Array.isArray(m.sources) &&
       m.sources.length === N &&
       m.sources.every(
-        (s) => Array.isArray(s) && s.length > 0 && s.every((e) => Number.isInteger(e) && e >= 0 && e < spec.experts),
+        (s) =>
+          Array.isArray(s) &&
+          s.length > 0 &&
+          s.every((e) => Number.isInteger(e) && e >= 0 && e < spec.experts),
       );
     if (!ok)
       fail(
@@ -192,13 +214,19 @@ export function viewFromManifest(
   };
   const lin = (x: LinearRef): Linear => {
     if ('W' in x)
-      return x.bias ? { kind: 'dense', w: get(x.W), bias: get<Tensor1D>(x.bias) } : { kind: 'dense', w: get(x.W) };
+      return x.bias
+        ? { kind: 'dense', w: get(x.W), bias: get<Tensor1D>(x.bias) }
+        : { kind: 'dense', w: get(x.W) };
     if ('base' in x) return { kind: 'delta', base: get(x.base), A: get(x.A), B: get(x.B) };
     return x.bias
       ? { kind: 'factored', A: get(x.A), B: get(x.B), bias: get<Tensor1D>(x.bias) }
       : { kind: 'factored', A: get(x.A), B: get(x.B) };
   };
-  const ex = (e: Record<Proj, LinearRef>): ExpertWeights => ({ gate: lin(e.gate), up: lin(e.up), down: lin(e.down) });
+  const ex = (e: Record<Proj, LinearRef>): ExpertWeights => ({
+    gate: lin(e.gate),
+    up: lin(e.up),
+    down: lin(e.down),
+  });
   const view: MoeLayerView = {
     layer: l,
     router: get(m.router),

@@ -129,7 +129,8 @@ export const phimoe: ArchAdapter = {
   },
   /** Every layer is MoE; sparsemixer is top-2 by definition. */
   hfConfig(raw, layout) {
-    if (layout.topK !== 2) return { reason: `Phi-3.5-MoE's sparsemixer routing is top-2; the layout has top-${layout.topK}` };
+    if (layout.topK !== 2)
+      return { reason: `Phi-3.5-MoE's sparsemixer routing is top-2; the layout has top-${layout.topK}` };
     return { config: baseHfConfig(raw, layout, 'num_local_experts') };
   },
 };

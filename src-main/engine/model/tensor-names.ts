@@ -81,7 +81,12 @@ export function globalNames(specOrNames: ModelSpec | TensorNames): GlobalNames {
 }
 
 /** The same tensor name in decoder layer `to` (Block Drop renumbering); null when `name` is not a layer-`from` tensor. */
-export function renumberLayer(specOrNames: ModelSpec | TensorNames, name: string, from: number, to: number): string | null {
+export function renumberLayer(
+  specOrNames: ModelSpec | TensorNames,
+  name: string,
+  from: number,
+  to: number,
+): string | null {
   const n = namesOf(specOrNames);
   const p = `${n.layer(from)}.`;
   return name.startsWith(p) ? `${n.layer(to)}.${name.slice(p.length)}` : null;

@@ -40,7 +40,8 @@ export interface StoredLayout {
 
 type ShapeOf = (name: string) => readonly number[] | null;
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isObj = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** A version-1 layer entry as the view it describes (router and shared expert under their HF names). */
 function v1View(spec: ModelSpec, l: number, entry: unknown, file: string, field: string): ViewManifest {
@@ -61,7 +62,10 @@ function v1View(spec: ModelSpec, l: number, entry: unknown, file: string, field:
       for (const p of PROJ) {
         const r = refs[p];
         if (!isObj(r) || typeof r.A !== 'string' || typeof r.B !== 'string')
-          throw new EngineError(`expert ${e} has no ${p} factor names`, { file, field: `${field}.experts.${e}.${p}` });
+          throw new EngineError(`expert ${e} has no ${p} factor names`, {
+            file,
+            field: `${field}.experts.${e}.${p}`,
+          });
         out[p] = { A: r.A, B: r.B };
       }
       return out;
@@ -105,7 +109,8 @@ export function parseStoredLayout(
     );
   if (raw.method !== undefined && typeof raw.method !== 'string')
     throw new EngineError('method must be a string', { file, field: `${FORMAT_KEY}.method` });
-  if (!isObj(raw.layers)) throw new EngineError('missing layers map', { file, field: `${FORMAT_KEY}.layers` });
+  if (!isObj(raw.layers))
+    throw new EngineError('missing layers map', { file, field: `${FORMAT_KEY}.layers` });
   const layers = new Map<number, StoredLayer>();
   for (const [k, entry] of Object.entries(raw.layers)) {
     const l = layerIndex(k, spec, file);
@@ -113,19 +118,28 @@ export function parseStoredLayout(
     let stored: StoredLayer;
     if (v1) {
       if (spec.layerKinds[l] !== 'moe')
-        throw new EngineError(`layer ${l} is a dense layer; it has no routed experts to factor`, { file, field });
+        throw new EngineError(`layer ${l} is a dense layer; it has no routed experts to factor`, {
+          file,
+          field,
+        });
       const view = v1View(spec, l, entry, file, field);
       checkViewManifest(spec, l, view, shapeOf, file, field);
       stored = { view };
     } else {
-      if (!isObj(entry) || ('drop' in entry) === ('view' in entry))
-        throw new EngineError(`layer ${l}: expected {"drop": "ffn" | "block"} or {"view": {...}}`, { file, field });
+      if (!isObj(entry) || 'drop' in entry === 'view' in entry)
+        throw new EngineError(`layer ${l}: expected {"drop": "ffn" | "block"} or {"view": {...}}`, {
+          file,
+          field,
+        });
       if ('drop' in entry) {
         if (entry.drop !== 'ffn' && entry.drop !== 'block')
-          throw new EngineError(`layer ${l}: drop must be "ffn" or "block", got ${JSON.stringify(entry.drop)}`, {
-            file,
-            field: `${field}.drop`,
-          });
+          throw new EngineError(
+            `layer ${l}: drop must be "ffn" or "block", got ${JSON.stringify(entry.drop)}`,
+            {
+              file,
+              field: `${field}.drop`,
+            },
+          );
         stored = { drop: entry.drop };
       } else {
         if (spec.layerKinds[l] !== 'moe')

@@ -144,6 +144,7 @@ export function solveStep(
   T: number,
   cum: number,
   totalRatio: number | null,
+  index = 0,
 ): PlannedStep {
   const { decl, params } = input;
   const knob = decl.knob;
@@ -160,13 +161,13 @@ export function solveStep(
     state: s,
   });
   const why = decl.check?.(params, state);
-  if (why) throw new EngineError(`${decl.id}: ${why}`, { field: 'steps' });
+  if (why) throw new EngineError(`${decl.id}: ${why}`, { field: `steps.${index}` });
   const fixed = knob.fixed(params, state);
   if (fixed !== null) {
     const [lo, hi] = knob.range(params, state);
     if (fixed < lo || fixed > hi)
       throw new EngineError(`${decl.id}: ${knob.name} ${fixed} is outside what this model allows, [${lo}, ${hi}]`, {
-        field: 'steps',
+        field: `steps.${index}.params`,
       });
     const s = knob.apply(params, state, fixed);
     return done({ [knob.name]: fixed, ...(knob.describe?.(params, state, fixed) ?? {}) }, s, null, false, false);
@@ -197,7 +198,7 @@ export function planBudget(steps: readonly StepInput[], state0: ModelPlanState, 
   steps.forEach((s, i) => {
     const a = amounts[i]!;
     if (a.kind === 'share') cum += a.contribution;
-    const p = solveStep(s, a, state, T, cum, target.ratio ?? null);
+    const p = solveStep(s, a, state, T, cum, target.ratio ?? null, i);
     planned.push(p);
     state = p.state;
   });

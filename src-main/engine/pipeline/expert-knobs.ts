@@ -1,9 +1,9 @@
-// Global expert-count knobs of §2.2, shared by every family that changes the number of routed
-// experts (P: experts removed, M: groups kept), with the §2.3 per-layer distribution. Accounting per
-// layer: a removed or merged-away expert takes its share of the layer's expert params and its router
-// row with it; top-k becomes min(top-k, experts kept).
+// The global group-count knob of §2.2 M (experts kept after merging) with the §2.3 per-layer
+// distribution (the extra groups go to the last layers). Accounting per layer: a merged-away expert
+// takes its share of the layer's expert params and its router row with it; top-k becomes
+// min(top-k, groups). The removal knob of P lives in methods/prune/knob.ts.
 import type { KnobSpec } from '../methods/method';
-import { distributeGroups, distributeRemovals } from './distribute';
+import { distributeGroups } from './distribute';
 import { type LayerPlanState, liveMoeLayers, type ModelPlanState } from './plan-state';
 
 function withCounts(s: ModelPlanState, layers: LayerPlanState[], kept: number[]): ModelPlanState {
@@ -17,28 +17,6 @@ function withCounts(s: ModelPlanState, layers: LayerPlanState[], kept: number[])
       return { ...l, experts: k, expertParams: per * k, topK: Math.min(l.topK, k) };
     }),
   };
-}
-
-/** Removable experts over all live MoE layers (each keeps at least its minimum). */
-export function removableExperts(s: ModelPlanState): number {
-  return liveMoeLayers(s).reduce((a, l) => a + Math.max(0, l.experts - l.minExperts), 0);
-}
-
-/** Per-layer removals of a global count (strategy `fixed`, §2.3), in live-MoE-layer order. */
-export function removalsPerLayer(s: ModelPlanState, total: number): { layers: LayerPlanState[]; removed: number[] } | null {
-  const layers = liveMoeLayers(s);
-  const removed = distributeRemovals(
-    total,
-    layers.map((l) => l.experts),
-    layers.map((l) => l.minExperts),
-  );
-  return removed ? { layers, removed } : null;
-}
-
-export function removeExperts(s: ModelPlanState, total: number): ModelPlanState {
-  const r = removalsPerLayer(s, total);
-  if (!r) throw new RangeError(`cannot remove ${total} experts; at most ${removableExperts(s)}`);
-  return withCounts(s, r.layers, r.layers.map((l, i) => l.experts - r.removed[i]!));
 }
 
 /** Per-layer group counts of a global group count (§2.3: the extra ones go to the last layers). */
@@ -57,16 +35,6 @@ export function mergeToGroups(s: ModelPlanState, total: number): ModelPlanState 
   const r = groupsPerLayer(s, total);
   if (!r) throw new RangeError(`cannot merge to ${total} groups`);
   return withCounts(s, r.layers, r.groups);
-}
-
-/** Knob `expertsRemoved` (global count, §2.2 P) with an optional fixed amount from the params. */
-export function expertRemovalKnob<P>(fixed: (p: P, s: ModelPlanState) => number | null): KnobSpec<P> {
-  return {
-    name: 'expertsRemoved',
-    fixed,
-    range: (_p, s) => [0, removableExperts(s)],
-    apply: (_p, s, k) => removeExperts(s, k),
-  };
 }
 
 /** Knob `groups` (experts kept after merging, global, §2.2 M). */

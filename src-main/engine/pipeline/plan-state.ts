@@ -3,7 +3,7 @@
 // both count every stored tensor once, so params(state) equals what `moe-bench inspect` counts on
 // the exported checkpoint. Methods' knobs transform this state (methods/method.ts KnobSpec.apply).
 import { globalTensors, layerTensorGroups } from '../model/tensor-layout';
-import type { Linear, LayerOverride, ModelSpec, MoeLayerView } from '../model/types';
+import type { LayerOverride, Linear, ModelSpec, MoeLayerView } from '../model/types';
 
 export type ExpertForm = 'dense' | 'factored' | 'delta' | 'mixed';
 
@@ -112,7 +112,8 @@ export function withLayers(s: ModelPlanState, f: (l: LayerPlanState) => LayerPla
 }
 
 function linearTensors(L: Linear): { size: number }[] {
-  const t: { size: number }[] = L.kind === 'dense' ? [L.w] : L.kind === 'factored' ? [L.A, L.B] : [L.base, L.A, L.B];
+  const t: { size: number }[] =
+    L.kind === 'dense' ? [L.w] : L.kind === 'factored' ? [L.A, L.B] : [L.base, L.A, L.B];
   if ('bias' in L && L.bias) t.push(L.bias);
   return t;
 }

@@ -343,7 +343,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     if (o.signal?.aborted) throw new CancelledError();
   };
   // progress: per step a plan pass (if any) and a layer pass, each L units
-  const unitsOf = (s: number) => (impls[s]!.planLayer ? 2 : 1) * L;
+  const plans = (s: number) => !!impls[s]!.planLayer && (impls[s]!.usesPlanPass?.(inputs[s]!.params) ?? true);
+  const unitsOf = (s: number) => (plans(s) ? 2 : 1) * L;
   const totalUnits = impls.reduce((a, _i, s) => a + unitsOf(s), 0);
   let unitsDone = 0;
   const report = (phase: string, s: number, l: number | null) => {
@@ -431,7 +432,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       }
       let run = plan.steps[s];
       if (!run) {
-        const solved = solveStep(inputs[s]!, a, before, T, cum, config.target?.ratio ?? null);
+        const solved = solveStep(inputs[s]!, a, before, T, cum, config.target?.ratio ?? null, s);
         run = {
           method: decls[s]!.id,
           family: decls[s]!.family,
@@ -467,12 +468,18 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         estimateRunMemory(
           spec,
           { ...config.calibration, samples: o.calibration.length },
-          decls[s]!.statsBytes?.(inputs[s]!.params, spec, before) ?? 0,
+          decls[s]!.statsBytes?.(
+            inputs[s]!.params,
+            spec,
+            before,
+            { samples: o.calibration.length, seqLen: config.calibration.seqLen },
+            run.knobs,
+          ) ?? 0,
         ),
         o.availableMemoryBytes,
       );
       const planDone = resumedAfter !== null && resumedAfter.step === s && resumedAfter.layer >= -1;
-      if (impl.planLayer && !planDone) {
+      if (plans(s) && !planDone) {
         embedAll();
         const summaries = new Map<number, unknown>();
         for (let l = 0; l < L; l++) {
@@ -480,7 +487,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
           report('plan', s, l);
           const { cur, release } = currentLayer(l, before);
           try {
-            if (!cur.blockDropped) summaries.set(l, await impl.planLayer(ctx, cur, sweepOf(l)));
+            if (!cur.blockDropped) summaries.set(l, await impl.planLayer!(ctx, cur, sweepOf(l)));
           } finally {
             release();
           }
@@ -491,7 +498,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         ctx.decision = run.decision;
         savePlan();
         writeAtomic(progressFile, JSON.stringify({ step: s, layer: -1 } satisfies Progress));
-      } else if (impl.planLayer) unitsDone += L;
+      } else if (plans(s)) unitsDone += L;
       ctx.scratch.clear();
 
       embedAll();

@@ -1,7 +1,9 @@
-// A comparison of runs as tables: headline metrics with deltas against a baseline, the config
-// diff, and per-layer deltas. The page renders these and exports them as CSV / Markdown.
+// A comparison of runs as tables: each run's step sequence and headline metrics with deltas against
+// a baseline, the config diff, and per-layer deltas. The page renders these and exports them as
+// CSV / Markdown. The target is what the run recorded (`targetRatio`: the solver's whole-model
+// target, which a step's own `ratio` may set), not a guess from `config.target.ratio`.
 import type { RunDetail } from '@contract';
-import { layerRows } from '../runs/layer-stats';
+import { type LayerRow, layerRows } from '../runs/layer-stats';
 import { metricOf, metricsMap, RUN_METRIC_LABELS, type RunMetricId } from '../runs/run-metrics';
 import { diffConfigs, formatLeaf } from './json-diff';
 import type { ExportTable } from './table-export';
@@ -23,14 +25,40 @@ export function runLabel(d: RunDetail): string {
   return `#${d.id}${typeof c?.name === 'string' ? ` ${c.name}` : ''}`;
 }
 
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The methods of a run's steps in execution order. */
+export function stepSequence(d: RunDetail): string[] {
+  const steps = asObj(runConfig(d)).steps;
+  return Array.isArray(steps)
+    ? steps.map((s) => asObj(s).method).filter((m): m is string => typeof m === 'string')
+    : [];
+}
+
+/** "expert-prune → svd-llm"; '' for a run without steps. */
+export const stepSequenceText = (d: RunDetail): string => stepSequence(d).join(' → ');
+
+/**
+ * The whole-model target a config implies, for runs that recorded none (failed early, or older):
+ * every step's own `ratio` → the last one's; no step with its own ratio → `target.ratio`; a mix →
+ * unknown (only the solver knows which steps share the budget), so null rather than a wrong number.
+ */
+export function configTargetRatio(config: unknown): number | null {
+  const steps = asObj(config).steps;
+  const own = (Array.isArray(steps) ? steps : []).map((s) => num(asObj(asObj(s).params).ratio));
+  if (own.length > 0 && own.every((v) => v !== null)) return own.at(-1)!;
+  if (own.some((v) => v !== null)) return null;
+  return num(asObj(asObj(config).target).ratio);
+}
+
 export function runMetrics(d: RunDetail): Record<RunMetricId, number | null> {
   const m = metricsMap(d.metrics);
   const out = {} as Record<RunMetricId, number | null>;
   for (const id of Object.keys(RUN_METRIC_LABELS) as RunMetricId[]) out[id] = metricOf(m, id);
-  if (out.targetRatio === null) {
-    const r = (runConfig(d) as { target?: { ratio?: unknown } } | null)?.target?.ratio;
-    out.targetRatio = typeof r === 'number' ? r : null;
-  }
+  if (out.targetRatio === null) out.targetRatio = configTargetRatio(runConfig(d));
   return out;
 }
 
@@ -44,11 +72,16 @@ export function relativeDelta(v: number | null, base: number | null): number | n
 export function metricsTable(runs: readonly RunDetail[], baselineId: number | null): ExportTable {
   const base = runs.find((r) => r.id === baselineId) ?? null;
   const bm = base ? runMetrics(base) : null;
-  const columns = ['run', 'status', 'baseline'];
+  const columns = ['run', 'status', 'baseline', 'steps'];
   for (const id of COMPARE_METRICS) columns.push(id, ...(bm ? [`${id}_delta`] : []));
   const rows = runs.map((r) => {
     const m = runMetrics(r);
-    const row: (string | number | null)[] = [runLabel(r), r.status, r.id === baselineId ? 'yes' : ''];
+    const row: (string | number | null)[] = [
+      runLabel(r),
+      r.status,
+      r.id === baselineId ? 'yes' : '',
+      stepSequenceText(r) || null,
+    ];
     for (const id of COMPARE_METRICS) {
       row.push(m[id]);
       if (bm) {
@@ -69,9 +102,20 @@ export function configDiffTable(runs: readonly RunDetail[]): ExportTable {
   };
 }
 
+/** Per layer, the record with a rank or an error (a multi-step run's low-rank step), else the last. */
+function layerMap(d: RunDetail): Map<number, LayerRow> {
+  const m = new Map<number, LayerRow>();
+  const informative = (l: LayerRow) => l.rank !== null || l.relError !== null;
+  for (const l of layerRows(d.layers)) {
+    const prev = m.get(l.layer);
+    if (!prev || informative(l) || !informative(prev)) m.set(l.layer, l);
+  }
+  return m;
+}
+
 /** Per layer: each run's rank and mean relative error, with the error's delta vs the baseline. */
 export function layerDeltaTable(runs: readonly RunDetail[], baselineId: number | null): ExportTable {
-  const per = runs.map((r) => new Map(layerRows(r.layers).map((l) => [l.layer, l])));
+  const per = runs.map(layerMap);
   const layers = [...new Set(per.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
   const bi = runs.findIndex((r) => r.id === baselineId);
   const columns = ['layer'];

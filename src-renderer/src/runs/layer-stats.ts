@@ -1,14 +1,24 @@
-// Reads the compress runner's per-layer records (free-form JSON in the store) into the grids the
-// heatmap and tables draw. Defensive by design: records from older runs or other methods may lack
-// any field, and a missing value is shown as missing, never as zero.
+// Reads the compress runner's per-layer records (free-form JSON in the store) into the steps, grids
+// and tables the run page draws. A run's records are keyed by (step, layer); a run whose records
+// carry no step (older runs) is one step. Defensive by design: records from older runs or other
+// methods may lack any field, and a missing value is shown as missing, never as zero.
+//
+// Record shapes by family: low-rank (D) `{method, rank, tokens[], experts[], relError…}` indexed by
+// the layer's current experts; pruning (P) `{method, metric, scores[], removed[], kept[] (original
+// expert ids), removedIndex[], expertsBefore, expertsAfter, topK}`; dropping (T)
+// `{method, dropped: 'ffn' | 'block' | true, similarity}`. The heatmap's columns are original
+// expert ids, so experts a pruning step removed stay in their column in every later step.
 import type { LayerRecord } from '@contract';
 
 const PROJ = ['gate', 'up', 'down'] as const;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const numArray = (v: unknown): (number | null)[] | null => (Array.isArray(v) ? v.map(num) : null);
+const intArray = (v: unknown): number[] | null =>
+  Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0) ? (v as number[]) : null;
 const obj = (v: unknown): Record<string, unknown> | null =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 function mean(xs: (number | null)[]): number | null {
   const ok = xs.filter((x): x is number => x !== null);
@@ -22,7 +32,113 @@ function projectionMean(entry: unknown, field: string): number | null {
   return mean(PROJ.map((p) => num(obj(e[p])?.[field])));
 }
 
-export type ExpertMetricId = 'tokenShare' | 'tokens' | 'relError' | 'energyKept' | 'rank';
+/** The record's step, when the store gave it one. */
+export function recordStep(r: LayerRecord): number | null {
+  const s = (r as { step?: unknown }).step;
+  return typeof s === 'number' && Number.isInteger(s) && s >= 0 ? s : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+export interface RunStep {
+  /** the step's index in the pipeline */
+  step: number;
+  /** from the run's config, else from the records */
+  method: string | null;
+  records: LayerRecord[];
+}
+
+const methodOfStep = (cfgSteps: readonly unknown[], i: number, records: readonly LayerRecord[]) =>
+  str(obj(cfgSteps[i])?.method) ?? records.map((r) => str(r.stats.method)).find((m) => m !== null) ?? null;
+
+/**
+ * Records grouped by step, in step order. Records without a step (older runs, or a store that does
+ * not say) start a new step where the layer sequence restarts or the method changes; a run of one
+ * step with increasing layers stays one step.
+ */
+export function runSteps(records: readonly LayerRecord[], configSteps: readonly unknown[] = []): RunStep[] {
+  if (records.length === 0) return [];
+  const groups = new Map<number, LayerRecord[]>();
+  if (records.every((r) => recordStep(r) !== null)) {
+    for (const r of records) groups.set(recordStep(r)!, [...(groups.get(recordStep(r)!) ?? []), r]);
+  } else {
+    let step = 0;
+    let last: LayerRecord | null = null;
+    for (const r of records) {
+      const m = str(r.stats.method);
+      const lastM = last ? str(last.stats.method) : null;
+      if (last && (r.layer <= last.layer || (m !== null && lastM !== null && m !== lastM))) step++;
+      groups.set(step, [...(groups.get(step) ?? []), r]);
+      last = r;
+    }
+  }
+  return [...groups]
+    .sort((a, b) => a[0] - b[0])
+    .map(([step, rs]) => ({
+      step,
+      method: methodOfStep(configSteps, step, rs),
+      records: [...rs].sort((a, b) => a.layer - b.layer),
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pruning and dropping, per record
+
+export interface PruneInfo {
+  metric: string | null;
+  /** original expert ids */
+  removed: number[];
+  kept: number[];
+  before: number | null;
+  after: number | null;
+  /** original id of each current expert (the order scores[] and other per-expert arrays use) */
+  currentIds: number[];
+}
+
+/** The pruning facts of a record, or null for a record that removed no experts. */
+export function pruneInfo(r: LayerRecord): PruneInfo | null {
+  const s = r.stats;
+  const removed = intArray(s.removed);
+  const kept = intArray(s.kept);
+  if (!removed || !kept) return null;
+  const removedIndex = intArray(s.removedIndex);
+  const n = removed.length + kept.length;
+  let currentIds: number[];
+  if (removedIndex && removedIndex.length === removed.length && removedIndex.every((i) => i < n)) {
+    currentIds = Array.from({ length: n }, () => -1);
+    removedIndex.forEach((i, k) => {
+      currentIds[i] = removed[k]!;
+    });
+    let k = 0;
+    for (let i = 0; i < n; i++) if (currentIds[i] === -1) currentIds[i] = kept[k++]!;
+  } else {
+    currentIds = [...removed, ...kept].sort((a, b) => a - b);
+  }
+  return {
+    metric: str(s.metric),
+    removed,
+    kept,
+    before: num(s.expertsBefore) ?? n,
+    after: num(s.expertsAfter) ?? kept.length,
+    currentIds,
+  };
+}
+
+export type DropKind = 'layer' | 'block';
+
+export function dropKind(r: LayerRecord): DropKind | null {
+  const d = r.stats.dropped;
+  if (d === 'block') return 'block';
+  if (d === 'ffn' || d === 'layer') return 'layer';
+  if (d === true) return str(r.stats.method)?.includes('block') ? 'block' : 'layer';
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heatmap grid
+
+export type ExpertMetricId = 'score' | 'tokenShare' | 'tokens' | 'relError' | 'energyKept' | 'rank';
 
 export const EXPERT_METRICS: {
   id: ExpertMetricId;
@@ -30,6 +146,12 @@ export const EXPERT_METRICS: {
   format: (v: number) => string;
   higherIsBetter: boolean;
 }[] = [
+  {
+    id: 'score',
+    label: 'Pruning score (lowest are removed)',
+    format: (v) => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3)),
+    higherIsBetter: true,
+  },
   {
     id: 'tokenShare',
     label: 'Routed-token share (calibration coverage)',
@@ -47,59 +169,147 @@ export const EXPERT_METRICS: {
   { id: 'rank', label: 'Rank kept', format: (v) => String(Math.round(v)), higherIsBetter: true },
 ];
 
+export interface RowDrop {
+  kind: DropKind;
+  /** dropped by the step shown, or by an earlier one */
+  byThisStep: boolean;
+  similarity: number | null;
+}
+
 export interface ExpertGrid {
   layers: number[];
+  /** columns: original expert ids 0..experts-1 */
   experts: number;
   /** values[metric][row = layer index in `layers`][expert] */
   values: Record<ExpertMetricId, (number | null)[][]>;
   /** experts that saw no calibration tokens: [row][expert] */
   zeroTokens: boolean[][];
+  /** experts this step removed: [row][expert] */
+  removed: boolean[][];
+  /** experts an earlier step removed (no longer in the layer): [row][expert] */
+  gone: boolean[][];
+  /** experts in the layer after this step, per row (null when the records do not say) */
+  kept: (number | null)[];
+  /** experts in the layer before this step, per row */
+  before: (number | null)[];
+  /** the MoE sub-layer or the whole block is gone, per row */
+  dropped: (RowDrop | null)[];
   /** metrics that have at least one value */
   available: ExpertMetricId[];
 }
 
-export function expertGrid(records: readonly LayerRecord[]): ExpertGrid {
-  const layers = records.map((r) => r.layer);
-  const experts = Math.max(
-    0,
-    ...records.map((r) =>
-      Math.max(
-        numArray(r.stats.tokens)?.length ?? 0,
-        Array.isArray(r.stats.experts) ? r.stats.experts.length : 0,
-        numArray(r.stats.ranks)?.length ?? 0,
-      ),
-    ),
-  );
-  const empty = () => records.map(() => Array.from({ length: experts }, () => null as number | null));
+/**
+ * The grid of one step's records. `prior`: the records of the steps before it, in order; they say
+ * which experts are already gone (and the original id of each current expert) and which layers
+ * were dropped (shown as rows even without a record of this step).
+ */
+export function expertGrid(records: readonly LayerRecord[], prior: readonly LayerRecord[] = []): ExpertGrid {
+  const priorByLayer = new Map<number, LayerRecord[]>();
+  for (const r of prior) priorByLayer.set(r.layer, [...(priorByLayer.get(r.layer) ?? []), r]);
+  const droppedEarlier = new Map<number, LayerRecord>();
+  for (const r of prior) if (dropKind(r)) droppedEarlier.set(r.layer, r);
+  const byLayer = new Map<number, LayerRecord>();
+  for (const r of records) byLayer.set(r.layer, r);
+  const layers = [...new Set([...byLayer.keys(), ...droppedEarlier.keys()])].sort((a, b) => a - b);
+
+  // per row: prunings before this step, and the original ids of the layer's current experts
+  const rows = layers.map((layer) => {
+    const rec = byLayer.get(layer) ?? null;
+    const earlier = (priorByLayer.get(layer) ?? []).map(pruneInfo).filter((p): p is PruneInfo => p !== null);
+    const lastPrune = earlier.at(-1) ?? null;
+    const own = rec ? pruneInfo(rec) : null;
+    const currentIds = own?.currentIds ?? lastPrune?.kept ?? null;
+    return { layer, rec, earlier, lastPrune, own, currentIds };
+  });
+
+  const idOf = (ids: number[] | null, i: number, n: number) => (ids && ids.length === n ? ids[i]! : i);
+  let experts = 0;
+  for (const row of rows) {
+    const s = row.rec?.stats ?? {};
+    for (const p of [...row.earlier, ...(row.own ? [row.own] : [])]) {
+      experts = Math.max(experts, p.before ?? 0, ...p.removed.map((e) => e + 1), ...p.kept.map((e) => e + 1));
+    }
+    for (const arr of [numArray(s.tokens), numArray(s.scores), numArray(s.ranks), Array.isArray(s.experts) ? s.experts : null]) {
+      if (!arr) continue;
+      for (let i = 0; i < arr.length; i++) experts = Math.max(experts, idOf(row.currentIds, i, arr.length) + 1);
+    }
+  }
+
+  const empty = () => layers.map(() => Array.from({ length: experts }, () => null as number | null));
+  const flags = () => layers.map(() => Array.from({ length: experts }, () => false));
   const values: ExpertGrid['values'] = {
+    score: empty(),
     tokenShare: empty(),
     tokens: empty(),
     relError: empty(),
     energyKept: empty(),
     rank: empty(),
   };
-  const zeroTokens = records.map(() => Array.from({ length: experts }, () => false));
-  records.forEach((r, row) => {
-    const tokens = numArray(r.stats.tokens);
+  const zeroTokens = flags();
+  const removed = flags();
+  const gone = flags();
+  const kept: (number | null)[] = [];
+  const before: (number | null)[] = [];
+  const dropped: (RowDrop | null)[] = [];
+
+  rows.forEach((row, ri) => {
+    for (const p of row.earlier) for (const e of p.removed) if (e < experts) gone[ri]![e] = true;
+    const r = row.rec;
+    const thisDrop = r ? dropKind(r) : null;
+    const earlierDrop = droppedEarlier.get(row.layer);
+    dropped.push(
+      thisDrop
+        ? { kind: thisDrop, byThisStep: true, similarity: num(r!.stats.similarity) }
+        : earlierDrop
+          ? { kind: dropKind(earlierDrop)!, byThisStep: false, similarity: num(earlierDrop.stats.similarity) }
+          : null,
+    );
+    before.push(row.own?.before ?? row.lastPrune?.after ?? null);
+    kept.push(row.own?.after ?? row.lastPrune?.after ?? null);
+    if (!r) return;
+    if (row.own) for (const e of row.own.removed) if (e < experts) removed[ri]![e] = true;
+    const s = r.stats;
+    const place = (arr: (number | null)[] | null, into: (number | null)[][]) => {
+      if (!arr) return;
+      arr.forEach((v, i) => {
+        const e = idOf(row.currentIds, i, arr.length);
+        if (e < experts) into[ri]![e] = v;
+      });
+    };
+    const tokens = numArray(s.tokens);
     const total = tokens ? tokens.reduce<number>((a, b) => a + (b ?? 0), 0) : 0;
-    const perExpert = Array.isArray(r.stats.experts) ? r.stats.experts : null;
-    const ranks = numArray(r.stats.ranks);
-    const layerRank = num(r.stats.rank);
-    for (let e = 0; e < experts; e++) {
-      const t = tokens?.[e] ?? null;
-      values.tokens[row]![e] = t;
-      values.tokenShare[row]![e] = t === null || total <= 0 ? null : t / total;
-      zeroTokens[row]![e] = t === 0;
-      values.relError[row]![e] = perExpert ? projectionMean(perExpert[e], 'relError') : null;
-      values.energyKept[row]![e] = perExpert ? projectionMean(perExpert[e], 'energyKept') : null;
-      values.rank[row]![e] = ranks?.[e] ?? (tokens || perExpert ? layerRank : null);
-    }
+    place(tokens, values.tokens);
+    place(tokens?.map((t) => (t === null || total <= 0 ? null : t / total)) ?? null, values.tokenShare);
+    tokens?.forEach((t, i) => {
+      const e = idOf(row.currentIds, i, tokens.length);
+      if (e < experts) zeroTokens[ri]![e] = t === 0;
+    });
+    place(numArray(s.scores), values.score);
+    const perExpert = Array.isArray(s.experts) ? s.experts : null;
+    place(perExpert?.map((x) => projectionMean(x, 'relError')) ?? null, values.relError);
+    place(perExpert?.map((x) => projectionMean(x, 'energyKept')) ?? null, values.energyKept);
+    const ranks = numArray(s.ranks);
+    const layerRank = num(s.rank);
+    const n = Math.max(tokens?.length ?? 0, perExpert?.length ?? 0);
+    place(ranks ?? (n > 0 && layerRank !== null ? Array.from({ length: n }, () => layerRank) : null), values.rank);
   });
+
   const available = (Object.keys(values) as ExpertMetricId[]).filter((m) =>
     values[m].some((row) => row.some((v) => v !== null)),
   );
-  return { layers, experts, values, zeroTokens, available };
+  return { layers, experts, values, zeroTokens, removed, gone, kept, before, dropped, available };
 }
+
+/** The grid of step `index` of a run, with the earlier steps' records as its context. */
+export function stepGrid(steps: readonly RunStep[], index: number): ExpertGrid {
+  return expertGrid(
+    steps[index]?.records ?? [],
+    steps.slice(0, Math.max(0, index)).flatMap((s) => s.records),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer table
 
 export interface LayerRow {
   layer: number;
@@ -114,6 +324,14 @@ export interface LayerRow {
   sensitivity: number | null;
   paramsDense: number | null;
   paramsFactored: number | null;
+  /** pruning: the score metric, experts before → after and the removed original ids */
+  metric: string | null;
+  expertsBefore: number | null;
+  expertsAfter: number | null;
+  removed: number[] | null;
+  /** dropping: what went, and the similarity it was chosen by */
+  dropped: DropKind | null;
+  similarity: number | null;
   seconds: number | null;
 }
 
@@ -132,6 +350,7 @@ export function layerRows(records: readonly LayerRecord[]): LayerRow[] {
     const s = r.stats;
     const tokens = numArray(s.tokens);
     const [g, u, d] = projErrors(s);
+    const p = pruneInfo(r);
     return {
       layer: r.layer,
       method: typeof s.method === 'string' ? s.method : null,
@@ -145,7 +364,32 @@ export function layerRows(records: readonly LayerRecord[]): LayerRow[] {
       sensitivity: num(s.sensitivity) ?? num(obj(s.sensitivity)?.value),
       paramsDense: num(s.paramsDense),
       paramsFactored: num(s.paramsFactored),
+      metric: p?.metric ?? null,
+      expertsBefore: p?.before ?? null,
+      expertsAfter: p?.after ?? null,
+      removed: p ? [...p.removed].sort((a, b) => a - b) : null,
+      dropped: dropKind(r),
+      similarity: num(s.similarity),
       seconds: r.seconds ?? num(s.seconds),
     };
   });
+}
+
+/** One line about what a step did, from its records. */
+export function stepSummary(step: RunStep): string {
+  const prunes = step.records.map(pruneInfo).filter((p): p is PruneInfo => p !== null);
+  const drops = step.records.filter((r) => dropKind(r) !== null);
+  const parts: string[] = [];
+  if (prunes.length) {
+    const n = prunes.reduce((a, p) => a + p.removed.length, 0);
+    parts.push(`${n} expert${n === 1 ? '' : 's'} removed in ${prunes.length} layer${prunes.length === 1 ? '' : 's'}`);
+  }
+  if (drops.length) {
+    const kind = drops.every((r) => dropKind(r) === 'block') ? 'block' : 'layer';
+    parts.push(`${kind === 'block' ? 'blocks' : 'MoE layers'} dropped: ${drops.map((r) => `L${r.layer}`).join(', ')}`);
+  }
+  const ranks = [...new Set(step.records.map((r) => num(r.stats.rank)).filter((x): x is number => x !== null))];
+  if (ranks.length) parts.push(`rank ${ranks.join(', ')}`);
+  parts.push(`${step.records.length} layer record${step.records.length === 1 ? '' : 's'}`);
+  return parts.join(' · ');
 }

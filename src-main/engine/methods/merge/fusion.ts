@@ -24,7 +24,9 @@ export function lerp<T extends tf.Tensor>(ms: readonly T[]): T {
 
 /** The cosine of the angle between flattened a and b (f64 from f32 reductions); null when a norm is 0. */
 export function cosine(a: tf.Tensor, b: tf.Tensor): number | null {
-  const [dot, aa, bb] = tf.tidy(() => tf.stack([tf.sum(tf.mul(a, b)), tf.sum(tf.mul(a, a)), tf.sum(tf.mul(b, b))])).dataSync();
+  const r = tf.tidy(() => tf.stack([tf.sum(tf.mul(a, b)), tf.sum(tf.mul(a, a)), tf.sum(tf.mul(b, b))]));
+  const [dot, aa, bb] = r.dataSync();
+  r.dispose();
   const den = Math.sqrt(aa! * bb!);
   return den > 0 && Number.isFinite(den) ? Math.max(-1, Math.min(1, dot! / den)) : null;
 }

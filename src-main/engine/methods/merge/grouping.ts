@@ -49,11 +49,14 @@ export interface Grouping {
  * Canonical order: within a group the leader (the most important member — importance desc, ties →
  * lower index — unless given) first, the others ascending; groups ascending by leader index.
  */
-export function canonicalGroups(groups: number[][], importance: readonly number[], leaders?: readonly number[]): Grouping {
+export function canonicalGroups(
+  groups: number[][],
+  importance: readonly number[],
+  leaders?: readonly number[],
+): Grouping {
   const rank = new Map(importanceOrder(importance).map((e, r) => [e, r]));
   const out = groups.map((g, gi) => {
-    const lead =
-      leaders?.[gi] ?? [...g].sort((a, b) => (rank.get(a) ?? a) - (rank.get(b) ?? b) || a - b)[0]!;
+    const lead = leaders?.[gi] ?? [...g].sort((a, b) => (rank.get(a) ?? a) - (rank.get(b) ?? b) || a - b)[0]!;
     return [lead, ...g.filter((e) => e !== lead).sort((a, b) => a - b)];
   });
   out.sort((a, b) => a[0]! - b[0]!);
@@ -61,7 +64,8 @@ export function canonicalGroups(groups: number[][], importance: readonly number[
 }
 
 function checkCount(n: number, g: number): void {
-  if (!Number.isInteger(g) || g < 1 || g > n) throw new RangeError(`cannot form ${g} groups from ${n} experts`);
+  if (!Number.isInteger(g) || g < 1 || g > n)
+    throw new RangeError(`cannot form ${g} groups from ${n} experts`);
 }
 
 /** Dominant-expert clustering (the compression-MoE sweep's `model_expert_merging_leading_for_all`). */
@@ -94,7 +98,8 @@ function linkValue(sim: SimilarityMatrix, a: readonly number[], b: readonly numb
     return s / (a.length * b.length);
   }
   let best = Number.NaN;
-  for (const i of a) for (const j of b) if (improves(sim.metric, sim.values[i]![j]!, best)) best = sim.values[i]![j]!;
+  for (const i of a)
+    for (const j of b) if (improves(sim.metric, sim.values[i]![j]!, best)) best = sim.values[i]![j]!;
   return best;
 }
 
@@ -122,12 +127,20 @@ export function agglomerate(sim: SimilarityMatrix, n: number, g: number, link: L
 }
 
 /** Global similarity clustering (single linkage), canonical order with the most important member leading. */
-export function singleLinkageGroups(sim: SimilarityMatrix, importance: readonly number[], g: number): Grouping {
+export function singleLinkageGroups(
+  sim: SimilarityMatrix,
+  importance: readonly number[],
+  g: number,
+): Grouping {
   return canonicalGroups(agglomerate(sim, importance.length, g, 'single'), importance);
 }
 
 /** HC-SMoE: average-linkage hierarchical clustering. */
-export function averageLinkageGroups(sim: SimilarityMatrix, importance: readonly number[], g: number): Grouping {
+export function averageLinkageGroups(
+  sim: SimilarityMatrix,
+  importance: readonly number[],
+  g: number,
+): Grouping {
   return canonicalGroups(agglomerate(sim, importance.length, g, 'average'), importance);
 }
 

@@ -20,7 +20,15 @@
 //   Averaged over batches.
 // * mean outputs (HC-SMoE features): Σ E(x) over each expert's routed tokens (before the routing
 //   weight) / its token count; an expert no token reaches has the zero vector.
-import type { ExpertWeights, LayerObserver, Linear, MoeLayerView, RouterEvent, ExpertEvent, Tensor2D } from '../../model/types';
+import type {
+  ExpertEvent,
+  ExpertWeights,
+  LayerObserver,
+  Linear,
+  MoeLayerView,
+  RouterEvent,
+  Tensor2D,
+} from '../../model/types';
 import { tf } from '../../tensor/backend';
 import { fromGram, type SimilarityMatrix, type SimilarityMetric } from './grouping';
 
@@ -30,6 +38,16 @@ const PROJ = ['gate', 'up', 'down'] as const;
 export interface BothMetrics {
   cosine: number[][];
   l2: number[][];
+}
+
+/** Values of a tensor computed in a tidy scope; the tensor is freed. */
+export function readback(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  try {
+    return t.dataSync() as Float32Array;
+  } finally {
+    t.dispose();
+  }
 }
 
 const zeros = (n: number) => Array.from({ length: n }, () => new Array<number>(n).fill(0));
@@ -62,7 +80,7 @@ export function blockGram(n: number, vec: (i: number) => tf.Tensor1D, maxFloats 
       for (let j0 = i0; j0 < n; j0 += B) {
         const Sj = j0 === i0 ? Si : stack(j0);
         try {
-          const blk = tf.tidy(() => tf.matMul(Si, Sj, false, true)).dataSync();
+          const blk = readback(() => tf.matMul(Si, Sj, false, true));
           const bi = Si.shape[0];
           const bj = Sj.shape[0];
           for (let a = 0; a < bi; a++)
@@ -150,7 +168,9 @@ export class MergeStatsCollector {
     this.tokenCount = new Float64Array(experts);
     this.routerSum = { cosine: zeros(experts), l2: zeros(experts) };
     this.outSum = { cosine: zeros(experts), l2: zeros(experts) };
-    this.outputSums = needs.meanOutputs ? Array.from({ length: experts }, () => new Float64Array(hidden)) : null;
+    this.outputSums = needs.meanOutputs
+      ? Array.from({ length: experts }, () => new Float64Array(hidden))
+      : null;
   }
 
   private timed<T>(f: () => T): T {
@@ -175,7 +195,7 @@ export class MergeStatsCollector {
     for (const x of e.experts) this.count[x]! += 1;
     if (this.needs.routerLogits && this.routerG)
       this.timed(() => {
-        const g = tf.tidy(() => tf.matMul(e.logits, e.logits, true, false)).dataSync();
+        const g = readback(() => tf.matMul(e.logits, e.logits, true, false));
         const N = this.experts;
         for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) this.routerG![i]![j]! += g[i * N + j]!;
       });
@@ -192,7 +212,7 @@ export class MergeStatsCollector {
     this.tokenCount[e.expert]! += m;
     if (this.outputSums)
       this.timed(() => {
-        const s = tf.tidy(() => tf.sum(e.output, 0)).dataSync();
+        const s = readback(() => tf.sum(e.output, 0));
         const acc = this.outputSums![e.expert]!;
         for (let j = 0; j < this.hidden; j++) acc[j]! += s[j]!;
       });
@@ -216,7 +236,9 @@ export class MergeStatsCollector {
       if (nk === 0 || !this.outG || !this.outS) return;
       const rows = parts.reduce((a, p) => a + p.v.shape[0], 0);
       if (rows !== nk)
-        throw new Error(`expert-merge: ${rows} routed rows for ${nk} top-k slots (layer ${this.layer}, row ${c.r0})`);
+        throw new Error(
+          `expert-merge: ${rows} routed rows for ${nk} top-k slots (layer ${this.layer}, row ${c.r0})`,
+        );
       const N = this.experts;
       const k = c.k;
       const n = nk / k;
@@ -228,7 +250,13 @@ export class MergeStatsCollector {
         const within = tf.sub(tf.cumsum(H, 0), 1);
         const offsets = tf.cumsum(tf.sum(H, 0), 0, true);
         const pos = tf.cast(tf.sum(tf.mul(H, tf.add(within, offsets)), 1), 'int32');
-        const V = parts.length === 1 ? parts[0]!.v : tf.concat(parts.map((p) => p.v), 0);
+        const V =
+          parts.length === 1
+            ? parts[0]!.v
+            : tf.concat(
+                parts.map((p) => p.v),
+                0,
+              );
         const O = tf.gather(V, pos) as Tensor2D; // [nk, h] slot order
         const O3 = tf.reshape(O, [n, k, h]) as tf.Tensor3D;
         const g = tf.matMul(O3, O3, false, true); // [n, k, k]

@@ -65,6 +65,7 @@ export function removalsAt(ctx: StepContext<unknown>, l: number): number {
 export function removalStep<P>(spec: RemovalSpec<P>): StepImplementation<P> {
   const total = (ctx: StepContext<P>) => ctx.knobs.expertsRemoved ?? 0;
   return {
+    usesPlanPass: (p) => spec.global(p),
     async planLayer(ctx, layer, sweep) {
       if (!spec.global(ctx.params) || total(ctx) === 0 || !live(layer)) return null;
       const s: Summary = {

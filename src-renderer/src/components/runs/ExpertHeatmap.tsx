@@ -1,6 +1,9 @@
-// Layers × experts heatmap of one per-expert statistic. Experts that saw no calibration tokens
-// carry a cross and a dashed outline whatever the metric, so coverage gaps stand out; missing
-// values are hatched. Every cell has a tooltip; the layer table below is the tabular equivalent.
+// Layers × experts heatmap of one per-expert statistic of one step. Experts that saw no calibration
+// tokens carry a cross and a dashed outline whatever the metric, so coverage gaps stand out;
+// missing values are hatched. Experts the step removed are struck through (their score still
+// colours the cell), experts an earlier step removed are empty, and a layer whose MoE sub-layer or
+// block was dropped is one hatched bar; the column on the right counts the experts each layer
+// keeps. Every cell has a tooltip; the layer table below is the tabular equivalent.
 import { useId, useState } from 'react';
 import { cellColor, domainOf, legendTicks, rampColor } from '../../heatmap/color-scale';
 import { EXPERT_METRICS, type ExpertGrid, type ExpertMetricId } from '../../runs/layer-stats';
@@ -8,6 +11,7 @@ import { EXPERT_METRICS, type ExpertGrid, type ExpertMetricId } from '../../runs
 const CELL = 26;
 const LEFT = 64;
 const TOP = 26;
+const KEPT_W = 56;
 
 export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
   const selectId = useId();
@@ -24,9 +28,15 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
   const domain = domainOf(values.flat());
   const expertIds = Array.from({ length: grid.experts }, (_, e) => e);
   const zeroCount = grid.zeroTokens.flat().filter(Boolean).length;
-  const width = LEFT + grid.experts * CELL + 8;
+  const removedCount = grid.removed.flat().filter(Boolean).length;
+  const goneCount = grid.gone.flat().filter(Boolean).length;
+  const droppedCount = grid.dropped.filter(Boolean).length;
+  const showKept = grid.kept.some((k) => k !== null);
+  // a step that only dropped layers has no expert columns: its bars still need a width
+  const cols = Math.max(grid.experts, droppedCount ? 8 : 0);
+  const width = LEFT + cols * CELL + 8 + (showKept ? KEPT_W : 0);
   const height = TOP + grid.layers.length * CELL + 8;
-  if (grid.layers.length === 0 || grid.experts === 0)
+  if (grid.layers.length === 0 || cols === 0)
     return <p className="muted">No per-expert statistics recorded.</p>;
   return (
     <figure className="heatmap" data-testid="expert-heatmap">
@@ -50,7 +60,7 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
           width={width}
           height={height}
           role="img"
-          aria-label={`${spec.label} per layer and expert: ${grid.layers.length} layers × ${grid.experts} experts${zeroCount ? `, ${zeroCount} experts with no calibration tokens` : ''}`}
+          aria-label={`${spec.label} per layer and expert: ${grid.layers.length} layers × ${grid.experts} experts${zeroCount ? `, ${zeroCount} experts with no calibration tokens` : ''}${removedCount ? `, ${removedCount} experts removed` : ''}${droppedCount ? `, ${droppedCount} layers dropped` : ''}`}
           onMouseLeave={() => setHover(null)}
           onMouseOver={showCell}
           onFocus={showCell}
@@ -78,25 +88,89 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
               {e}
             </text>
           ))}
-          {grid.layers.map((layer, row) => (
-            <g key={layer}>
+          {showKept ? (
+            <text x={LEFT + cols * CELL + 10} y={TOP - 8} className="heatmap-axis">
+              kept
+            </text>
+          ) : null}
+          {grid.layers.map((layer, row) => {
+            const drop = grid.dropped[row];
+            const y = TOP + row * CELL;
+            const kept = grid.kept[row];
+            const before = grid.before[row];
+            return (
+            <g key={layer} data-row-layer={layer} data-dropped={drop ? drop.kind : undefined}>
               <text
                 x={LEFT - 8}
-                y={TOP + row * CELL + CELL / 2 + 4}
+                y={y + CELL / 2 + 4}
                 textAnchor="end"
                 className="heatmap-axis"
               >
                 L{layer}
               </text>
-              {values[row]!.map((v, e) => {
+              {showKept ? (
+                <text
+                  x={LEFT + cols * CELL + 10}
+                  y={y + CELL / 2 + 4}
+                  className="heatmap-axis heatmap-kept"
+                  data-testid={`kept-${layer}`}
+                >
+                  {drop ? '—' : kept === null ? '' : before !== null && before !== kept ? `${kept}/${before}` : String(kept)}
+                </text>
+              ) : null}
+              {drop ? (
+                <g data-layer={layer} data-expert="all" data-dropped-row={drop.kind}>
+                  <title>
+                    {`layer ${layer}: ${drop.kind === 'block' ? 'decoder block' : 'MoE sub-layer'} dropped${drop.byThisStep ? ' by this step' : ' by an earlier step'}${drop.similarity !== null ? ` (similarity ${drop.similarity.toFixed(4)})` : ''}`}
+                  </title>
+                  <rect
+                    x={LEFT + 1}
+                    y={y + 1}
+                    width={cols * CELL - 2}
+                    height={CELL - 2}
+                    rx="3"
+                    fill={`url(#${patternId})`}
+                    className={`heatmap-dropped${drop.byThisStep ? ' this-step' : ''}`}
+                  />
+                  <text x={LEFT + 8} y={y + CELL / 2 + 4} className="heatmap-dropped-label">
+                    {drop.kind === 'block' ? 'block dropped' : 'MoE layer dropped'}
+                    {drop.byThisStep ? '' : ' earlier'}
+                    {drop.similarity !== null ? ` · sim ${drop.similarity.toFixed(3)}` : ''}
+                  </text>
+                </g>
+              ) : null}
+              {drop ? null : values[row]!.map((v, e) => {
                 const fill = cellColor(v, domain);
                 const zero = grid.zeroTokens[row]![e]!;
+                const removed = grid.removed[row]![e]!;
+                const gone = grid.gone[row]![e]!;
                 const x = LEFT + e * CELL;
-                const y = TOP + row * CELL;
-                const label = `layer ${layer}, expert ${e}: ${v === null ? 'no data' : spec.format(v)}${zero ? ' — no calibration tokens' : ''}`;
+                const label = `layer ${layer}, expert ${e}: ${gone ? 'removed by an earlier step' : v === null ? 'no data' : spec.format(v)}${removed ? ' — removed by this step' : ''}${zero ? ' — no calibration tokens' : ''}`;
+                if (gone)
+                  return (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: the expert index is the cell's identity
+                    <g key={e} data-layer={layer} data-expert={e} data-gone="true">
+                      <title>{label}</title>
+                      <rect
+                        x={x + 2}
+                        y={y + 2}
+                        width={CELL - 4}
+                        height={CELL - 4}
+                        rx="3"
+                        fill="none"
+                        className="heatmap-gone"
+                      />
+                    </g>
+                  );
                 return (
                   // biome-ignore lint/suspicious/noArrayIndexKey: the expert index is the cell's identity
-                  <g key={e} data-layer={layer} data-expert={e} data-zero-tokens={zero || undefined}>
+                  <g
+                    key={e}
+                    data-layer={layer}
+                    data-expert={e}
+                    data-zero-tokens={zero || undefined}
+                    data-removed={removed || undefined}
+                  >
                     <title>{label}</title>
                     <rect
                       x={x + 1}
@@ -106,6 +180,20 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                       rx="3"
                       fill={fill ?? `url(#${patternId})`}
                     />
+                    {removed ? (
+                      <>
+                        <rect
+                          x={x + 1.5}
+                          y={y + 1.5}
+                          width={CELL - 3}
+                          height={CELL - 3}
+                          rx="3"
+                          fill="none"
+                          className="heatmap-removed-outline"
+                        />
+                        <path d={`M${x + 4} ${y + CELL - 4} L${x + CELL - 4} ${y + 4}`} className="heatmap-removed-strike" />
+                      </>
+                    ) : null}
                     {zero ? (
                       <>
                         <rect
@@ -127,7 +215,8 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                 );
               })}
             </g>
-          ))}
+            );
+          })}
           <text x={LEFT} y={12} className="heatmap-axis">
             experts →
           </text>
@@ -149,6 +238,31 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
             </>
           ) : null}
           <ul className="legend-keys">
+            {removedCount ? (
+              <li>
+                <svg width="16" height="16" aria-hidden="true">
+                  <rect x="1" y="1" width="14" height="14" rx="3" fill="none" className="heatmap-removed-outline" />
+                  <path d="M3 13 L13 3" className="heatmap-removed-strike" />
+                </svg>{' '}
+                removed by this step ({removedCount})
+              </li>
+            ) : null}
+            {goneCount ? (
+              <li>
+                <svg width="16" height="16" aria-hidden="true">
+                  <rect x="2" y="2" width="12" height="12" rx="3" fill="none" className="heatmap-gone" />
+                </svg>{' '}
+                removed by an earlier step ({goneCount})
+              </li>
+            ) : null}
+            {droppedCount ? (
+              <li>
+                <svg width="16" height="16" aria-hidden="true">
+                  <rect x="1" y="1" width="14" height="14" rx="3" fill={`url(#${patternId})`} className="heatmap-dropped this-step" />
+                </svg>{' '}
+                layer or block dropped ({droppedCount})
+              </li>
+            ) : null}
             <li>
               <svg width="16" height="16" aria-hidden="true">
                 <rect

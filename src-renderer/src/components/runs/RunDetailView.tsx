@@ -1,11 +1,12 @@
-// One run: live progress with Cancel while it runs; then its metrics, per-layer views (heatmap of
-// per-expert statistics and a layer table), artifacts and the config it ran with.
-import { useEffect, useMemo } from 'react';
+// One run: live progress with Cancel while it runs; then its metrics, its steps in order (the
+// pipeline's step sequence) with per-step, per-layer views (heatmap of per-expert statistics with
+// removed experts and dropped layers, and a layer table), artifacts and the config it ran with.
+import { useEffect, useMemo, useState } from 'react';
 import { formatBytes, formatCount, formatNumber, formatPercent } from '../../format/numbers';
 import { formatDuration, formatTimestamp, runSeconds } from '../../format/run-format';
 import { useApiQuery } from '../../hooks/use-api-query';
 import { useRunProgress } from '../../hooks/use-run-progress';
-import { expertGrid, layerRows } from '../../runs/layer-stats';
+import { layerRows, runSteps, stepGrid, stepSummary } from '../../runs/layer-stats';
 import { metricOf, metricsMap, RUN_METRIC_LABELS, type RunMetricId } from '../../runs/run-metrics';
 import { InlineError } from '../InlineError';
 import { JobProgressView } from '../JobProgressView';
@@ -36,15 +37,27 @@ export function RunDetailView({ runId }: { runId: number }) {
   }, [layerKey, reload]);
 
   const d = run.data;
-  const grid = useMemo(() => (d ? expertGrid(d.layers) : null), [d]);
-  const rows = useMemo(() => (d ? layerRows(d.layers) : []), [d]);
+  const cfg = d ? ((d.config as { config?: unknown } | null)?.config ?? d.config) : null;
+  const cfgSteps = useMemo(() => {
+    const s = (cfg as { steps?: unknown } | null)?.steps;
+    return Array.isArray(s) ? s : [];
+  }, [cfg]);
+  const steps = useMemo(() => (d ? runSteps(d.layers, cfgSteps) : []), [d, cfgSteps]);
+  const [chosen, setChosen] = useState<number | null>(null);
+  // follow the newest step while the run goes on, until the user picks one
+  const shownIndex = chosen !== null && chosen < steps.length ? chosen : Math.max(0, steps.length - 1);
+  const shown = steps[shownIndex];
+  const grid = useMemo(() => (steps.length ? stepGrid(steps, shownIndex) : null), [steps, shownIndex]);
+  const rows = useMemo(() => (shown ? layerRows(shown.records) : []), [shown]);
   if (!d) return run.error ? <InlineError error={run.error} /> : <p className="muted">Loading run…</p>;
   const active = d.status === 'running' || d.status === 'queued';
   const metrics = metricsMap(d.metrics);
   const known = (Object.keys(RUN_METRIC_LABELS) as RunMetricId[])
     .map((id) => [id, metricOf(metrics, id)] as const)
     .filter(([, v]) => v !== null);
-  const cfg = (d.config as { config?: unknown } | null)?.config ?? d.config;
+  const sequence = cfgSteps
+    .map((x) => (x as { method?: unknown } | null)?.method)
+    .filter((m): m is string => typeof m === 'string');
 
   return (
     <div className="stack">
@@ -57,6 +70,11 @@ export function RunDetailView({ runId }: { runId: number }) {
         <span className="muted">
           {d.kind} · {formatTimestamp(d.createdAt)} · {formatDuration(runSeconds(d))}
         </span>
+        {sequence.length ? (
+          <span className="step-sequence mono" data-testid="run-step-sequence">
+            {sequence.join(' → ')}
+          </span>
+        ) : null}
         <a className="button ghost" href={`#/compare?runs=${d.id}`}>
           Compare…
         </a>
@@ -110,13 +128,45 @@ export function RunDetailView({ runId }: { runId: number }) {
           </details>
         ) : null}
       </Panel>
-      <Panel title="Per-layer views">
+      <Panel title={steps.length > 1 ? 'Steps and per-layer views' : 'Per-layer views'}>
         {d.layers.length === 0 ? (
           <p className="muted">No layer records{active ? ' yet' : ''}.</p>
         ) : (
           <>
-            {grid ? <ExpertHeatmap grid={grid} /> : null}
-            <LayerTable rows={rows} />
+            {steps.length > 1 ? (
+              <div className="step-tabs" role="tablist" aria-label="Pipeline steps">
+                {steps.map((st, i) => (
+                  <button
+                    key={st.step}
+                    type="button"
+                    role="tab"
+                    id={`run-step-tab-${st.step}`}
+                    aria-selected={i === shownIndex}
+                    aria-controls="run-step-panel"
+                    className={`step-tab${i === shownIndex ? ' is-selected' : ''}`}
+                    onClick={() => setChosen(i)}
+                  >
+                    {st.step + 1}. {st.method ?? 'step'}
+                  </button>
+                ))}
+              </div>
+            ) : null}
+            <section
+              id="run-step-panel"
+              role={steps.length > 1 ? 'tabpanel' : undefined}
+              aria-labelledby={steps.length > 1 && shown ? `run-step-tab-${shown.step}` : undefined}
+              data-testid="run-step"
+              data-step={shown?.step}
+            >
+              {shown ? (
+                <p className="muted small" data-testid="run-step-summary">
+                  {steps.length > 1 ? `Step ${shown.step + 1} (${shown.method ?? 'unknown method'}): ` : ''}
+                  {stepSummary(shown)}
+                </p>
+              ) : null}
+              {grid ? <ExpertHeatmap key={shown?.step ?? 0} grid={grid} /> : null}
+              <LayerTable rows={rows} />
+            </section>
           </>
         )}
       </Panel>
