@@ -78,7 +78,11 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
     await graph().locator('[data-stage="calibration"]').click();
     const dataset = page.getByRole('region', { name: 'Calibration settings' }).getByLabel('Dataset');
     expect(await dataset.inputValue()).toBe('calib');
-    const options = await dataset.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    // the rest of the section comes from the config schema (a union of versions)
+    await page.getByRole('region', { name: 'Calibration settings' }).getByLabel('Samples').waitFor();
+    const options = await dataset
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(options).toEqual(expect.arrayContaining(['calib', 'heldout', 'wikitext2']));
     await graph().locator('[data-stage="calibration"]').getByText('calib · 32×256').waitFor();
   });
@@ -90,7 +94,10 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
     await page.getByRole('button', { name: 'Add step', exact: true }).click();
     await graph().locator('[data-stage="step-1"]').waitFor();
     await graph().locator('[data-stage="step-0"] .stage-button').click();
-    await page.getByRole('region', { name: /settings$/ }).getByLabel('Method', { exact: true }).selectOption('expert-prune');
+    await page
+      .getByRole('region', { name: /settings$/ })
+      .getByLabel('Step method')
+      .selectOption('expert-prune');
     await page.waitForFunction(() => /"expert-prune"[\s\S]*"svd-llm"/.test(editorText()));
     expect(await page.evaluate(() => editorText())).toContain('"version": 2');
 
@@ -99,9 +106,17 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
     await expect.poll(() => planRows().count()).toBe(2);
     expect(await planRows().nth(0).textContent()).toMatch(/budget share 50%.*expertsRemoved \d+/);
     expect(await planRows().nth(1).textContent()).toMatch(/budget share 50%.*rank \d+/);
-    expect(await page.getByTestId('plan-totals').textContent()).toMatch(/target 20\.0%.*2\.\d+M → 2\.\d+M.*20\.\d%/);
-    await graph().locator('[data-stage="step-0"] [data-testid="stage-planned"]').getByText(/expertsRemoved \d+ →/).waitFor();
-    await graph().locator('[data-stage="step-1"] [data-testid="stage-planned"]').getByText(/rank \d+ → 20\.\d%/).waitFor();
+    expect(await page.getByTestId('plan-totals').textContent()).toMatch(
+      /target 20\.0% \(± [\d.]+%\).*\d\.\d+M → \d\.\d+M.*(19|20)\.\d%/,
+    );
+    await graph()
+      .locator('[data-stage="step-0"] [data-testid="stage-planned"]')
+      .getByText(/expertsRemoved \d+ →/)
+      .waitFor();
+    await graph()
+      .locator('[data-stage="step-1"] [data-testid="stage-planned"]')
+      .getByText(/rank \d+ → (19|20)\.\d%/)
+      .waitFor();
     await shot('30-multistep-plan');
   });
 
@@ -122,7 +137,7 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
   it('reorders steps in the graph and the JSON follows; an unreachable budget is explained inline', async () => {
     await page.getByRole('button', { name: 'Move step 2 earlier' }).click();
     await page.waitForFunction(() => /"svd-llm"[\s\S]*"expert-prune"/.test(editorText()));
-    await graph().locator('[data-stage="step-0"]').getByText(/^1\. SVD-LLM/).waitFor();
+    await graph().locator('[data-stage="step-0"]').getByText('1. SVD-LLM').waitFor();
     await page.getByRole('button', { name: 'Move step 1 later' }).click();
     await page.waitForFunction(() => /"expert-prune"[\s\S]*"svd-llm"/.test(editorText()));
 
@@ -134,7 +149,9 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
     await validity().getByText('1 problem').waitFor();
     expect(await ratio.getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).toBe(true);
-    expect(await page.getByRole('list', { name: 'Config problems' }).textContent()).toMatch(/target\.ratio.*reachable/);
+    expect(await page.getByRole('list', { name: 'Config problems' }).textContent()).toMatch(
+      /target\.ratio.*reachable/,
+    );
     await shot('31-multistep-budget-error');
 
     // back to a reachable budget, then remove the pruning step
@@ -208,8 +225,18 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
             1,
           );
         store.runs.recordMetric(r.id, { name: 'targetRatio', value: ratio, dataset: null, unit: null });
-        store.runs.recordMetric(r.id, { name: 'achievedRatio', value: ratio + 0.001, dataset: null, unit: null });
-        store.runs.recordMetric(r.id, { name: 'ppl', value: 200 + ratio * 100, dataset: 'heldout', unit: null });
+        store.runs.recordMetric(r.id, {
+          name: 'achievedRatio',
+          value: ratio + 0.001,
+          dataset: null,
+          unit: null,
+        });
+        store.runs.recordMetric(r.id, {
+          name: 'ppl',
+          value: 200 + ratio * 100,
+          dataset: 'heldout',
+          unit: null,
+        });
         store.runs.finish(r.id, 'succeeded');
         runIds.push(r.id);
       }
@@ -226,22 +253,32 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
     expect(
       await heatmap
         .locator('g[data-removed]')
-        .evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-layer')}:${g.getAttribute('data-expert')}`)),
+        .evaluateAll((gs) =>
+          gs.map((g) => `${g.getAttribute('data-layer')}:${g.getAttribute('data-expert')}`),
+        ),
     ).toEqual(['0:1', '0:4', '1:6']);
     expect(await heatmap.getByLabel('Statistic').inputValue()).toBe('score');
     expect(await page.getByTestId('kept-0').textContent()).toBe('6/8');
     expect(await page.getByTestId('kept-1').textContent()).toBe('7/8');
     await heatmap.getByText('removed by this step (3)').waitFor();
-    expect(await page.getByRole('table', { name: 'Per-layer statistics' }).locator('tbody tr').first().textContent()).toMatch(
-      /expert-prune.*activation_frequency.*8 → 6.*1, 4/,
-    );
+    expect(
+      await page
+        .getByRole('table', { name: 'Per-layer statistics' })
+        .locator('tbody tr')
+        .first()
+        .textContent(),
+    ).toMatch(/expert-prune.*activation_frequency.*8 → 6.*1, 4/);
     await shot('32-run-step-prune');
 
     await tabs.getByRole('tab', { name: '2. svd-llm' }).click();
     await heatmap.getByText('removed by an earlier step (3)').waitFor();
     expect(await heatmap.locator('g[data-gone]').count()).toBe(3);
     // layer 0's current experts are originals 0, 2, 3, 5, 6, 7: the zero-token one is original 3
-    expect(await heatmap.locator('g[data-zero-tokens]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-expert')))).toEqual(['3']);
+    expect(
+      await heatmap
+        .locator('g[data-zero-tokens]')
+        .evaluateAll((gs) => gs.map((g) => g.getAttribute('data-expert'))),
+    ).toEqual(['3']);
     await shot('33-run-step-lowrank');
   });
 
@@ -249,7 +286,10 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
     await go(`#/compare?runs=${runIds.join(',')}`);
     const metrics = page.getByRole('table', { name: 'Compared metrics' });
     await metrics.waitFor();
-    const first = metrics.locator('tbody tr').filter({ hasText: `#${runIds[0]} prune-then-svd` }).first();
+    const first = metrics
+      .locator('tbody tr')
+      .filter({ hasText: `#${runIds[0]} prune-then-svd` })
+      .first();
     expect(await first.textContent()).toContain('expert-prune → svd-llm');
     // the recorded targetRatio (the step's own 40%), not config.target.ratio (20%)
     const cols = await metrics.locator('thead th').allTextContents();

@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await graph.locator('[data-stage="evaluate"]').click();
     await page.getByLabel('Seq len').fill('32');
     await page.getByLabel('Max windows').fill('2');
-    await graph.locator('[data-stage="calibration"]').getByText('wikitext2 · 4×32').waitFor();
+    await graph.locator('[data-stage="calibration"]').getByText('calib · 4×32').waitFor();
     await page.waitForFunction(() => editorText().includes('"name": "e2e-svd"'));
     expect(await page.evaluate(() => editorText())).toContain('"samples": 4');
     await page.getByTestId('config-validity').getByText('valid').waitFor();
@@ -136,13 +136,13 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
 
     // an out-of-range value: inline error on the field, the node is marked, Run is disabled
     await graph.locator('[data-stage="step-0"]').click();
-    await page.getByLabel('Rank').fill('0');
+    await page.getByLabel('Rank', { exact: true }).fill('0');
     await page.getByTestId('config-validity').getByText('1 problem').waitFor();
     await page.locator('.form-row.has-issue').getByRole('alert').waitFor();
     expect(await graph.locator('[data-stage="step-0"].has-issue').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).toBe(true);
     await shot('12-pipeline-invalid');
-    await page.getByLabel('Rank').fill('');
+    await page.getByLabel('Rank', { exact: true }).fill('');
     await page.getByTestId('config-validity').getByText('valid').waitFor();
 
     // the other direction: edit the JSON text with the keyboard, the graph follows
@@ -177,7 +177,7 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await graph.locator('[data-stage="calibration"]').click();
     await page.getByLabel('Samples').fill('256');
     await page.getByLabel('Seq len').fill('256');
-    await graph.locator('[data-stage="calibration"]').getByText('wikitext2 · 256×256').waitFor();
+    await graph.locator('[data-stage="calibration"]').getByText('calib · 256×256').waitFor();
     await page.getByTestId('config-validity').getByText('valid').waitFor();
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.waitForURL(/#\/runs\/\d+$/);
@@ -198,7 +198,7 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await page
       .getByTestId('pipeline-graph')
       .locator('[data-stage="calibration"]')
-      .getByText('wikitext2 · 4×32')
+      .getByText('calib · 4×32')
       .waitFor();
     await page.getByTestId('config-validity').getByText('valid').waitFor();
     await page.getByRole('button', { name: 'Run', exact: true }).click();
@@ -252,19 +252,19 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
             unit: null,
           });
           store.runs.recordMetric(r.id, {
-            name: 'params_after',
+            name: 'paramsAfter',
             value: 150_000 - i * 10,
             dataset: null,
             unit: null,
           });
           store.runs.recordMetric(r.id, {
-            name: 'tokens_per_second',
+            name: 'tokensPerSecond',
             value: 1000 + i,
             dataset: null,
             unit: null,
           });
           store.runs.recordMetric(r.id, {
-            name: 'peak_rss_bytes',
+            name: 'peakRssBytes',
             value: 2e8 + i * 1e5,
             dataset: null,
             unit: null,
@@ -357,17 +357,18 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
       .trim()
       .split('\r\n');
     expect(csv[0]).toBe(
-      'run,status,baseline,ppl,ppl_delta,paramsAfter,paramsAfter_delta,achievedRatio,achievedRatio_delta,targetRatio,targetRatio_delta,tokensPerSecond,tokensPerSecond_delta,peakRssBytes,peakRssBytes_delta',
+      'run,status,baseline,steps,ppl,ppl_delta,paramsAfter,paramsAfter_delta,achievedRatio,achievedRatio_delta,targetRatio,targetRatio_delta,tokensPerSecond,tokensPerSecond_delta,peakRssBytes,peakRssBytes_delta',
     );
     expect(csv).toHaveLength(3);
     const base = csv.find((l) => l.startsWith(`#${baselineRunId} `))!.split(',');
-    expect(base.slice(1, 5)).toEqual(['succeeded', 'yes', '300', '0']);
+    expect(base.slice(1, 6)).toEqual(['succeeded', 'yes', 'asvd', '300', '0']);
     const fin = csv.find((l) => l.startsWith(`#${finishedRunId} `))!.split(',');
     const ppl = (await app.handlers['runs.get']({ id: finishedRunId })).metrics.find(
       (m) => m.name === 'ppl',
     )!.value;
-    expect(Number(fin[3])).toBeCloseTo(ppl, 6);
-    expect(Number(fin[4])).toBeCloseTo((ppl - 300) / 300, 5);
+    expect(fin[3]).toBe('svd');
+    expect(Number(fin[4])).toBeCloseTo(ppl, 6);
+    expect(Number(fin[5])).toBeCloseTo((ppl - 300) / 300, 5);
   });
 
   it('marks experts that saw no calibration tokens, in the dark theme too', async () => {

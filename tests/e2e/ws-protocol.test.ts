@@ -168,7 +168,13 @@ describe('pipelines over the WebSocket', () => {
   // this app has no resources folder (so no built-in names): the built-in model by its path
   const model = path.resolve(import.meta.dirname, '../../resources/models/tiny-mixtral');
   const calibFile = path.resolve(import.meta.dirname, '../../resources/data/calib/c4-calib.txt');
-  const base = { version: 2, name: 'ws-pipe', model, calibration: { dataset: calibFile }, target: { ratio: 0.2 } };
+  const base = {
+    version: 2,
+    name: 'ws-pipe',
+    model,
+    calibration: { dataset: calibFile },
+    target: { ratio: 0.2 },
+  };
   const twoSteps = [
     { method: 'moe-svd', params: {} },
     { method: 'svd-llm', params: { rank: 8 } },
@@ -201,12 +207,18 @@ describe('pipelines over the WebSocket', () => {
 
   it('refuses to run an unreachable budget, and runs the resolved config of a valid one', async () => {
     const refused = await call('pipelines.run', { config: { ...base, steps: twoSteps } });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'bad_request', details: [{ path: 'target.ratio' }] } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: [{ path: 'target.ratio' }] },
+    });
     // a built-in data set name this app has no data root for is refused on its field, before any job
     const noData = await call('pipelines.validate', {
       config: { ...base, calibration: { dataset: 'calib' }, steps: [{ method: 'svd', params: {} }] },
     });
-    expect(noData).toMatchObject({ ok: true, result: { ok: false, issues: [{ path: 'calibration.dataset' }] } });
+    expect(noData).toMatchObject({
+      ok: true,
+      result: { ok: false, issues: [{ path: 'calibration.dataset' }] },
+    });
 
     const c = await connect();
     const v1 = {

@@ -156,6 +156,56 @@ describe('compression runner', () => {
     disposeOverrides(resumed.overrides);
   });
 
+  it('a 2-step run (expert-prune → svd) stopped inside its second step resumes bit-identically', async () => {
+    const cfg = parsePipelineConfig({
+      version: 2,
+      name: 'prune-svd',
+      model: 'generated',
+      calibration: { samples: 6, seqLen: 24, batch: 3 },
+      target: { ratio: 0.35, contributions: { P: 0.4, D: 0.6 } },
+      steps: [
+        { method: 'expert-prune', params: { metric: 'reap' } },
+        { method: 'svd', params: {} },
+      ],
+    });
+    const full = await runPipeline({ model, config: cfg, calibration, workDir: path.join(root, 'w2-full') });
+    expect(full.plan.steps.map((s) => s!.method)).toEqual(['expert-prune', 'svd']);
+    expect(full.plan.steps[0]!.knobs.expertsRemoved).toBeGreaterThan(0);
+    expect(full.plan.steps[1]!.knobs.rank).toBeGreaterThan(0);
+    expect(Math.abs(full.achievedRatio - 0.35)).toBeLessThanOrEqual(full.plan.tolerance);
+    const dir = path.join(root, 'w2-resume');
+    const ac = new AbortController();
+    await expect(
+      runPipeline({
+        model,
+        config: cfg,
+        calibration,
+        workDir: dir,
+        signal: ac.signal,
+        onLayer: (s, l) => {
+          if (s === 1 && l === 1) ac.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    const resumed = await runPipeline({ model, config: cfg, calibration, workDir: dir, resume: true });
+    expect(resumed.resumedAfter).toEqual({ step: 1, layer: 0 });
+    // the exported checkpoint's counted parameters equal the run's accounting, in both formats
+    const { exportModel } = await import('../../src-main/engine/export/export-model');
+    const { summarize } = await import('../../src-main/engine/model/inspect');
+    for (const format of ['factored', 'dense'] as const) {
+      const out = path.join(root, `w2-export-${format}`);
+      exportModel(model, resumed.overrides, out, { format, dtype: 'F32' });
+      const m = openModel(out);
+      expect(summarize(m).params.total).toBe(resumed.paramsAfter);
+      m.checkpoint.close();
+    }
+    expect(resumed.paramsAfter).toBe(full.paramsAfter);
+    expect([...resumed.records.keys()].sort()).toEqual([...full.records.keys()].sort());
+    expect(await logits(model, resumed.overrides)).toEqual(await logits(model, full.overrides));
+    disposeOverrides(full.overrides);
+    disposeOverrides(resumed.overrides);
+  });
+
   it('a damaged or torn work file is detected on resume: that layer is recomputed, the result is unchanged', async () => {
     const cfg = config('svd', 0.3);
     const full = await runPipeline({ model, config: cfg, calibration, workDir: path.join(root, 'w-full-svd') });

@@ -35,7 +35,7 @@ import type { CurrentLayer, LayerSweep, StepContext } from '../../src-main/engin
 import { type HiddenBatch, StreamingExecutor } from '../../src-main/engine/model/executor';
 import { checkMoeView, disposeMoeView, readMoeView } from '../../src-main/engine/model/layer-weights';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
-import type { LayerOverride, MoeLayerView } from '../../src-main/engine/model/types';
+import type { LayerOverride } from '../../src-main/engine/model/types';
 import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
 import { groupsPerLayer } from '../../src-main/engine/pipeline/expert-knobs';
 import {

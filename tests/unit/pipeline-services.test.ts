@@ -2,9 +2,9 @@
 // (shapes only, no tfjs compute): schema problems first, then the plan's, each on its field; the
 // method list straight from the catalog with family and knob.
 import { describe, expect, it } from 'vitest';
-import { MethodInfo, PipelinePlanResult } from '../../src-main/contract/index';
 import { methodInfos } from '../../src-main/app/services/methods';
 import { checkPipeline, validatePipelineConfig } from '../../src-main/app/services/pipeline-validation';
+import { MethodInfo, PipelinePlanResult } from '../../src-main/contract/index';
 import { METHODS } from '../../src-main/engine/methods/catalog';
 
 const base = { version: 2, name: 'p', model: 'tiny-mixtral', target: { ratio: 0.2 } };
@@ -32,13 +32,15 @@ describe('pipeline checks', () => {
     expect(c.plan!.steps[0]).toMatchObject({ method: 'svd', family: 'D', amount: { kind: 'share' } });
     expect(c.plan!.steps[0]!.knobs.rank).toBeGreaterThan(0);
     expect(Math.abs(c.plan!.achievedRatio - 0.2)).toBeLessThanOrEqual(c.plan!.tolerance);
-    expect(PipelinePlanResult.safeParse({ ok: true, issues: [], plan: c.plan, budgetFamilies: [] }).success).toBe(
-      true,
-    );
+    expect(
+      PipelinePlanResult.safeParse({ ok: true, issues: [], plan: c.plan, budgetFamilies: [] }).success,
+    ).toBe(true);
   });
 
   it('version 1 still validates; schema problems come first, in plain sentences on their field', () => {
-    expect(validatePipelineConfig({ ...base, version: 1, steps: [{ method: 'svd', params: {} }] })).toEqual([]);
+    expect(validatePipelineConfig({ ...base, version: 1, steps: [{ method: 'svd', params: {} }] })).toEqual(
+      [],
+    );
     const issues = validatePipelineConfig({ ...base, steps: [{ method: 'svd', params: { rank: 0 } }] });
     expect(issues).toEqual([{ path: 'steps.0.params.rank', message: expect.stringContaining('too small') }]);
     const unknown = validatePipelineConfig({ ...base, steps: [{ method: 'nope', params: {} }] });
@@ -65,7 +67,9 @@ describe('pipeline checks', () => {
       target: { ratio: 0.2, contributions: { D: 0.5 } },
       steps: [{ method: 'svd', params: {} }],
     });
-    expect(half.issues).toEqual([{ path: 'target.contributions', message: expect.stringMatching(/sum to 0\.5/) }]);
+    expect(half.issues).toEqual([
+      { path: 'target.contributions', message: expect.stringMatching(/sum to 0\.5/) },
+    ]);
     expect(half.plan).toBeNull();
     expect(half.budgetFamilies).toEqual(['D']);
     const stray = checkPipeline({
@@ -90,7 +94,9 @@ describe('pipeline checks', () => {
         { method: 'svd-llm', params: { rank: 4 } },
       ],
     });
-    expect(twice.issues).toEqual([{ path: 'steps.1', message: expect.stringMatching(/^svd-llm: .*decomposed/) }]);
+    expect(twice.issues).toEqual([
+      { path: 'steps.1', message: expect.stringMatching(/^svd-llm: .*decomposed/) },
+    ]);
     const big = checkPipeline({ ...base, steps: [{ method: 'svd', params: { rank: 100000 } }] });
     expect(big.issues).toEqual([{ path: 'steps.0.params.rank', message: expect.stringMatching(/outside/) }]);
   });
@@ -102,16 +108,30 @@ describe('pipeline checks', () => {
       evaluate: { ppl: { dataset: 'wikitext2' } },
       steps: [{ method: 'svd', params: {} }],
     });
-    expect(r.issues).toEqual([{ path: 'calibration.dataset', message: expect.stringMatching(/no-such-data/) }]);
+    expect(r.issues).toEqual([
+      { path: 'calibration.dataset', message: expect.stringMatching(/no-such-data/) },
+    ]);
     expect(r.plan).not.toBeNull();
-    const text = checkPipeline({ ...base, calibration: { text: '/no/such/file.txt' }, steps: [{ method: 'svd', params: {} }] });
-    expect(text.issues).toEqual([{ path: 'calibration.text', message: expect.stringMatching(/no such file/) }]);
+    const text = checkPipeline({
+      ...base,
+      calibration: { text: '/no/such/file.txt' },
+      steps: [{ method: 'svd', params: {} }],
+    });
+    expect(text.issues).toEqual([
+      { path: 'calibration.text', message: expect.stringMatching(/no such file/) },
+    ]);
   });
 
   it('a budget-driven step without target.ratio, and a model that cannot be read', () => {
     const none = checkPipeline({ ...base, target: undefined, steps: [{ method: 'svd', params: {} }] });
-    expect(none.issues).toEqual([{ path: 'target.ratio', message: expect.stringMatching(/no compression amount/) }]);
-    const missing = checkPipeline({ ...base, model: 'no-such-model', steps: [{ method: 'svd', params: {} }] });
+    expect(none.issues).toEqual([
+      { path: 'target.ratio', message: expect.stringMatching(/no compression amount/) },
+    ]);
+    const missing = checkPipeline({
+      ...base,
+      model: 'no-such-model',
+      steps: [{ method: 'svd', params: {} }],
+    });
     expect(missing.issues).toEqual([{ path: 'model', message: expect.stringMatching(/no-such-model/) }]);
     expect(missing.plan).toBeNull();
   });

@@ -2,6 +2,7 @@
 // the JSON text in step, contribution sliders keep the shares summing to 1, the live plan's lines.
 import type { PipelinePlan } from '@contract';
 import { describe, expect, it } from 'vitest';
+import { branchOf } from '../../src-renderer/src/forms/schema-fields';
 import {
   effectiveShares,
   equalShares,
@@ -11,7 +12,13 @@ import {
 } from '../../src-renderer/src/pipeline/budget';
 import { configText, parseConfigText } from '../../src-renderer/src/pipeline/editor-state';
 import { newPipelineConfig, stagesOf } from '../../src-renderer/src/pipeline/pipeline-nodes';
-import { amountText, issueText, knobText, problemText, stepPlanLine } from '../../src-renderer/src/pipeline/plan-view';
+import {
+  amountText,
+  issueText,
+  knobText,
+  problemText,
+  stepPlanLine,
+} from '../../src-renderer/src/pipeline/plan-view';
 import {
   addStep,
   moveStep,
@@ -42,6 +49,17 @@ function roundTrip(c: Cfg): { config: Cfg; nodes: string[]; titles: string[] } {
   };
 }
 const methods = (c: Cfg) => (c.steps as { method: string }[]).map((s) => s.method);
+
+describe('forms on a versioned config schema', () => {
+  it('edit the version 2 branch of a oneOf, and plain object schemas as they are', () => {
+    const v2 = { type: 'object', properties: { version: { const: 2 }, calibration: { type: 'object' } } };
+    const v1 = { type: 'object', properties: { version: { const: 1 } } };
+    expect(branchOf({ oneOf: [v1, v2] }, 'version', 2)).toBe(v2);
+    expect(branchOf({ oneOf: [v1] }, 'version', 2)).toBe(v1);
+    expect(branchOf(v2, 'version', 1)).toBe(v2);
+    expect(branchOf(undefined, 'version', 2)).toBeUndefined();
+  });
+});
 
 describe('new pipeline template (issue 9)', () => {
   it('calibrates on calib, not on the wikitext2 test split it evaluates on', () => {

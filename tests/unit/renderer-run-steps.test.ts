@@ -3,8 +3,19 @@
 // step sequence and recorded target.
 import type { LayerRecord, RunDetail } from '@contract';
 import { describe, expect, it } from 'vitest';
-import { configTargetRatio, metricsTable, runMetrics, stepSequenceText } from '../../src-renderer/src/compare/comparison';
-import { expertGrid, layerRows, runSteps, stepGrid, stepSummary } from '../../src-renderer/src/runs/layer-stats';
+import {
+  configTargetRatio,
+  metricsTable,
+  runMetrics,
+  stepSequenceText,
+} from '../../src-renderer/src/compare/comparison';
+import {
+  expertGrid,
+  layerRows,
+  runSteps,
+  stepGrid,
+  stepSummary,
+} from '../../src-renderer/src/runs/layer-stats';
 
 const rec = (layer: number, stats: Record<string, unknown>, step?: number): LayerRecord =>
   ({ layer, stats, seconds: null, ...(step === undefined ? {} : { step }) }) as LayerRecord;
@@ -35,7 +46,12 @@ const lowrank = (layer: number, tokens: number[], step?: number) =>
 describe('run steps', () => {
   it('groups records by their step; a run without steps is one step', () => {
     const steps = runSteps(
-      [prune(0, [4, 1], 0), prune(1, [4, 6], 0), lowrank(0, [1, 2, 3, 4, 5, 6], 1), lowrank(1, [1, 1, 1, 1, 1, 1], 1)],
+      [
+        prune(0, [4, 1], 0),
+        prune(1, [4, 6], 0),
+        lowrank(0, [1, 2, 3, 4, 5, 6], 1),
+        lowrank(1, [1, 1, 1, 1, 1, 1], 1),
+      ],
       [{ method: 'expert-prune' }, { method: 'svd-llm' }],
     );
     expect(steps.map((s) => [s.step, s.method, s.records.map((r) => r.layer)])).toEqual([
@@ -172,9 +188,9 @@ describe('compare: step sequences and the recorded target', () => {
     expect(runMetrics(detail(1, twoStep, { targetRatio: 0.4 })).targetRatio).toBe(0.4);
     // nothing recorded: a step with its own ratio makes config.target.ratio unreliable
     expect(runMetrics(detail(1, twoStep, {})).targetRatio).toBeNull();
-    expect(configTargetRatio({ target: { ratio: 0.2 }, steps: [{ method: 'svd', params: { ratio: 0.35 } }] })).toBe(
-      0.35,
-    );
+    expect(
+      configTargetRatio({ target: { ratio: 0.2 }, steps: [{ method: 'svd', params: { ratio: 0.35 } }] }),
+    ).toBe(0.35);
     expect(configTargetRatio({ target: { ratio: 0.2 }, steps: [{ method: 'svd', params: {} }] })).toBe(0.2);
     expect(configTargetRatio({ steps: [{ method: 'svd', params: {} }] })).toBeNull();
   });

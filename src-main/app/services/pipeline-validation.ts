@@ -6,8 +6,8 @@
 // on its field. All tfjs-free and fast (config.json and safetensors headers only).
 import type { ConfigIssue, MethodFamily, PipelinePlan } from '../../contract/index';
 import { EngineError } from '../../engine/errors';
-import { getMethod } from '../../engine/methods/catalog';
 import { createResolver, type Resolver, sourceTreeRoots } from '../../engine/io/resolver';
+import { getMethod } from '../../engine/methods/catalog';
 import { loadModelSpec } from '../../engine/model/registry';
 import type { ModelSpec } from '../../engine/model/types';
 import { stepAmounts } from '../../engine/pipeline/budget';
@@ -43,26 +43,31 @@ function modelIssue(e: unknown): ConfigIssue {
 }
 
 /**
- * The solver names `steps` without an index (`steps: <method>: …`); find the step by its method
- * and, for a knob outside its range, the param that set it.
+ * A step problem from the solver: `steps.<i>` / `steps.<i>.params` (or, from older solvers and the
+ * methods' own checks, just `steps`, the step then found by the method the sentence names). A knob
+ * outside its range lands on the param that set it, when the params set it.
  */
-function stepPath(config: PipelineConfig, sentence: string): string {
+function stepPath(config: PipelineConfig, field: string, sentence: string): string {
+  const f = /^steps(?:\.(\d+))?(\.params)?$/.exec(field);
+  if (!f) return field;
   const m = /^([\w.-]+): (.*)$/s.exec(sentence);
-  if (!m) return 'steps';
-  const [, method, rest] = m as unknown as [string, string, string];
-  const knob = /^(\w+) (-?\d+(?:\.\d+)?) is outside/.exec(rest);
-  const candidates = config.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.method === method);
-  if (candidates.length === 0) return 'steps';
-  const hit =
-    (knob && candidates.find(({ s }) => s.params[knob[1]!] === Number(knob[2]))) ?? candidates[0]!;
-  return knob && knob[1]! in hit.s.params ? `steps.${hit.i}.params.${knob[1]}` : `steps.${hit.i}`;
+  const knob = m ? /^(\w+) (-?\d+(?:\.\d+)?) is outside/.exec(m[2]!) : null;
+  let index: number | null = f[1] !== undefined ? Number(f[1]) : null;
+  if (index === null && m) {
+    const candidates = config.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.method === m[1]);
+    const hit = (knob && candidates.find(({ s }) => s.params[knob[1]!] === Number(knob[2]))) ?? candidates[0];
+    index = hit?.i ?? null;
+  }
+  if (index === null || !config.steps[index]) return field;
+  if (knob && knob[1]! in config.steps[index]!.params) return `steps.${index}.params.${knob[1]}`;
+  return f[2] ? `steps.${index}.params` : `steps.${index}`;
 }
 
 function planIssue(e: unknown, config: PipelineConfig): ConfigIssue {
   if (!(e instanceof EngineError)) return { path: '', message: `the plan failed: ${messageOf(e)}` };
   const sentence = engineSentence(e);
   const field = e.field && e.field !== '(root)' ? e.field : '';
-  return { path: field === 'steps' ? stepPath(config, sentence) : field, message: sentence };
+  return { path: stepPath(config, field, sentence), message: sentence };
 }
 
 /** Where an unreachable target belongs: the budget's ratio, or the last step's own ratio. */

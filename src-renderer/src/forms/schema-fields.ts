@@ -120,3 +120,18 @@ export function rangeText(f: Extract<Field, { kind: 'number' | 'integer' }>): st
   const hi = f.max === undefined ? '' : ` ${f.exclusiveMax ? '<' : '≤'} ${f.max}`;
   return `${lo}${f.kind === 'integer' ? 'n' : 'x'}${hi}`;
 }
+
+/**
+ * The object schema a form edits when the root is a union of versions (`oneOf` of objects told
+ * apart by a `const` field, as the pipeline config's version 2 | 1): the branch whose `key` is
+ * `value`, else the first object branch; a plain object schema is returned as it is.
+ */
+export function branchOf(
+  schema: JsonSchema | undefined,
+  key: string,
+  value: unknown,
+): JsonSchema | undefined {
+  if (!schema || schema.properties) return schema;
+  const alts = (schema.oneOf ?? schema.anyOf ?? []).filter((a) => a.properties);
+  return alts.find((a) => a.properties?.[key]?.const === value) ?? alts[0];
+}

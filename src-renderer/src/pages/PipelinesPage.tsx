@@ -83,13 +83,20 @@ export function PipelinesPage() {
             issues: r.issues,
             plan: r.plan,
             // a config the schema refuses says nothing about the families: keep the last ones
-            families: r.plan === null && r.budgetFamilies.length === 0 && r.issues.length ? p.families : r.budgetFamilies,
+            families:
+              r.plan === null && r.budgetFamilies.length === 0 && r.issues.length
+                ? p.families
+                : r.budgetFamilies,
           }));
           setChecking(false);
         },
         (e: unknown) => {
           if (!alive) return;
-          setPlanState((p) => ({ ...p, issues: [{ path: '', message: `validation failed: ${String(e)}` }], plan: null }));
+          setPlanState((p) => ({
+            ...p,
+            issues: [{ path: '', message: `validation failed: ${String(e)}` }],
+            plan: null,
+          }));
           setChecking(false);
         },
       );

@@ -52,7 +52,8 @@ function exactSum(s: Shares, order: readonly string[]): Shares {
   const out: Shares = {};
   let rest = 1;
   order.forEach((f, i) => {
-    const v = i === order.length - 1 ? Math.max(0, round(rest)) : round(Math.min(rest, Math.max(0, s[f] ?? 0)));
+    const v =
+      i === order.length - 1 ? Math.max(0, round(rest)) : round(Math.min(rest, Math.max(0, s[f] ?? 0)));
     out[f] = v;
     rest -= v;
   });
@@ -63,7 +64,12 @@ function exactSum(s: Shares, order: readonly string[]): Shares {
  * One family's share set to `value` (clamped to [0, 1]); the other families share the rest in
  * proportion to their current shares, or equally when they have none. The result sums to 1.
  */
-export function setShare(current: Shares, families: readonly string[], family: string, value: number): Shares {
+export function setShare(
+  current: Shares,
+  families: readonly string[],
+  family: string,
+  value: number,
+): Shares {
   const fams = [...new Set(families)];
   if (!fams.includes(family)) return exactSum(current, fams);
   if (fams.length === 1) return { [family]: 1 };
@@ -82,11 +88,7 @@ export function setShare(current: Shares, families: readonly string[], family: s
  * has any more, give a family that just appeared an equal share, and rescale so the sum stays 1.
  * A config without contributions (equal shares) is left alone.
  */
-export function syncContributions(
-  config: Obj,
-  before: readonly string[],
-  after: readonly string[],
-): Obj {
+export function syncContributions(config: Obj, before: readonly string[], after: readonly string[]): Obj {
   const written = contributionsOf(config);
   if (!written) return config;
   const present = [...new Set(after)];
@@ -102,7 +104,10 @@ export function syncContributions(
   const keptSum = kept.reduce((a, f) => a + written[f]!, 0);
   const scaled: Shares = {};
   for (const f of kept)
-    scaled[f] = keptSum > 0 ? (written[f]! / keptSum) * (1 - share * added.length) : (1 - share * added.length) / kept.length;
+    scaled[f] =
+      keptSum > 0
+        ? (written[f]! / keptSum) * (1 - share * added.length)
+        : (1 - share * added.length) / kept.length;
   for (const f of added) scaled[f] = share;
   target.contributions = exactSum(scaled, families);
   return { ...config, target };

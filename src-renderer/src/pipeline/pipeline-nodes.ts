@@ -31,10 +31,7 @@ const asObj = (v: unknown): Obj =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
 const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : null);
 
-export function stagesOf(
-  config: unknown,
-  context: StageContext | ReadonlyMap<string, string> = {},
-): Stage[] {
+export function stagesOf(config: unknown, context: StageContext | ReadonlyMap<string, string> = {}): Stage[] {
   const ctx: StageContext = context instanceof Map ? { methodTitles: context } : (context as StageContext);
   const methodTitles = ctx.methodTitles ?? new Map<string, string>();
   const c = asObj(config);

@@ -2,8 +2,9 @@
 // returns a new config whose JSON text the editor writes back, so the graph (derived from the
 // config) and the Monaco view (the text) always show the same steps. A multi-step config is
 // version 2; contributions follow the families that are present.
-import type { StageId } from './pipeline-nodes';
+
 import { syncContributions } from './budget';
+import type { StageId } from './pipeline-nodes';
 
 type Obj = Record<string, unknown>;
 export type FamilyOf = (method: string) => string | undefined;

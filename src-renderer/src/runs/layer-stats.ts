@@ -149,7 +149,8 @@ export const EXPERT_METRICS: {
   {
     id: 'score',
     label: 'Pruning score (lowest are removed)',
-    format: (v) => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3)),
+    format: (v) =>
+      Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3),
     higherIsBetter: true,
   },
   {
@@ -229,9 +230,15 @@ export function expertGrid(records: readonly LayerRecord[], prior: readonly Laye
     for (const p of [...row.earlier, ...(row.own ? [row.own] : [])]) {
       experts = Math.max(experts, p.before ?? 0, ...p.removed.map((e) => e + 1), ...p.kept.map((e) => e + 1));
     }
-    for (const arr of [numArray(s.tokens), numArray(s.scores), numArray(s.ranks), Array.isArray(s.experts) ? s.experts : null]) {
+    for (const arr of [
+      numArray(s.tokens),
+      numArray(s.scores),
+      numArray(s.ranks),
+      Array.isArray(s.experts) ? s.experts : null,
+    ]) {
       if (!arr) continue;
-      for (let i = 0; i < arr.length; i++) experts = Math.max(experts, idOf(row.currentIds, i, arr.length) + 1);
+      for (let i = 0; i < arr.length; i++)
+        experts = Math.max(experts, idOf(row.currentIds, i, arr.length) + 1);
     }
   }
 
@@ -291,7 +298,10 @@ export function expertGrid(records: readonly LayerRecord[], prior: readonly Laye
     const ranks = numArray(s.ranks);
     const layerRank = num(s.rank);
     const n = Math.max(tokens?.length ?? 0, perExpert?.length ?? 0);
-    place(ranks ?? (n > 0 && layerRank !== null ? Array.from({ length: n }, () => layerRank) : null), values.rank);
+    place(
+      ranks ?? (n > 0 && layerRank !== null ? Array.from({ length: n }, () => layerRank) : null),
+      values.rank,
+    );
   });
 
   const available = (Object.keys(values) as ExpertMetricId[]).filter((m) =>
@@ -382,13 +392,19 @@ export function stepSummary(step: RunStep): string {
   const parts: string[] = [];
   if (prunes.length) {
     const n = prunes.reduce((a, p) => a + p.removed.length, 0);
-    parts.push(`${n} expert${n === 1 ? '' : 's'} removed in ${prunes.length} layer${prunes.length === 1 ? '' : 's'}`);
+    parts.push(
+      `${n} expert${n === 1 ? '' : 's'} removed in ${prunes.length} layer${prunes.length === 1 ? '' : 's'}`,
+    );
   }
   if (drops.length) {
     const kind = drops.every((r) => dropKind(r) === 'block') ? 'block' : 'layer';
-    parts.push(`${kind === 'block' ? 'blocks' : 'MoE layers'} dropped: ${drops.map((r) => `L${r.layer}`).join(', ')}`);
+    parts.push(
+      `${kind === 'block' ? 'blocks' : 'MoE layers'} dropped: ${drops.map((r) => `L${r.layer}`).join(', ')}`,
+    );
   }
-  const ranks = [...new Set(step.records.map((r) => num(r.stats.rank)).filter((x): x is number => x !== null))];
+  const ranks = [
+    ...new Set(step.records.map((r) => num(r.stats.rank)).filter((x): x is number => x !== null)),
+  ];
   if (ranks.length) parts.push(`rank ${ranks.join(', ')}`);
   parts.push(`${step.records.length} layer record${step.records.length === 1 ? '' : 's'}`);
   return parts.join(' · ');

@@ -25,7 +25,6 @@ import type {
   ExpertWeights,
   LayerObserver,
   Linear,
-  MoeLayerView,
   RouterEvent,
   Tensor2D,
 } from '../../model/types';

@@ -5,7 +5,7 @@
 import type { ConfigIssue, PipelinePlan } from '@contract';
 import { useId } from 'react';
 import { formatCount, formatPercent } from '../../format/numbers';
-import { effectiveShares, familyName, setShare, type Shares } from '../../pipeline/budget';
+import { effectiveShares, familyName, type Shares, setShare } from '../../pipeline/budget';
 import { amountText, issueText, knobText, planTotals, problemText } from '../../pipeline/plan-view';
 
 export interface BudgetPanelProps {
@@ -151,7 +151,11 @@ export function BudgetPanel({
           ))}
         {written ? (
           <div className="button-row">
-            <button type="button" className="button ghost" onClick={() => set(['target', 'contributions'], undefined)}>
+            <button
+              type="button"
+              className="button ghost"
+              onClick={() => set(['target', 'contributions'], undefined)}
+            >
               Equal shares
             </button>
           </div>

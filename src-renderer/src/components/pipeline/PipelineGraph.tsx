@@ -114,12 +114,14 @@ const StageNodeView = memo(function StageNodeView({ data }: NodeProps<StageNode>
 
 const nodeTypes = { stage: StageNodeView };
 const X = 205;
-const Y = 140;
-/** nodes per row: a long pipeline wraps instead of shrinking to unreadable */
-export const PER_ROW = 5;
+const Y = 130;
+/** at most this many nodes per row: a long pipeline wraps instead of shrinking to unreadable */
+export const MAX_PER_ROW = 5;
 
-export function graphRows(stages: number): number {
-  return Math.max(1, Math.ceil(stages / PER_ROW));
+/** Rows and nodes per row for n stages, rows as even as they can be. */
+export function graphLayout(n: number): { rows: number; perRow: number } {
+  const rows = Math.max(1, Math.ceil(n / MAX_PER_ROW));
+  return { rows, perRow: Math.max(1, Math.ceil(n / rows)) };
 }
 
 export function PipelineGraph({
@@ -136,12 +138,13 @@ export function PipelineGraph({
   actions: StepActions;
 }) {
   const stepCount = stages.filter((s) => s.kind === 'step').length;
+  const { rows, perRow } = graphLayout(stages.length);
   const nodes = useMemo<StageNode[]>(
     () =>
       stages.map((s, i) => ({
         id: s.id,
         type: 'stage',
-        position: { x: (i % PER_ROW) * X, y: Math.floor(i / PER_ROW) * Y },
+        position: { x: (i % perRow) * X, y: Math.floor(i / perRow) * Y },
         data: {
           stage: s,
           issues: issueCounts.get(s.id) ?? 0,
@@ -155,13 +158,13 @@ export function PipelineGraph({
         selectable: false,
         focusable: false,
       })),
-    [stages, selected, issueCounts, onSelect, actions, stepCount],
+    [stages, selected, issueCounts, onSelect, actions, stepCount, perRow],
   );
   const theme = useDocumentTheme();
   const edges = useMemo<Edge[]>(
     () =>
       stages.slice(1).map((s, k) => {
-        const wraps = (k + 1) % PER_ROW === 0;
+        const wraps = (k + 1) % perRow === 0;
         return {
           id: `${stages[k]!.id}->${s.id}`,
           source: stages[k]!.id,
@@ -172,15 +175,14 @@ export function PipelineGraph({
           animated: false,
         };
       }),
-    [stages],
+    [stages, perRow],
   );
-  const rows = graphRows(stages.length);
   return (
     <div
       className="pipeline-graph"
       data-testid="pipeline-graph"
       data-steps={stepCount}
-      style={{ height: 60 + rows * Y }}
+      style={{ height: 40 + rows * Y }}
     >
       <ReactFlow
         nodes={nodes}

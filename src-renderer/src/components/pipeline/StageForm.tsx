@@ -5,7 +5,7 @@
 import type { DatasetRecord, MethodInfo, ModelRecord } from '@contract';
 import { useId, useMemo } from 'react';
 import { getAt } from '../../forms/object-path';
-import { fieldsOf, type JsonSchema } from '../../forms/schema-fields';
+import { branchOf, fieldsOf, type JsonSchema } from '../../forms/schema-fields';
 import { familyName } from '../../pipeline/budget';
 import type { Stage } from '../../pipeline/pipeline-nodes';
 import { SchemaForm } from '../SchemaForm';
@@ -73,7 +73,11 @@ function DatasetSelect({
         <select
           id={id}
           className="input"
-          value={known ? datasetRef(datasets.find((d) => datasetRef(d) === current || d.name === current)!) : current}
+          value={
+            known
+              ? datasetRef(datasets.find((d) => datasetRef(d) === current || d.name === current)!)
+              : current
+          }
           onChange={(e) => onChange(e.target.value)}
         >
           {!known ? <option value={current}>{current} (not registered)</option> : null}
@@ -119,7 +123,8 @@ export function StageForm({
   removeStep,
 }: StageFormProps) {
   const ids = useId().replace(/:/g, '');
-  const props = schema?.properties ?? {};
+  // the schema is a union of config versions; forms edit version 2 (what every edit writes)
+  const props = branchOf(schema, 'version', 2)?.properties ?? {};
   const calibrationFields = useMemo(
     () => fieldsOf(props.calibration ?? {}).filter((f) => f.key !== 'dataset'),
     [props.calibration],
@@ -208,7 +213,7 @@ export function StageForm({
       return (
         <div>
           <div className="form-row">
-            <label htmlFor={`${ids}-method`}>Method</label>
+            <label htmlFor={`${ids}-method`}>Step method</label>
             <div className="form-control">
               <select
                 id={`${ids}-method`}
@@ -249,7 +254,12 @@ export function StageForm({
             <button type="button" className="button ghost" onClick={() => addStep(i)}>
               Add step after
             </button>
-            <button type="button" className="button ghost" onClick={() => moveStep(i, i - 1)} disabled={i === 0}>
+            <button
+              type="button"
+              className="button ghost"
+              onClick={() => moveStep(i, i - 1)}
+              disabled={i === 0}
+            >
               Move earlier
             </button>
             <button

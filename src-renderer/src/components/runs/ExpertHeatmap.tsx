@@ -99,122 +99,127 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
             const kept = grid.kept[row];
             const before = grid.before[row];
             return (
-            <g key={layer} data-row-layer={layer} data-dropped={drop ? drop.kind : undefined}>
-              <text
-                x={LEFT - 8}
-                y={y + CELL / 2 + 4}
-                textAnchor="end"
-                className="heatmap-axis"
-              >
-                L{layer}
-              </text>
-              {showKept ? (
-                <text
-                  x={LEFT + cols * CELL + 10}
-                  y={y + CELL / 2 + 4}
-                  className="heatmap-axis heatmap-kept"
-                  data-testid={`kept-${layer}`}
-                >
-                  {drop ? '—' : kept === null ? '' : before !== null && before !== kept ? `${kept}/${before}` : String(kept)}
+              <g key={layer} data-row-layer={layer} data-dropped={drop ? drop.kind : undefined}>
+                <text x={LEFT - 8} y={y + CELL / 2 + 4} textAnchor="end" className="heatmap-axis">
+                  L{layer}
                 </text>
-              ) : null}
-              {drop ? (
-                <g data-layer={layer} data-expert="all" data-dropped-row={drop.kind}>
-                  <title>
-                    {`layer ${layer}: ${drop.kind === 'block' ? 'decoder block' : 'MoE sub-layer'} dropped${drop.byThisStep ? ' by this step' : ' by an earlier step'}${drop.similarity !== null ? ` (similarity ${drop.similarity.toFixed(4)})` : ''}`}
-                  </title>
-                  <rect
-                    x={LEFT + 1}
-                    y={y + 1}
-                    width={cols * CELL - 2}
-                    height={CELL - 2}
-                    rx="3"
-                    fill={`url(#${patternId})`}
-                    className={`heatmap-dropped${drop.byThisStep ? ' this-step' : ''}`}
-                  />
-                  <text x={LEFT + 8} y={y + CELL / 2 + 4} className="heatmap-dropped-label">
-                    {drop.kind === 'block' ? 'block dropped' : 'MoE layer dropped'}
-                    {drop.byThisStep ? '' : ' earlier'}
-                    {drop.similarity !== null ? ` · sim ${drop.similarity.toFixed(3)}` : ''}
-                  </text>
-                </g>
-              ) : null}
-              {drop ? null : values[row]!.map((v, e) => {
-                const fill = cellColor(v, domain);
-                const zero = grid.zeroTokens[row]![e]!;
-                const removed = grid.removed[row]![e]!;
-                const gone = grid.gone[row]![e]!;
-                const x = LEFT + e * CELL;
-                const label = `layer ${layer}, expert ${e}: ${gone ? 'removed by an earlier step' : v === null ? 'no data' : spec.format(v)}${removed ? ' — removed by this step' : ''}${zero ? ' — no calibration tokens' : ''}`;
-                if (gone)
-                  return (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: the expert index is the cell's identity
-                    <g key={e} data-layer={layer} data-expert={e} data-gone="true">
-                      <title>{label}</title>
-                      <rect
-                        x={x + 2}
-                        y={y + 2}
-                        width={CELL - 4}
-                        height={CELL - 4}
-                        rx="3"
-                        fill="none"
-                        className="heatmap-gone"
-                      />
-                    </g>
-                  );
-                return (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: the expert index is the cell's identity
-                  <g
-                    key={e}
-                    data-layer={layer}
-                    data-expert={e}
-                    data-zero-tokens={zero || undefined}
-                    data-removed={removed || undefined}
+                {showKept ? (
+                  <text
+                    x={LEFT + cols * CELL + 10}
+                    y={y + CELL / 2 + 4}
+                    className="heatmap-axis heatmap-kept"
+                    data-testid={`kept-${layer}`}
                   >
-                    <title>{label}</title>
+                    {drop
+                      ? '—'
+                      : kept === null
+                        ? ''
+                        : before !== null && before !== kept
+                          ? `${kept}/${before}`
+                          : String(kept)}
+                  </text>
+                ) : null}
+                {drop ? (
+                  <g data-layer={layer} data-expert="all" data-dropped-row={drop.kind}>
+                    <title>
+                      {`layer ${layer}: ${drop.kind === 'block' ? 'decoder block' : 'MoE sub-layer'} dropped${drop.byThisStep ? ' by this step' : ' by an earlier step'}${drop.similarity !== null ? ` (similarity ${drop.similarity.toFixed(4)})` : ''}`}
+                    </title>
                     <rect
-                      x={x + 1}
+                      x={LEFT + 1}
                       y={y + 1}
-                      width={CELL - 2}
+                      width={cols * CELL - 2}
                       height={CELL - 2}
                       rx="3"
-                      fill={fill ?? `url(#${patternId})`}
+                      fill={`url(#${patternId})`}
+                      className={`heatmap-dropped${drop.byThisStep ? ' this-step' : ''}`}
                     />
-                    {removed ? (
-                      <>
-                        <rect
-                          x={x + 1.5}
-                          y={y + 1.5}
-                          width={CELL - 3}
-                          height={CELL - 3}
-                          rx="3"
-                          fill="none"
-                          className="heatmap-removed-outline"
-                        />
-                        <path d={`M${x + 4} ${y + CELL - 4} L${x + CELL - 4} ${y + 4}`} className="heatmap-removed-strike" />
-                      </>
-                    ) : null}
-                    {zero ? (
-                      <>
-                        <rect
-                          x={x + 2}
-                          y={y + 2}
-                          width={CELL - 4}
-                          height={CELL - 4}
-                          rx="3"
-                          fill="none"
-                          className="heatmap-zero-outline"
-                        />
-                        <path
-                          d={`M${x + 7} ${y + 7} L${x + CELL - 7} ${y + CELL - 7} M${x + CELL - 7} ${y + 7} L${x + 7} ${y + CELL - 7}`}
-                          className="heatmap-zero-cross"
-                        />
-                      </>
-                    ) : null}
+                    <text x={LEFT + 8} y={y + CELL / 2 + 4} className="heatmap-dropped-label">
+                      {drop.kind === 'block' ? 'block dropped' : 'MoE layer dropped'}
+                      {drop.byThisStep ? '' : ' earlier'}
+                      {drop.similarity !== null ? ` · sim ${drop.similarity.toFixed(3)}` : ''}
+                    </text>
                   </g>
-                );
-              })}
-            </g>
+                ) : null}
+                {drop
+                  ? null
+                  : expertIds.map((e) => {
+                      const v = values[row]![e] ?? null;
+                      const fill = cellColor(v, domain);
+                      const zero = grid.zeroTokens[row]![e]!;
+                      const removed = grid.removed[row]![e]!;
+                      const gone = grid.gone[row]![e]!;
+                      const x = LEFT + e * CELL;
+                      const label = `layer ${layer}, expert ${e}: ${gone ? 'removed by an earlier step' : v === null ? 'no data' : spec.format(v)}${removed ? ' — removed by this step' : ''}${zero ? ' — no calibration tokens' : ''}`;
+                      if (gone)
+                        return (
+                          <g key={`expert-${e}`} data-layer={layer} data-expert={e} data-gone="true">
+                            <title>{label}</title>
+                            <rect
+                              x={x + 2}
+                              y={y + 2}
+                              width={CELL - 4}
+                              height={CELL - 4}
+                              rx="3"
+                              fill="none"
+                              className="heatmap-gone"
+                            />
+                          </g>
+                        );
+                      return (
+                        <g
+                          key={`expert-${e}`}
+                          data-layer={layer}
+                          data-expert={e}
+                          data-zero-tokens={zero || undefined}
+                          data-removed={removed || undefined}
+                        >
+                          <title>{label}</title>
+                          <rect
+                            x={x + 1}
+                            y={y + 1}
+                            width={CELL - 2}
+                            height={CELL - 2}
+                            rx="3"
+                            fill={fill ?? `url(#${patternId})`}
+                          />
+                          {removed ? (
+                            <>
+                              <rect
+                                x={x + 1.5}
+                                y={y + 1.5}
+                                width={CELL - 3}
+                                height={CELL - 3}
+                                rx="3"
+                                fill="none"
+                                className="heatmap-removed-outline"
+                              />
+                              <path
+                                d={`M${x + 4} ${y + CELL - 4} L${x + CELL - 4} ${y + 4}`}
+                                className="heatmap-removed-strike"
+                              />
+                            </>
+                          ) : null}
+                          {zero ? (
+                            <>
+                              <rect
+                                x={x + 2}
+                                y={y + 2}
+                                width={CELL - 4}
+                                height={CELL - 4}
+                                rx="3"
+                                fill="none"
+                                className="heatmap-zero-outline"
+                              />
+                              <path
+                                d={`M${x + 7} ${y + 7} L${x + CELL - 7} ${y + CELL - 7} M${x + CELL - 7} ${y + 7} L${x + 7} ${y + CELL - 7}`}
+                                className="heatmap-zero-cross"
+                              />
+                            </>
+                          ) : null}
+                        </g>
+                      );
+                    })}
+              </g>
             );
           })}
           <text x={LEFT} y={12} className="heatmap-axis">
@@ -241,7 +246,15 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
             {removedCount ? (
               <li>
                 <svg width="16" height="16" aria-hidden="true">
-                  <rect x="1" y="1" width="14" height="14" rx="3" fill="none" className="heatmap-removed-outline" />
+                  <rect
+                    x="1"
+                    y="1"
+                    width="14"
+                    height="14"
+                    rx="3"
+                    fill="none"
+                    className="heatmap-removed-outline"
+                  />
                   <path d="M3 13 L13 3" className="heatmap-removed-strike" />
                 </svg>{' '}
                 removed by this step ({removedCount})
@@ -258,7 +271,15 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
             {droppedCount ? (
               <li>
                 <svg width="16" height="16" aria-hidden="true">
-                  <rect x="1" y="1" width="14" height="14" rx="3" fill={`url(#${patternId})`} className="heatmap-dropped this-step" />
+                  <rect
+                    x="1"
+                    y="1"
+                    width="14"
+                    height="14"
+                    rx="3"
+                    fill={`url(#${patternId})`}
+                    className="heatmap-dropped this-step"
+                  />
                 </svg>{' '}
                 layer or block dropped ({droppedCount})
               </li>

@@ -26,8 +26,20 @@ const COLUMNS: Column[] = [
     cell: (r) => (r.dropped === 'block' ? 'decoder block' : r.dropped === 'layer' ? 'MoE sub-layer' : '—'),
     className: (r) => (r.dropped ? 'warn-text' : undefined),
   },
-  { key: 'similarity', label: 'Similarity', num: true, has: (r) => r.similarity !== null, cell: (r) => formatNumber(r.similarity) },
-  { key: 'metric', label: 'Score metric', has: (r) => r.metric !== null, cell: (r) => r.metric ?? '—', className: () => 'mono' },
+  {
+    key: 'similarity',
+    label: 'Similarity',
+    num: true,
+    has: (r) => r.similarity !== null,
+    cell: (r) => formatNumber(r.similarity),
+  },
+  {
+    key: 'metric',
+    label: 'Score metric',
+    has: (r) => r.metric !== null,
+    cell: (r) => r.metric ?? '—',
+    className: () => 'mono',
+  },
   {
     key: 'experts',
     label: 'Experts before → after',
@@ -43,7 +55,13 @@ const COLUMNS: Column[] = [
     className: () => 'mono',
   },
   { key: 'rank', label: 'Rank', num: true, has: (r) => r.rank !== null, cell: (r) => r.rank ?? '—' },
-  { key: 'tokens', label: 'Tokens', num: true, has: (r) => r.tokens !== null, cell: (r) => formatCount(r.tokens) },
+  {
+    key: 'tokens',
+    label: 'Tokens',
+    num: true,
+    has: (r) => r.tokens !== null,
+    cell: (r) => formatCount(r.tokens),
+  },
   {
     key: 'zero',
     label: 'Experts w/o tokens',
@@ -52,7 +70,13 @@ const COLUMNS: Column[] = [
     cell: (r) => r.zeroTokenExperts ?? '—',
     className: (r) => (r.zeroTokenExperts ? 'warn-text' : undefined),
   },
-  { key: 'relError', label: 'Rel. error (mean)', num: true, has: (r) => r.relError !== null, cell: (r) => formatNumber(r.relError) },
+  {
+    key: 'relError',
+    label: 'Rel. error (mean)',
+    num: true,
+    has: (r) => r.relError !== null,
+    cell: (r) => formatNumber(r.relError),
+  },
   {
     key: 'proj',
     label: 'gate / up / down',
@@ -102,7 +126,9 @@ export function LayerTable({ rows, label = 'Per-layer statistics' }: { rows: Lay
               {shown.map((c) => (
                 <td
                   key={c.key}
-                  className={[c.num ? 'num' : '', c.className?.(r) ?? ''].filter(Boolean).join(' ') || undefined}
+                  className={
+                    [c.num ? 'num' : '', c.className?.(r) ?? ''].filter(Boolean).join(' ') || undefined
+                  }
                 >
                   {c.cell(r)}
                 </td>
