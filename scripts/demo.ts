@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { createApp } from '../src-main/app/create-app';
-import type { JobFinished } from '../src-main/contract/index';
+import { runJob, runMetrics } from './app-jobs';
 import { formatCount, formatPercent } from '../src-main/contract/units';
 
 const o = new Command()
@@ -55,22 +55,8 @@ const t0 = performance.now();
 const app = await createApp({ home: o.home, mode: 'cli' });
 console.log(`store: ${app.storePath}`);
 
-async function job(kind: string, params: Record<string, unknown>): Promise<JobFinished> {
-  const info = await app.handlers['jobs.start']({ kind, params });
-  const done = await app.waitForJob(info.jobId);
-  if (done.state !== 'succeeded') throw new Error(`${kind} run ${done.runId} ${done.state}: ${done.error}`);
-  return done;
-}
-
-async function metrics(runId: number): Promise<Map<string, number>> {
-  const d = await app.handlers['runs.get']({ id: runId });
-  const m = new Map<string, number>();
-  for (const r of d.metrics) {
-    const key = r.dataset ? `${r.name}@${r.dataset}` : r.name;
-    if (!m.has(key)) m.set(key, r.value);
-  }
-  return m;
-}
+const job = (kind: string, params: Record<string, unknown>) => runJob(app, kind, params);
+const metrics = (runId: number) => runMetrics(app, runId);
 
 const rows: Row[] = [];
 try {

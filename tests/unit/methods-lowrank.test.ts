@@ -24,7 +24,7 @@ import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { disposeMoeView, readMoeView } from '../../src-main/engine/model/layer-weights';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import type { MoeLayerView } from '../../src-main/engine/model/types';
-import { viewExpertParams } from '../../src-main/engine/pipeline/accounting';
+import { viewExpertParams } from '../../src-main/engine/pipeline/plan-state';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
 

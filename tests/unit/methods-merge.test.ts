@@ -37,7 +37,7 @@ import { checkMoeView, disposeMoeView, readMoeView } from '../../src-main/engine
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import type { LayerOverride } from '../../src-main/engine/model/types';
 import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
-import { groupsPerLayer } from '../../src-main/engine/pipeline/expert-knobs';
+import { groupsPerLayer } from '../../src-main/engine/methods/merge/knob';
 import {
   type ModelPlanState,
   stateFromSpec,

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src-main/engine/errors';
 import type { MethodDeclaration } from '../../src-main/engine/methods/method';
 import { svdDeclaration } from '../../src-main/engine/methods/svd.params';
-import { assertReachable, planBudget, type StepInput } from '../../src-main/engine/pipeline/budget';
+import { assertReachable, planBudget, searchKnob, type StepInput } from '../../src-main/engine/pipeline/budget';
 import { distributeGroups, distributeRemovals } from '../../src-main/engine/pipeline/distribute';
 import { expertRemovalKnob } from '../../src-main/engine/methods/prune/knob';
-import { groupKnob } from '../../src-main/engine/pipeline/expert-knobs';
+import { groupKnob } from '../../src-main/engine/methods/merge/knob';
 import { type ModelPlanState, stateParams } from '../../src-main/engine/pipeline/plan-state';
 
 // OLMoE-1B-7B as §2.1 counts it: B = 476 710 912 non-expert params, 16 layers × 64 experts of
@@ -76,6 +76,25 @@ describe('§2.2 any-order solver: the seven test vectors (OLMoE constants)', () 
     expect(by.M!.knobs.groups ?? null).toBe(ng);
     expect(by.D!.knobs.rank ?? null).toBe(r);
     expect(plan.achievedRatio).toBeCloseTo(achieved, 5);
+  });
+});
+
+describe('§2.2 D-step edge cases', () => {
+  it('ratio 0 is a no-op; tiny ratios clamp at the break-even cap 682; huge ones at rank 1', () => {
+    const r0 = planBudget([step('D')], olmoe(), { ratio: 0 });
+    expect(r0.steps[0]!.noop).toBe(true);
+    expect(r0.paramsAfter).toBe(T);
+    expect(planBudget([step('D')], olmoe(), { ratio: 0.001 }).steps[0]!.knobs.rank).toBe(682);
+    expect(planBudget([step('D')], olmoe(), { ratio: 0.99 }).steps[0]!.knobs.rank).toBe(1);
+  });
+  it('picks the closest of floor / ceil (f(k) = 10k: t = 544 → 54, t = 556 → 56; a tie → the smaller)', () => {
+    const f = (k: number) => 10 * k;
+    expect(searchKnob(f, 1, 100, 544).k).toBe(54);
+    expect(searchKnob(f, 1, 100, 556).k).toBe(56);
+    expect(searchKnob(f, 1, 100, 555).k).toBe(55);
+    expect(searchKnob(f, 1, 100, 545).k).toBe(54);
+    // decreasing knob (experts removed): same rule
+    expect(searchKnob((k) => 1000 - 10 * k, 0, 99, 456).k).toBe(54);
   });
 });
 

@@ -10,7 +10,7 @@ import { createResolver, type Resolver, sourceTreeRoots } from '../../engine/io/
 import { getMethod } from '../../engine/methods/catalog';
 import { loadModelSpec } from '../../engine/model/registry';
 import type { ModelSpec } from '../../engine/model/types';
-import { stepAmounts } from '../../engine/pipeline/budget';
+import { isBudgetDriven, stepAmounts } from '../../engine/pipeline/budget';
 import { configProblems, type PipelineConfig } from '../../engine/pipeline/config';
 import { checkpointDtype, exportDtype, planFromSpec } from '../../engine/pipeline/plan';
 import { dtypeBytes, stateFromSpec } from '../../engine/pipeline/plan-state';
@@ -89,13 +89,7 @@ function budgetFamiliesOf(config: PipelineConfig, spec: ModelSpec, dtype: string
         a.kind === 'share' ? [a.family] : [],
       );
     } catch {
-      const fams = steps
-        .filter(
-          (s) =>
-            s.decl.knob.fixed(s.params, state) === null &&
-            (s.params as { ratio?: unknown }).ratio === undefined,
-        )
-        .map((s) => s.decl.family);
+      const fams = steps.filter((s) => isBudgetDriven(s, state)).map((s) => s.decl.family);
       return [...new Set(fams)];
     }
   } catch {

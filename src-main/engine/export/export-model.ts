@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
+import { dominantDtype, storageDtype } from '../io/safetensors-header';
 import { INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
 import { type WriteDtype, type WriteEntry, writeShardedCheckpoint } from '../io/safetensors-writer';
 import { type LinearRef, manifestTensorNames, type ViewManifest, viewEntries } from '../model/layer-manifest';
@@ -57,13 +58,8 @@ export interface ExportResult {
 
 /** The dtype holding most bytes in the source, mapped to a writable one. */
 export function sourceDtype(model: LoadedModel): WriteDtype {
-  const by = new Map<string, number>();
-  for (const n of model.checkpoint.names()) {
-    const i = model.checkpoint.info(n);
-    by.set(i.dtype, (by.get(i.dtype) ?? 0) + i.byteLength);
-  }
-  const top = [...by].sort((a, b) => b[1] - a[1])[0]?.[0];
-  return top === 'BF16' || top === 'F16' ? top : 'F32';
+  const ck = model.checkpoint;
+  return storageDtype(dominantDtype(ck.names().map((n) => ck.info(n))));
 }
 
 /** What one layer holds at export time: the caller's override, else the source's stored state. */

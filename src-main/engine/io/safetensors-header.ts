@@ -19,6 +19,18 @@ export const SAFETENSORS_DTYPES = {
 
 export type SafetensorsDtype = keyof typeof SAFETENSORS_DTYPES;
 
+/** The dtype holding most bytes among the given tensors (a checkpoint's storage dtype). */
+export function dominantDtype(tensors: Iterable<{ dtype: string; byteLength: number }>): string | null {
+  const by = new Map<string, number>();
+  for (const t of tensors) by.set(t.dtype, (by.get(t.dtype) ?? 0) + t.byteLength);
+  return [...by].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+}
+
+/** The writable float dtype that keeps a source dtype: 16-bit floats stay, everything else is F32. */
+export function storageDtype(dtype: string | null): 'F32' | 'F16' | 'BF16' {
+  return dtype === 'BF16' || dtype === 'F16' ? dtype : 'F32';
+}
+
 export interface TensorInfo {
   name: string;
   dtype: SafetensorsDtype;

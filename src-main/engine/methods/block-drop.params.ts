@@ -14,6 +14,7 @@
 // (DeepSeek layer 0, Qwen2-MoE mlp_only_layers) blocks differ in size, so a budget-driven count is
 // exact only when the chosen blocks are of the kinds the shape plan assumed.
 import { z } from 'zod';
+import { StepRatio } from './params-common';
 import type { ModelPlanState } from '../pipeline/plan-state';
 import type { KnobSpec, MethodDeclaration } from './method';
 import { atMostOneOf } from './prune/amount';
@@ -32,14 +33,7 @@ export const BlockDropParams = z
       .min(0)
       .optional()
       .describe('decoder blocks to drop (Unified drop_n; its scripts: Mixtral 5, DeepSeek 4)'),
-    ratio: z
-      .number()
-      .min(0)
-      .lt(1)
-      .optional()
-      .describe(
-        'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
-      ),
+    ratio: StepRatio,
   })
   .strict()
   .superRefine(atMostOneOf(['count', 'ratio']))

@@ -75,13 +75,3 @@ export function meanErrors(errors: Record<Projection, ProjectionError>[]): Recor
   for (const e of errors) for (const p of PROJECTIONS) m[p] += e[p].relError / errors.length;
   return m;
 }
-
-/** r(m+n) per matrix, three matrices of equal (h+I) per expert. */
-export function perExpertUnit(s: { hidden: number; intermediate: number; experts: number }): number {
-  return s.experts * 3 * (s.hidden + s.intermediate);
-}
-
-/** compression-MoE cap: floor(hI/(h+I)) (§1.4). */
-export function perExpertCap(s: { hidden: number; intermediate: number }): number {
-  return Math.floor((s.hidden * s.intermediate) / (s.hidden + s.intermediate));
-}

@@ -5,10 +5,10 @@
 // `fraction` of all routed experts kept, the step's own `ratio`, or the budget; per layer by §2.3
 // (floor(G/L), one more for the LAST G mod L layers) through the shared `groupKnob`. No tfjs here.
 import { z } from 'zod';
-import { groupKnob } from '../pipeline/expert-knobs';
+import { groupKnob } from './merge/knob';
 import { liveMoeLayers, type ModelPlanState, routedExperts } from '../pipeline/plan-state';
 import type { MethodDeclaration } from './method';
-import { SvdOptions } from './params-common';
+import { StepRatio, SvdOptions } from './params-common';
 
 const AMOUNTS = ['groups', 'fraction', 'ratio'] as const;
 
@@ -58,14 +58,7 @@ export const ExpertMergeParams = z
       .max(1)
       .optional()
       .describe('share of all routed experts of the current model KEPT: groups = round(fraction · total)'),
-    ratio: z
-      .number()
-      .min(0)
-      .lt(1)
-      .optional()
-      .describe(
-        'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
-      ),
+    ratio: StepRatio,
     svd: SvdOptions,
   })
   .strict()

@@ -11,6 +11,7 @@
 // which ones really go is the plan pass's decision — exact for the accounting because every MoE
 // sub-layer of a model has the same parameters unless an earlier step changed some layers only.
 import { z } from 'zod';
+import { StepRatio } from './params-common';
 import { liveMoeLayers, type ModelPlanState } from '../pipeline/plan-state';
 import type { KnobSpec, MethodDeclaration } from './method';
 import { atMostOneOf } from './prune/amount';
@@ -23,14 +24,7 @@ export const LayerDropParams = z
       .min(0)
       .optional()
       .describe('MoE sub-layers to drop (Unified drop_n; its scripts: Mixtral 8 of 32, DeepSeek 4)'),
-    ratio: z
-      .number()
-      .min(0)
-      .lt(1)
-      .optional()
-      .describe(
-        'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
-      ),
+    ratio: StepRatio,
   })
   .strict()
   .superRefine(atMostOneOf(['count', 'ratio']))

@@ -32,15 +32,18 @@ export const SvdOptions = z
   .default({ method: 'auto', oversampling: 10, powerIters: 2, seed: 0 })
   .describe('how the truncated SVD is computed');
 
+/** A step's own amount as a whole-model target (budget.ts: explicit knob > this > the budget share). */
+export const StepRatio = z
+  .number()
+  .min(0)
+  .lt(1)
+  .optional()
+  .describe(
+    'whole-model compression ratio 1 − params_after/params_before the model should have after this step; takes the step out of the target.contributions split',
+  );
+
 export const RankOptions = {
-  ratio: z
-    .number()
-    .min(0)
-    .lt(1)
-    .optional()
-    .describe(
-      'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
-    ),
+  ratio: StepRatio,
   keepRatio: z
     .number()
     .gt(0)

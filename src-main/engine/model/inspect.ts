@@ -2,6 +2,7 @@
 // counts every stored tensor once (a shared factor once), so for an export it equals the run's
 // `paramsAfter`; per layer it says what a workbench-format checkpoint stores (experts kept / dropped,
 // merged, factored, a dropped MoE sub-layer or block).
+import { dominantDtype } from '../io/safetensors-header';
 import { type LinearRef, manifestTensorNames, type ViewManifest } from './layer-manifest';
 import type { LoadedModel } from './model';
 import { layerTensorGroups, layerTensors } from './tensor-layout';
@@ -93,12 +94,10 @@ export function summarize(model: LoadedModel): ModelSummary {
   const { spec, checkpoint: ck } = model;
   let total = 0;
   let bytes = 0;
-  const dtypeBytes = new Map<string, number>();
   for (const name of ck.names()) {
     const info = ck.info(name);
     total += info.shape.reduce((a, b) => a * b, 1);
     bytes += info.byteLength;
-    dtypeBytes.set(info.dtype, (dtypeBytes.get(info.dtype) ?? 0) + info.byteLength);
   }
   const size = (n: string) => (ck.has(n) ? ck.info(n).shape.reduce((a, b) => a * b, 1) : 0);
   const sum = (ts: { name: string }[]) => ts.reduce((a, t) => a + size(t.name), 0);
@@ -159,7 +158,7 @@ export function summarize(model: LoadedModel): ModelSummary {
     moeIntermediateSize: spec.moeIntermediate,
     vocabSize: spec.vocab,
     params: { total, experts, activePerToken: Math.round(total - experts + activeExperts) },
-    dtype: [...dtypeBytes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown',
+    dtype: dominantDtype(ck.names().map((n) => ck.info(n))) ?? 'unknown',
     bytesOnDisk: bytes,
     ...(model.stored
       ? {

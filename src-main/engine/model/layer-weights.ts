@@ -211,14 +211,20 @@ function linearTensors(L: Linear): tf.Tensor[] {
   return t;
 }
 
-/** Dispose every tensor of a view once (shared factors are freed once). */
-export function disposeMoeView(view: MoeLayerView): void {
+/** Every tensor of a view, each once (a shared factor once). */
+export function moeViewTensors(view: MoeLayerView): Set<tf.Tensor> {
   const all = new Set<tf.Tensor>([view.router]);
   if (view.routerBias) all.add(view.routerBias);
   for (const e of [...view.experts, ...(view.shared ? [view.shared] : [])]) {
     for (const L of [e.gate, e.up, e.down]) for (const t of linearTensors(L)) all.add(t);
   }
   if (view.shared?.gateWeight) all.add(view.shared.gateWeight);
+  return all;
+}
+
+/** Dispose every tensor of a view once (shared factors are freed once). */
+export function disposeMoeView(view: MoeLayerView): void {
+  const all = moeViewTensors(view);
   tf.dispose([...all]);
 }
 

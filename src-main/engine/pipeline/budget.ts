@@ -53,15 +53,19 @@ export interface BudgetPlan {
 
 const CONTRIBUTION_EPS = 1e-9;
 
+const ownRatio = (s: StepInput) => (s.params as { ratio?: number } | null)?.ratio;
+
+/** A step takes its amount from the budget when its params set neither a knob nor its own ratio. */
+export function isBudgetDriven(s: StepInput, state: ModelPlanState): boolean {
+  return s.decl.knob.fixed(s.params, state) === null && ownRatio(s) === undefined;
+}
+
 /** The single rule for a step's amount: explicit knob > the step's own `ratio` > its budget share. */
 export function stepAmounts(steps: readonly StepInput[], state: ModelPlanState, target: BudgetTarget): StepAmount[] {
-  const own = (s: StepInput) => (s.params as { ratio?: number } | null)?.ratio;
-  const budgeted = steps
-    .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.decl.knob.fixed(s.params, state) === null && own(s) === undefined);
+  const budgeted = steps.map((s, i) => ({ s, i })).filter(({ s }) => isBudgetDriven(s, state));
   const families = budgeted.map(({ s }) => s.decl.family);
   const out: StepAmount[] = steps.map((s) => {
-    const r = own(s);
+    const r = ownRatio(s);
     return r !== undefined ? { kind: 'ratio', ratio: r } : { kind: 'fixed' };
   });
   if (budgeted.length === 0) {

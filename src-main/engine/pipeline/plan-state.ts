@@ -2,6 +2,7 @@
 // architecture's tensor list (no tensor data), or from a layer's current view while a run goes on;
 // both count every stored tensor once, so params(state) equals what `moe-bench inspect` counts on
 // the exported checkpoint. Methods' knobs transform this state (methods/method.ts KnobSpec.apply).
+import { SAFETENSORS_DTYPES, type SafetensorsDtype } from '../io/safetensors-header';
 import { globalTensors, layerTensorGroups } from '../model/tensor-layout';
 import type { LayerOverride, Linear, ModelSpec, MoeLayerView } from '../model/types';
 
@@ -107,6 +108,16 @@ export function liveMoeLayers(s: ModelPlanState): LayerPlanState[] {
   return s.layers.filter((l) => l.kind === 'moe' && !l.blockDropped && !l.ffnDropped && l.experts > 0);
 }
 
+/**
+ * One layer with `kept` of its routed experts left (pruned or merged away): each leaves its share of
+ * the layer's expert params and its router row; top-k becomes min(top-k, kept).
+ */
+export function withExpertCount(l: LayerPlanState, kept: number): LayerPlanState {
+  if (kept === l.experts) return l;
+  const per = l.experts > 0 ? l.expertParams / l.experts : 0;
+  return { ...l, experts: kept, expertParams: Math.round(per * kept), topK: Math.min(l.topK, kept) };
+}
+
 export function withLayers(s: ModelPlanState, f: (l: LayerPlanState) => LayerPlanState): ModelPlanState {
   return { ...s, layers: s.layers.map((l) => f({ ...l })) };
 }
@@ -178,5 +189,5 @@ export function stateWithOverrides(
 
 /** Bytes per stored parameter of a safetensors dtype name. */
 export function dtypeBytes(dtype: string): number {
-  return dtype === 'F32' ? 4 : dtype === 'F16' || dtype === 'BF16' ? 2 : dtype === 'F64' ? 8 : 4;
+  return SAFETENSORS_DTYPES[dtype as SafetensorsDtype] ?? 4;
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
 import { SafetensorsFile } from '../io/safetensors';
+import { dominantDtype, storageDtype } from '../io/safetensors-header';
 import { getMethod } from '../methods/catalog';
 import { loadModelSpec } from '../model/registry';
 import type { ModelSpec } from '../model/types';
@@ -43,25 +44,22 @@ export interface PipelinePlan {
 export function checkpointDtype(dir: string): string {
   const index = path.join(dir, 'model.safetensors.index.json');
   const files = fs.existsSync(index)
-    ? [...new Set(Object.values((JSON.parse(fs.readFileSync(index, "utf8")) as { weight_map: Record<string, string> }).weight_map))].map((f: string) => path.join(dir, f))
+    ? [...new Set(Object.values((JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))].map((f: string) => path.join(dir, f))
     : [path.join(dir, 'model.safetensors')];
-  const by = new Map<string, number>();
+  const infos: { dtype: string; byteLength: number }[] = [];
   for (const f of files) {
     const st = SafetensorsFile.open(f);
     try {
-      for (const n of st.names()) {
-        const i = st.info(n);
-        by.set(i.dtype, (by.get(i.dtype) ?? 0) + i.byteLength);
-      }
+      for (const n of st.names()) infos.push(st.info(n));
     } finally {
       st.close();
     }
   }
-  return [...by].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
+  return dominantDtype(infos) ?? 'F32';
 }
 
 export function exportDtype(config: PipelineConfig, sourceDtype: string): string {
-  return config.export?.dtype ?? (sourceDtype === 'BF16' || sourceDtype === 'F16' ? sourceDtype : 'F32');
+  return config.export?.dtype ?? storageDtype(sourceDtype);
 }
 
 /** The budget plan for a resolved config on a model's initial state. */

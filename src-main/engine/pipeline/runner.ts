@@ -23,7 +23,7 @@ import { getMethod } from '../methods/catalog';
 import type { AnyMethodDeclaration, CurrentLayer, LayerSweep, StepContext, StepImplementation } from '../methods/method';
 import { type HiddenBatch, StreamingExecutor } from '../model/executor';
 import { type ViewManifest, viewEntries, viewFromManifest } from '../model/layer-manifest';
-import { disposeMoeView, readMoeView } from '../model/layer-weights';
+import { disposeMoeView, moeViewTensors, readMoeView } from '../model/layer-weights';
 import type { LoadedModel } from '../model/model';
 import { sourceLayerOverride } from '../model/source-layer';
 import type { LayerOverride, MoeLayerView, Tensor1D, Tensor2D } from '../model/types';
@@ -216,24 +216,10 @@ function loadPersistedLayer(model: LoadedModel, workDir: string, s: number, l: n
   }
 }
 
-function viewTensors(v: MoeLayerView): Set<tf.Tensor> {
-  const out = new Set<tf.Tensor>([v.router]);
-  if (v.routerBias) out.add(v.routerBias);
-  for (const e of [...v.experts, ...(v.shared ? [v.shared] : [])])
-    for (const L of [e.gate, e.up, e.down]) {
-      if (L.kind === 'dense') out.add(L.w);
-      else if (L.kind === 'factored') out.add(L.A).add(L.B);
-      else out.add(L.base).add(L.A).add(L.B);
-      if ('bias' in L && L.bias) out.add(L.bias);
-    }
-  if (v.shared?.gateWeight) out.add(v.shared.gateWeight);
-  return out;
-}
-
 /** Free a view's tensors except those the replacement still holds (defensive: results should clone). */
 function disposeReplaced(old: MoeLayerView, replacement: LayerOverride | undefined): void {
-  const keep = replacement?.moe ? viewTensors(replacement.moe) : new Set<tf.Tensor>();
-  tf.dispose([...viewTensors(old)].filter((t) => !keep.has(t)));
+  const keep = replacement?.moe ? moeViewTensors(replacement.moe) : new Set<tf.Tensor>();
+  tf.dispose([...moeViewTensors(old)].filter((t) => !keep.has(t)));
 }
 
 /**
@@ -502,11 +488,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       ctx.scratch.clear();
 
       embedAll();
+      // the state as this step goes: layer l's entry follows its override once the step replaced it
+      let state = stateWithOverrides(state0, overrides);
       for (let l = 0; l < L; l++) {
         checkCancel();
         const tl = performance.now();
         if (!done(s, l)) {
-          const state = stateWithOverrides(state0, overrides);
           const { cur, release } = currentLayer(l, state);
           let replaced = false;
           try {
@@ -521,6 +508,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
               if (out.override) {
                 const old = overrides.get(l);
                 overrides.set(l, out.override);
+                state = { ...state, layers: state.layers.map((x, i) => (i === l ? layerStateOf(state0.layers[l]!, out.override) : x)) };
                 if (old?.moe) disposeReplaced(old.moe, out.override);
                 release(out.override);
                 replaced = true;

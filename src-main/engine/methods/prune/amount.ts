@@ -2,6 +2,7 @@
 // declarations: a global expert count, a fraction of all routed experts, the step's own whole-model
 // ratio, or nothing (the budget decides, METHODS §2.2). At most one of them may be given.
 import { z } from 'zod';
+import { StepRatio } from '../params-common';
 
 export const RemovalAmount = {
   expertsRemoved: z
@@ -20,14 +21,7 @@ export const RemovalAmount = {
     .describe(
       'share of all routed experts of the current model to remove: expertsRemoved = round(fraction · total)',
     ),
-  ratio: z
-    .number()
-    .min(0)
-    .lt(1)
-    .optional()
-    .describe(
-      'whole-model compression ratio for this step (1 − params_after/params_before); overrides target.ratio',
-    ),
+  ratio: StepRatio,
 };
 
 /**

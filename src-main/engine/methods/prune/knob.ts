@@ -14,6 +14,7 @@ import {
   liveMoeLayers,
   type ModelPlanState,
   routedExperts,
+  withExpertCount,
 } from '../../pipeline/plan-state';
 import type { KnobSpec } from '../method';
 
@@ -40,10 +41,7 @@ export function fixedSplit(s: ModelPlanState, total: number): Map<number, number
 
 /** One layer's state with `n` of its routed experts removed. */
 export function withoutExperts(l: LayerPlanState, n: number): LayerPlanState {
-  if (n <= 0) return l;
-  const kept = l.experts - n;
-  const per = l.experts > 0 ? l.expertParams / l.experts : 0;
-  return { ...l, experts: kept, expertParams: Math.round(per * kept), topK: Math.min(l.topK, kept) };
+  return n <= 0 ? l : withExpertCount(l, l.experts - n);
 }
 
 /** The state after removing `perLayer.get(l)` experts from each layer l. */

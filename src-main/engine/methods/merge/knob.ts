@@ -1,22 +1,14 @@
 // The global group-count knob of §2.2 M (experts kept after merging) with the §2.3 per-layer
 // distribution (the extra groups go to the last layers). Accounting per layer: a merged-away expert
-// takes its share of the layer's expert params and its router row with it; top-k becomes
-// min(top-k, groups). The removal knob of P lives in methods/prune/knob.ts.
-import type { KnobSpec } from '../methods/method';
-import { distributeGroups } from './distribute';
-import { type LayerPlanState, liveMoeLayers, type ModelPlanState } from './plan-state';
+// takes its share of the layer's expert params and its router row with it (plan-state
+// withExpertCount). The removal knob of P lives in methods/prune/knob.ts.
+import type { KnobSpec } from '../method';
+import { distributeGroups } from '../../pipeline/distribute';
+import { type LayerPlanState, liveMoeLayers, type ModelPlanState, withExpertCount } from '../../pipeline/plan-state';
 
 function withCounts(s: ModelPlanState, layers: LayerPlanState[], kept: number[]): ModelPlanState {
   const at = new Map(layers.map((l, i) => [l.layer, kept[i]!]));
-  return {
-    ...s,
-    layers: s.layers.map((l) => {
-      const k = at.get(l.layer);
-      if (k === undefined || k === l.experts) return l;
-      const per = l.expertParams / l.experts;
-      return { ...l, experts: k, expertParams: per * k, topK: Math.min(l.topK, k) };
-    }),
-  };
+  return { ...s, layers: s.layers.map((l) => (at.has(l.layer) ? withExpertCount(l, at.get(l.layer)!) : l)) };
 }
 
 /** Per-layer group counts of a global group count (§2.3: the extra ones go to the last layers). */
