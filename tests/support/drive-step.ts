@@ -35,6 +35,8 @@ export interface DriveOptions {
   exec?: Omit<ExecutorOptions, 'overrides'>;
   /** knob values instead of solving the params (budget-style) */
   knobs?: Record<string, number>;
+  /** extra StepContext fields (e.g. whole-model access `run` for gradient statistics), given the live overrides */
+  context?(overrides: ReadonlyMap<number, LayerOverride>): Record<string, unknown>;
 }
 
 export function batchesOf(calibration: number[][], batch: number): number[][][] {
@@ -102,6 +104,7 @@ export async function driveStep(
     scratch: new Map(),
   };
   const overrides = new Map<number, LayerOverride>();
+  if (opts.context) Object.assign(ctx, opts.context(overrides));
   const records = new Map<number, Record<string, unknown>>();
   const summaries = new Map<number, unknown>();
   const exec = new StreamingExecutor(model, { ...(opts.exec ?? {}), overrides });

@@ -4,6 +4,7 @@
 import { EngineError } from '../errors';
 import { asvdDeclaration } from './asvd.params';
 import { blockDropDeclaration } from './block-drop.params';
+import { d2MoeDeclaration } from './d2-moe.params';
 import { expertDropDeclaration } from './expert-drop.params';
 import { expertMergeDeclaration } from './expert-merge.params';
 import { expertPruneDeclaration } from './expert-prune.params';
@@ -19,6 +20,7 @@ export const METHODS: ReadonlyMap<string, AnyMethodDeclaration> = new Map(
     asvdDeclaration,
     svdLlmDeclaration,
     moeSvdDeclaration,
+    d2MoeDeclaration,
     expertPruneDeclaration,
     expertDropDeclaration,
     expertMergeDeclaration,

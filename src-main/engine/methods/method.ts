@@ -8,6 +8,7 @@
 // only); the implementation works on the *current* state of a layer — the output of every previous
 // step and of the already-processed layers of its own step — never on the original checkpoint.
 import type { z } from 'zod';
+import type { LoadedModel } from '../model/model';
 import type { LayerObserver, LayerOverride, ModelSpec, MoeLayerView } from '../model/types';
 import type { LayerPlanState, ModelPlanState } from '../pipeline/plan-state';
 
@@ -68,6 +69,23 @@ export interface MethodDeclaration<P = unknown> {
 /** Runs one layer of the current model on every calibration batch with an observer attached. */
 export type LayerSweep = (observer: LayerObserver, opts?: { allExperts?: boolean }) => Promise<void>;
 
+/**
+ * Whole-model access for a step whose statistics need more than one layer's sweep (a gradient pass:
+ * D²-MoE's Fisher). Read-only: the step must not install overrides itself.
+ */
+export interface StepRun {
+  model: LoadedModel;
+  /** the run's calibration sequences (token ids) */
+  calibration: readonly (readonly number[])[];
+  /** sequences per calibration batch */
+  batch: number;
+  /** the overrides as they stand (live: layers this step replaced appear as it goes) */
+  overrides: ReadonlyMap<number, LayerOverride>;
+  /** a folder for this step that survives a resume of the run (removed when the run starts afresh) */
+  dir: string;
+  signal?: AbortSignal;
+}
+
 /** What a step implementation sees of the run. */
 export interface StepContext<P> {
   spec: ModelSpec;
@@ -84,6 +102,8 @@ export interface StepContext<P> {
   step: number;
   /** scratch space that lives for one step of one run (e.g. hidden states kept across plan-pass layers); never persisted */
   scratch: Map<string, unknown>;
+  /** whole-model access (absent when a caller drives the step without a model, e.g. some tests) */
+  run?: StepRun;
 }
 
 /** The current state of one layer: its MoE view (null when the MoE sub-layer or block is gone, or dense). */

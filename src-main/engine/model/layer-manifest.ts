@@ -170,8 +170,17 @@ export function checkViewManifest(
     lin(e.up, I, h, `${f}.up`);
     lin(e.down, h, I, `${f}.down`);
   };
+  // an expert's intermediate width may have shrunk (D²-MoE's structured base pruning removes
+  // channels), never grown: read it from its down projection and check the rest against it
+  const widthOf = (e: Record<Proj, LinearRef> | undefined): number => {
+    const d = e?.down;
+    if (!d || typeof d !== 'object') return spec.moeIntermediate;
+    const s0 = 'W' in d ? shapeOf(d.W) : 'base' in d ? shapeOf(d.base) : 'B' in d ? shapeOf(d.B) : null;
+    const w = s0 && s0.length === 2 ? s0[1]! : spec.moeIntermediate;
+    return w >= 1 && w <= spec.moeIntermediate ? w : spec.moeIntermediate;
+  };
   m.experts.forEach((e, i) => {
-    mlp(e, spec.moeIntermediate, `experts.${i}`);
+    mlp(e, widthOf(e), `experts.${i}`);
   });
   if (m.shared !== undefined) {
     mlp(m.shared, spec.sharedIntermediate, 'shared');

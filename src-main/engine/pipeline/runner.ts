@@ -449,6 +449,14 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         decision: run.decision ?? null,
         step: s,
         scratch: new Map(),
+        run: {
+          model,
+          calibration: o.calibration,
+          batch: bsz,
+          overrides,
+          dir: path.join(stepDir(o.workDir, s), 'scratch'),
+          ...(o.signal ? { signal: o.signal } : {}),
+        },
       };
       checkMemory(
         estimateRunMemory(
