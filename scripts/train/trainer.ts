@@ -7,7 +7,7 @@ import { writeSafetensors } from '../../src-main/engine/io/safetensors-writer';
 import { Mulberry32 } from '../../src-main/engine/linalg/prng';
 import { tf } from '../../src-main/engine/tensor/backend';
 import { softmaxCrossEntropy } from './fused-ops';
-import { registerTrainGradients } from './gradients';
+import { registerEngineGradients } from '../../src-main/engine/grad/gradients';
 import type { TinyArch } from './tiny-arch';
 import { type Dispatch, forward, initParams, paramShapes } from './tiny-moe-model';
 
@@ -79,7 +79,7 @@ export class TinyTrainer {
     readonly settings: TrainSettings,
     init?: { params: Map<string, Float32Array>; adam?: Map<string, Float32Array>; state?: TrainState },
   ) {
-    registerTrainGradients();
+    registerEngineGradients();
     const params = init?.params ?? initParams(arch, settings.seed);
     for (const [name, shape] of paramShapes(arch)) {
       const data = params.get(name);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 import { causalAttention, softmaxCrossEntropy } from '../../scripts/train/fused-ops';
-import { registerTrainGradients } from '../../scripts/train/gradients';
+import { registerEngineGradients } from '../../src-main/engine/grad/gradients';
 import { hfConfig, hfEntries, writeHfModel } from '../../scripts/train/hf-export';
 import { importHfParams } from '../../scripts/train/hf-import';
 import type { TinyArch } from '../../scripts/train/tiny-arch';
@@ -62,7 +62,7 @@ const periodic = Int32Array.from({ length: 4000 }, (_, i) => 3 + ((i * i) % 29))
 
 beforeAll(async () => {
   await initBackend();
-  registerTrainGradients();
+  registerEngineGradients();
 });
 
 describe('fused ops', () => {
