@@ -9,7 +9,7 @@ import { createApp } from '../src-main/app/create-app';
 import { runJob, runMetrics } from './app-jobs';
 
 const o = new Command()
-  .requiredOption('--suite <name>', `one of: ${['pruning', 'order-pd'].join(', ')}`)
+  .requiredOption('--suite <name>', `one of: ${['pruning', 'order-pd', 'merge', 'order-m'].join(', ')}`)
   .option('--home <dir>', 'app data folder (default: MOE_WORKBENCH_HOME or the app default)')
   .option('--models <list>', 'built-in models', 'tiny-mixtral,tiny-deepseek')
   .option('--windows <k>', 'evaluation windows of 512 tokens per data set', '16')
@@ -17,10 +17,22 @@ const o = new Command()
   .option('--only <regex>', 'run only experiments whose label matches')
   .option('--json <file>', 'also write the rows as JSON')
   .parse()
-  .opts<{ suite: string; home?: string; models: string; windows: string; calibSamples: string; only?: string; json?: string }>();
+  .opts<{
+    suite: string;
+    home?: string;
+    models: string;
+    windows: string;
+    calibSamples: string;
+    only?: string;
+    json?: string;
+  }>();
 
 const SEQ = 512;
-const evaluations = ['heldout', 'wikitext2'].map((dataset) => ({ dataset, seqLen: SEQ, maxWindows: Number(o.windows) }));
+const evaluations = ['heldout', 'wikitext2'].map((dataset) => ({
+  dataset,
+  seqLen: SEQ,
+  maxWindows: Number(o.windows),
+}));
 
 interface Experiment {
   label: string;
@@ -42,18 +54,87 @@ const SUITES: Record<string, () => Experiment[]> = {
       label: `expert-drop ${fraction * 100}%`,
       steps: [{ method: 'expert-drop', params: { fraction } }],
     })),
-    ...[1, 2].map((count) => ({ label: `layer-drop ${count}`, steps: [{ method: 'layer-drop', params: { count } }] })),
-    ...[1, 2].map((count) => ({ label: `block-drop ${count}`, steps: [{ method: 'block-drop', params: { count } }] })),
+    ...[1, 2].map((count) => ({
+      label: `layer-drop ${count}`,
+      steps: [{ method: 'layer-drop', params: { count } }],
+    })),
+    ...[1, 2].map((count) => ({
+      label: `block-drop ${count}`,
+      steps: [{ method: 'block-drop', params: { count } }],
+    })),
   ],
   // issue 10: P→D vs D→P at whole-model 40 %, contributions 0.5 / 0.5
   'order-pd': () =>
     (['PD', 'DP'] as const).map((order) => ({
       label: `${order === 'PD' ? 'P→D' : 'D→P'} 40% (0.5/0.5)`,
       steps: [...order].map((f) =>
-        f === 'P' ? { method: 'expert-prune', params: { metric: 'reap' } } : { method: 'svd-llm', params: {} },
+        f === 'P'
+          ? { method: 'expert-prune', params: { metric: 'reap' } }
+          : { method: 'svd-llm', params: {} },
       ),
       target: { ratio: 0.4, contributions: { P: 0.5, D: 0.5 } },
     })),
+  // issue 11: merging to 75 % / 50 % of the routed experts, every grouping × similarity × metric, and HC-SMoE
+  merge: () => [
+    ...[0.75, 0.5].flatMap((fraction) => [
+      ...(['dominant', 'global'] as const).flatMap((grouping) =>
+        (['weight', 'router_logits', 'output'] as const).flatMap((similarity) =>
+          (['l2', 'cosine'] as const).map((metric) => ({
+            label: `merge ${grouping} ${similarity} ${metric} ${fraction * 100}%`,
+            steps: [{ method: 'expert-merge', params: { grouping, similarity, metric, fraction } }],
+          })),
+        ),
+      ),
+      {
+        label: `merge hc-smoe ${fraction * 100}%`,
+        steps: [{ method: 'expert-merge', params: { grouping: 'hc-smoe', fraction } }],
+      },
+    ]),
+  ],
+  // issue 11: M→D vs D→M (both factored-merge modes) at 40 / 60 % (0.5/0.5); P→M vs M→P at 40 %;
+  // P→M→D at 40 % (0.3/0.3/0.4)
+  'order-m': () => {
+    const prune = { method: 'expert-prune', params: { metric: 'reap' } };
+    const merge = (factoredMerge: 'factors' | 'reconstruct' = 'factors') => ({
+      method: 'expert-merge',
+      params: { factoredMerge },
+    });
+    const lowrank = { method: 'svd-llm', params: {} };
+    return [
+      ...[0.4, 0.6].flatMap((ratio) => [
+        {
+          label: `M→D ${ratio * 100}% (0.5/0.5)`,
+          steps: [merge(), lowrank],
+          target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+        },
+        {
+          label: `D→M factors ${ratio * 100}% (0.5/0.5)`,
+          steps: [lowrank, merge('factors')],
+          target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+        },
+        {
+          label: `D→M reconstruct ${ratio * 100}% (0.5/0.5)`,
+          steps: [lowrank, merge('reconstruct')],
+          target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+        },
+      ]),
+      {
+        label: 'P→M 40% (0.5/0.5)',
+        steps: [prune, merge()],
+        target: { ratio: 0.4, contributions: { P: 0.5, M: 0.5 } },
+      },
+      {
+        label: 'M→P 40% (0.5/0.5)',
+        steps: [merge(), prune],
+        target: { ratio: 0.4, contributions: { P: 0.5, M: 0.5 } },
+      },
+      {
+        label: 'P→M→D 40% (0.3/0.3/0.4)',
+        steps: [prune, merge(), lowrank],
+        target: { ratio: 0.4, contributions: { P: 0.3, M: 0.3, D: 0.4 } },
+      },
+    ];
+  },
 };
 
 const suite = SUITES[o.suite];
@@ -114,12 +195,24 @@ try {
       };
       try {
         const c = await job('compress', { config, outDir: path.join(app.home, 'experiments', slug) });
-        const r = c.result as { achievedRatio: number; paramsAfter: number; steps: { method: string; knobs: Record<string, number>; noop: boolean }[] };
+        const r = c.result as {
+          achievedRatio: number;
+          paramsAfter: number;
+          steps: { method: string; knobs: Record<string, number>; noop: boolean }[];
+        };
         const m = await metrics(c.runId!);
         rows.push({
           model,
           label: e.label,
-          knobs: r.steps.map((st) => (st.noop ? `${st.method}: no-op` : `${st.method}: ${Object.entries(st.knobs).map(([k, v]) => `${k} ${v}`).join(', ')}`)).join('; '),
+          knobs: r.steps
+            .map((st) =>
+              st.noop
+                ? `${st.method}: no-op`
+                : `${st.method}: ${Object.entries(st.knobs)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ')}`,
+            )
+            .join('; '),
           achieved: r.achievedRatio,
           params: r.paramsAfter,
           heldout: m.get('ppl@heldout') ?? null,
@@ -139,7 +232,18 @@ try {
 }
 
 const f = (v: number | null, d: number) => (v === null ? '—' : v.toFixed(d));
-const header = ['model', 'pipeline', 'knobs', 'achieved', 'params', 'held-out ppl', 'wikitext2 ppl', 'tok/s', 's', 'run'];
+const header = [
+  'model',
+  'pipeline',
+  'knobs',
+  'achieved',
+  'params',
+  'held-out ppl',
+  'wikitext2 ppl',
+  'tok/s',
+  's',
+  'run',
+];
 const body = rows.map((r) => [
   r.model,
   r.label,

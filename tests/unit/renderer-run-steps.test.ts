@@ -195,3 +195,53 @@ describe('compare: step sequences and the recorded target', () => {
     expect(configTargetRatio({ steps: [{ method: 'svd', params: {} }] })).toBeNull();
   });
 });
+
+describe('merged experts on the run page', () => {
+  /** expert-merge of 6 experts into 3 groups: {1 ← 0, 4}, {3 ← 5}, {2} (leader first) */
+  const merge = (layer: number, step?: number) =>
+    rec(
+      layer,
+      {
+        method: 'expert-merge',
+        grouping: 'dominant',
+        groups: [[1, 0, 4], [3, 5], [2]],
+        groupIndex: [[1, 0, 4], [3, 5], [2]],
+        leaders: [1, 3, 2],
+        frequency: [5, 9, 1, 7, 2, 3],
+        tokens: [5, 9, 1, 7, 2, 3],
+        expertsBefore: 6,
+        expertsAfter: 3,
+        topK: 2,
+      },
+      step,
+    );
+
+  it('the merge step marks which expert joined which leader, by original id', () => {
+    const g = expertGrid([merge(0, 0)]);
+    expect(g.experts).toBe(6);
+    expect(g.mergedInto[0]).toEqual([1, null, null, null, 1, 3]);
+    expect(g.leader[0]).toEqual([false, true, false, true, false, false]);
+    // merging is not removal: nothing struck through
+    expect(g.removed[0]!.some(Boolean)).toBe(false);
+    expect(g.values.tokens[0]).toEqual([5, 9, 1, 7, 2, 3]);
+    expect(g.kept[0]).toBe(3);
+    const [row] = layerRows([merge(0, 0)]);
+    expect(row!.groups).toEqual([[1, 0, 4], [3, 5], [2]]);
+    expect(row!.removed).toBeNull();
+    expect(stepSummary({ step: 0, method: 'expert-merge', records: [merge(0, 0), merge(1, 0)] })).toContain(
+      '12 experts merged into 6 groups in 2 layers',
+    );
+  });
+
+  it('a later step sees the members gone and its per-expert values at the leaders’ columns', () => {
+    const steps = runSteps(
+      [merge(0, 0), lowrank(0, [10, 20, 30], 1)],
+      [{ method: 'expert-merge' }, { method: 'svd-llm' }],
+    );
+    const g = stepGrid(steps, 1);
+    expect(g.gone[0]).toEqual([true, false, false, false, true, true]);
+    // current experts after the merge are the groups in order: leaders 1, 3, 2
+    expect(g.values.tokens[0]).toEqual([null, 10, 30, 20, null, null]);
+    expect(g.mergedInto[0]!.every((x) => x === null)).toBe(true);
+  });
+});

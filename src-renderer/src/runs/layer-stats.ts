@@ -94,11 +94,49 @@ export interface PruneInfo {
   after: number | null;
   /** original id of each current expert (the order scores[] and other per-expert arrays use) */
   currentIds: number[];
+  /** merging (M): original id → the original id of the leader it was merged into (members only) */
+  mergedInto: Map<number, number> | null;
+}
+
+/**
+ * A merge record as pruning-like facts: the non-leader members leave the layer, each group's leader
+ * (its first source) stays as the group's expert, in group order.
+ */
+function mergeInfo(s: Record<string, unknown>): PruneInfo | null {
+  if (!Array.isArray(s.groups) || s.groups.length === 0) return null;
+  const groups = s.groups.map(intArray);
+  if (groups.some((g) => !g || g.length === 0)) return null;
+  const gs = groups as number[][];
+  const mergedInto = new Map<number, number>();
+  for (const g of gs) for (const e of g.slice(1)) mergedInto.set(e, g[0]!);
+  const index = Array.isArray(s.groupIndex) ? s.groupIndex.map(intArray) : null;
+  const all = gs.flat();
+  let currentIds = [...all].sort((a, b) => a - b);
+  // one source per current expert (no earlier merge): groupIndex[g][j] is the current index of groups[g][j]
+  if (index && index.length === gs.length && index.every((g, i) => g && g.length === gs[i]!.length)) {
+    const ids = Array.from({ length: all.length }, () => -1);
+    index.forEach((g, i) => {
+      g!.forEach((cur, j) => {
+        if (cur < ids.length) ids[cur] = gs[i]![j]!;
+      });
+    });
+    if (ids.every((x) => x >= 0)) currentIds = ids;
+  }
+  return {
+    metric: null,
+    removed: [...mergedInto.keys()].sort((a, b) => a - b),
+    kept: gs.map((g) => g[0]!),
+    before: num(s.expertsBefore) ?? all.length,
+    after: num(s.expertsAfter) ?? gs.length,
+    currentIds,
+    mergedInto,
+  };
 }
 
 /** The pruning facts of a record, or null for a record that removed no experts. */
 export function pruneInfo(r: LayerRecord): PruneInfo | null {
   const s = r.stats;
+  if (s.method === 'expert-merge' || (s.groups !== undefined && s.removed === undefined)) return mergeInfo(s);
   const removed = intArray(s.removed);
   const kept = intArray(s.kept);
   if (!removed || !kept) return null;
@@ -122,6 +160,7 @@ export function pruneInfo(r: LayerRecord): PruneInfo | null {
     before: num(s.expertsBefore) ?? n,
     after: num(s.expertsAfter) ?? kept.length,
     currentIds,
+    mergedInto: null,
   };
 }
 
@@ -189,6 +228,10 @@ export interface ExpertGrid {
   removed: boolean[][];
   /** experts an earlier step removed (no longer in the layer): [row][expert] */
   gone: boolean[][];
+  /** merging: the leader (original id) each member was merged into by this step, else null: [row][expert] */
+  mergedInto: (number | null)[][];
+  /** merging: group leaders of this step (each stands for its group): [row][expert] */
+  leader: boolean[][];
   /** experts in the layer after this step, per row (null when the records do not say) */
   kept: (number | null)[];
   /** experts in the layer before this step, per row */
@@ -255,6 +298,8 @@ export function expertGrid(records: readonly LayerRecord[], prior: readonly Laye
   const zeroTokens = flags();
   const removed = flags();
   const gone = flags();
+  const mergedInto = layers.map(() => Array.from({ length: experts }, () => null as number | null));
+  const leader = flags();
   const kept: (number | null)[] = [];
   const before: (number | null)[] = [];
   const dropped: (RowDrop | null)[] = [];
@@ -274,7 +319,11 @@ export function expertGrid(records: readonly LayerRecord[], prior: readonly Laye
     before.push(row.own?.before ?? row.lastPrune?.after ?? null);
     kept.push(row.own?.after ?? row.lastPrune?.after ?? null);
     if (!r) return;
-    if (row.own) for (const e of row.own.removed) if (e < experts) removed[ri]![e] = true;
+    if (row.own?.mergedInto) {
+      for (const [e, l] of row.own.mergedInto) if (e < experts) mergedInto[ri]![e] = l;
+      for (const l of row.own.kept)
+        if (l < experts && [...row.own.mergedInto.values()].includes(l)) leader[ri]![l] = true;
+    } else if (row.own) for (const e of row.own.removed) if (e < experts) removed[ri]![e] = true;
     const s = r.stats;
     const place = (arr: (number | null)[] | null, into: (number | null)[][]) => {
       if (!arr) return;
@@ -307,7 +356,20 @@ export function expertGrid(records: readonly LayerRecord[], prior: readonly Laye
   const available = (Object.keys(values) as ExpertMetricId[]).filter((m) =>
     values[m].some((row) => row.some((v) => v !== null)),
   );
-  return { layers, experts, values, zeroTokens, removed, gone, kept, before, dropped, available };
+  return {
+    layers,
+    experts,
+    values,
+    zeroTokens,
+    removed,
+    gone,
+    mergedInto,
+    leader,
+    kept,
+    before,
+    dropped,
+    available,
+  };
 }
 
 /** The grid of step `index` of a run, with the earlier steps' records as its context. */
@@ -339,6 +401,8 @@ export interface LayerRow {
   expertsBefore: number | null;
   expertsAfter: number | null;
   removed: number[] | null;
+  /** merging: the groups as original expert ids, leader first */
+  groups: number[][] | null;
   /** dropping: what went, and the similarity it was chosen by */
   dropped: DropKind | null;
   similarity: number | null;
@@ -377,7 +441,8 @@ export function layerRows(records: readonly LayerRecord[]): LayerRow[] {
       metric: p?.metric ?? null,
       expertsBefore: p?.before ?? null,
       expertsAfter: p?.after ?? null,
-      removed: p ? [...p.removed].sort((a, b) => a - b) : null,
+      removed: p && !p.mergedInto ? [...p.removed].sort((a, b) => a - b) : null,
+      groups: p?.mergedInto && Array.isArray(s.groups) ? (s.groups as number[][]) : null,
       dropped: dropKind(r),
       similarity: num(s.similarity),
       seconds: r.seconds ?? num(s.seconds),
@@ -387,9 +452,18 @@ export function layerRows(records: readonly LayerRecord[]): LayerRow[] {
 
 /** One line about what a step did, from its records. */
 export function stepSummary(step: RunStep): string {
-  const prunes = step.records.map(pruneInfo).filter((p): p is PruneInfo => p !== null);
+  const infos = step.records.map(pruneInfo).filter((p): p is PruneInfo => p !== null);
+  const merges = infos.filter((p) => p.mergedInto !== null);
+  const prunes = infos.filter((p) => p.mergedInto === null);
   const drops = step.records.filter((r) => dropKind(r) !== null);
   const parts: string[] = [];
+  if (merges.length) {
+    const before = merges.reduce((a, p) => a + (p.before ?? 0), 0);
+    const after = merges.reduce((a, p) => a + (p.after ?? 0), 0);
+    parts.push(
+      `${before} experts merged into ${after} groups in ${merges.length} layer${merges.length === 1 ? '' : 's'}`,
+    );
+  }
   if (prunes.length) {
     const n = prunes.reduce((a, p) => a + p.removed.length, 0);
     parts.push(

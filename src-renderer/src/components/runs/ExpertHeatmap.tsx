@@ -30,6 +30,7 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
   const zeroCount = grid.zeroTokens.flat().filter(Boolean).length;
   const removedCount = grid.removed.flat().filter(Boolean).length;
   const goneCount = grid.gone.flat().filter(Boolean).length;
+  const mergedCount = grid.mergedInto.flat().filter((l) => l !== null).length;
   const droppedCount = grid.dropped.filter(Boolean).length;
   const showKept = grid.kept.some((k) => k !== null);
   // a step that only dropped layers has no expert columns: its bars still need a width
@@ -148,8 +149,10 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                       const zero = grid.zeroTokens[row]![e]!;
                       const removed = grid.removed[row]![e]!;
                       const gone = grid.gone[row]![e]!;
+                      const into = grid.mergedInto[row]![e] ?? null;
+                      const isLeader = grid.leader[row]![e]!;
                       const x = LEFT + e * CELL;
-                      const label = `layer ${layer}, expert ${e}: ${gone ? 'removed by an earlier step' : v === null ? 'no data' : spec.format(v)}${removed ? ' — removed by this step' : ''}${zero ? ' — no calibration tokens' : ''}`;
+                      const label = `layer ${layer}, expert ${e}: ${gone ? 'removed by an earlier step' : v === null ? 'no data' : spec.format(v)}${removed ? ' — removed by this step' : ''}${into !== null ? ` — merged into expert ${into}` : ''}${isLeader ? ' — leads a merged group' : ''}${zero ? ' — no calibration tokens' : ''}`;
                       if (gone)
                         return (
                           <g key={`expert-${e}`} data-layer={layer} data-expert={e} data-gone="true">
@@ -172,6 +175,8 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                           data-expert={e}
                           data-zero-tokens={zero || undefined}
                           data-removed={removed || undefined}
+                          data-merged-into={into ?? undefined}
+                          data-leader={isLeader || undefined}
                         >
                           <title>{label}</title>
                           <rect
@@ -198,6 +203,19 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                                 className="heatmap-removed-strike"
                               />
                             </>
+                          ) : null}
+                          {into !== null ? (
+                            <text
+                              x={x + CELL / 2}
+                              y={y + CELL / 2 + 4}
+                              textAnchor="middle"
+                              className="heatmap-merged"
+                            >
+                              →{into}
+                            </text>
+                          ) : null}
+                          {isLeader ? (
+                            <circle cx={x + CELL - 6} cy={y + 6} r="3" className="heatmap-leader" />
                           ) : null}
                           {zero ? (
                             <>
@@ -258,6 +276,14 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
                   <path d="M3 13 L13 3" className="heatmap-removed-strike" />
                 </svg>{' '}
                 removed by this step ({removedCount})
+              </li>
+            ) : null}
+            {mergedCount ? (
+              <li>
+                <svg width="16" height="16" aria-hidden="true">
+                  <circle cx="8" cy="8" r="3" className="heatmap-leader" />
+                </svg>{' '}
+                leads a merged group; →n: merged into expert n ({mergedCount} merged)
               </li>
             ) : null}
             {goneCount ? (

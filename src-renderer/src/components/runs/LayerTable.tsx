@@ -54,6 +54,14 @@ const COLUMNS: Column[] = [
     cell: (r) => (r.removed?.length ? r.removed.join(', ') : 'none'),
     className: () => 'mono',
   },
+  {
+    key: 'groups',
+    label: 'Merge groups (leader ← members)',
+    has: (r) => r.groups !== null,
+    cell: (r) =>
+      r.groups!.map((g) => (g.length > 1 ? `${g[0]} ← ${g.slice(1).join(', ')}` : String(g[0]))).join('; '),
+    className: () => 'mono',
+  },
   { key: 'rank', label: 'Rank', num: true, has: (r) => r.rank !== null, cell: (r) => r.rank ?? '—' },
   {
     key: 'tokens',
