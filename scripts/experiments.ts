@@ -9,12 +9,19 @@ import { createApp } from '../src-main/app/create-app';
 import { runJob, runMetrics } from './app-jobs';
 
 const o = new Command()
-  .requiredOption('--suite <name>', `one of: ${['pruning', 'order-pd', 'merge', 'order-m'].join(', ')}`)
+  .requiredOption(
+    '--suite <name>',
+    `one of: ${['pruning', 'order-pd', 'merge', 'order-m', 'd2moe'].join(', ')}`,
+  )
   .option('--home <dir>', 'app data folder (default: MOE_WORKBENCH_HOME or the app default)')
   .option('--models <list>', 'built-in models', 'tiny-mixtral,tiny-deepseek')
-  .option('--windows <k>', 'evaluation windows of 512 tokens per data set', '16')
+  .option('--windows <k>', 'evaluation windows per data set', '16')
+  .option('--seq <n>', 'tokens per evaluation window', '512')
+  .option('--datasets <list>', 'evaluation data sets (the first is the primary ppl)', 'heldout,wikitext2')
   .option('--calib-samples <n>', 'calibration sequences of 256 tokens from `calib`', '32')
   .option('--only <regex>', 'run only experiments whose label matches')
+  .option('--no-baseline', 'skip the uncompressed baseline row')
+  .option('--ratios <list>', 'whole-model ratios of the d2moe suite', '0.4,0.6')
   .option('--json <file>', 'also write the rows as JSON')
   .parse()
   .opts<{
@@ -22,17 +29,24 @@ const o = new Command()
     home?: string;
     models: string;
     windows: string;
+    seq: string;
+    datasets: string;
     calibSamples: string;
     only?: string;
+    baseline: boolean;
+    ratios: string;
     json?: string;
   }>();
 
-const SEQ = 512;
-const evaluations = ['heldout', 'wikitext2'].map((dataset) => ({
-  dataset,
-  seqLen: SEQ,
-  maxWindows: Number(o.windows),
-}));
+const SEQ = Number(o.seq);
+const evaluations = o.datasets
+  .split(',')
+  .filter(Boolean)
+  .map((dataset) => ({
+    dataset,
+    seqLen: SEQ,
+    maxWindows: Number(o.windows),
+  }));
 
 interface Experiment {
   label: string;
@@ -42,6 +56,36 @@ interface Experiment {
 
 const METRICS = ['activation_frequency', 'sum_routing_weights', 'input_l2_avg', 'output_l2_avg', 'reap'];
 const SUITES: Record<string, () => Experiment[]> = {
+  // issue 12: D²-MoE (bases fisher / freq / mean, with and without ShareV, pp 10 % / 60 %) next to
+  // SVD-LLM and MoE-SVD, at whole-model 40 % and 60 %
+  // (ordered so that a time-limited run gets the base comparison and the baselines first)
+  d2moe: () =>
+    o.ratios
+      .split(',')
+      .map(Number)
+      .flatMap((ratio) => {
+        const d2 = (base: string, shareV: boolean, ppRatio: number) => ({
+          label: `d2-moe ${base}${shareV ? ' shareV' : ''} pp${ppRatio * 100} ${ratio * 100}%`,
+          steps: [{ method: 'd2-moe', params: { base, shareV, ppRatio } }],
+          target: { ratio },
+        });
+        return [
+          d2('fisher', false, 0.1),
+          { label: `svd-llm ${ratio * 100}%`, steps: [{ method: 'svd-llm', params: {} }], target: { ratio } },
+          { label: `moe-svd ${ratio * 100}%`, steps: [{ method: 'moe-svd', params: {} }], target: { ratio } },
+          d2('freq', false, 0.1),
+          d2('mean', false, 0.1),
+          d2('fisher', true, 0.1),
+          d2('fisher', false, 0.6),
+          d2('mean', false, 0.6),
+          d2('freq', false, 0.6),
+          d2('mean', true, 0.1),
+          d2('freq', true, 0.1),
+          d2('fisher', true, 0.6),
+          d2('mean', true, 0.6),
+          d2('freq', true, 0.6),
+        ];
+      }),
   // issue 10: every P metric and Expert Drop at 25 / 50 % of routed experts; Layer / Block Drop of 1 and 2
   pruning: () => [
     ...METRICS.flatMap((metric) =>
@@ -93,7 +137,7 @@ const SUITES: Record<string, () => Experiment[]> = {
   ],
   // issue 11: M→D vs D→M (both factored-merge modes) at 40 / 60 % (0.5/0.5); P→M vs M→P at 40 %;
   // P→M→D at 40 % (0.3/0.3/0.4)
-  'order-m': () => {
+  'order-m': (): Experiment[] => {
     const prune = { method: 'expert-prune', params: { metric: 'reap' } };
     const merge = (factoredMerge: 'factors' | 'reconstruct' = 'factors') => ({
       method: 'expert-merge',
@@ -165,20 +209,21 @@ const rows: Row[] = [];
 try {
   for (const model of o.models.split(',').filter(Boolean)) {
     const s0 = performance.now();
-    const base = await job('eval.ppl', { model, evaluations });
-    const bm = await metrics(base.runId!);
-    rows.push({
-      model,
-      label: 'baseline',
-      knobs: '',
-      achieved: null,
-      params: null,
-      heldout: bm.get('ppl@heldout') ?? null,
-      wikitext2: bm.get('ppl@wikitext2') ?? null,
-      tokensPerSecond: bm.get('tokensPerSecond') ?? null,
-      seconds: (performance.now() - s0) / 1000,
-      run: base.runId!,
-    });
+    const base = o.baseline ? await job('eval.ppl', { model, evaluations }) : null;
+    const bm = base ? await metrics(base.runId!) : new Map<string, number>();
+    if (base)
+      rows.push({
+        model,
+        label: 'baseline',
+        knobs: '',
+        achieved: null,
+        params: null,
+        heldout: bm.get('ppl@heldout') ?? null,
+        wikitext2: bm.get('ppl@wikitext2') ?? null,
+        tokensPerSecond: bm.get('tokensPerSecond') ?? null,
+        seconds: (performance.now() - s0) / 1000,
+        run: base!.runId!,
+      });
     for (const e of suite()) {
       if (only && !only.test(e.label)) continue;
       const s = performance.now();
@@ -190,7 +235,10 @@ try {
         calibration: { dataset: 'calib', samples: Number(o.calibSamples), seqLen: 256 },
         ...(e.target ? { target: e.target } : {}),
         steps: e.steps,
-        evaluate: { ppl: evaluations[0], perplexity: [evaluations[1]] },
+        evaluate: {
+          ppl: evaluations[0],
+          ...(evaluations.length > 1 ? { perplexity: evaluations.slice(1) } : {}),
+        },
         export: { format: 'factored', dtype: 'F32' },
       };
       try {
@@ -259,7 +307,7 @@ const body = rows.map((r) => [
 const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
 console.log(
-  `\n${o.suite}: perplexity seq ${SEQ}, first ${o.windows} windows of heldout and wikitext2; calibration ${o.calibSamples} × 256 tokens of calib`,
+  `\n${o.suite}: perplexity seq ${SEQ}, first ${o.windows} windows of ${o.datasets}; calibration ${o.calibSamples} × 256 tokens of calib`,
 );
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
