@@ -3,7 +3,11 @@
 import type { WorkbenchApp } from '../src-main/app/create-app';
 import type { JobFinished } from '../src-main/contract/index';
 
-export async function runJob(app: WorkbenchApp, kind: string, params: Record<string, unknown>): Promise<JobFinished> {
+export async function runJob(
+  app: WorkbenchApp,
+  kind: string,
+  params: Record<string, unknown>,
+): Promise<JobFinished> {
   const info = await app.handlers['jobs.start']({ kind, params });
   const done = await app.waitForJob(info.jobId);
   if (done.state !== 'succeeded') throw new Error(`${kind} run ${done.runId} ${done.state}: ${done.error}`);

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { createApp } from '../src-main/app/create-app';
-import { runJob, runMetrics } from './app-jobs';
 import { formatCount, formatPercent } from '../src-main/contract/units';
+import { runJob, runMetrics } from './app-jobs';
 
 const o = new Command()
   .option('--home <dir>', 'app data folder (default: MOE_WORKBENCH_HOME or the app default)')

@@ -23,6 +23,11 @@ const o = new Command()
   .option('--no-baseline', 'skip the uncompressed baseline row')
   .option('--ratios <list>', 'whole-model ratios of the d2moe suite', '0.4,0.6')
   .option('--json <file>', 'also write the rows as JSON')
+  .option(
+    '--merge-metrics <list>',
+    'merge suite: similarity metrics to try (l2 is the reference default)',
+    'l2',
+  )
   .parse()
   .opts<{
     suite: string;
@@ -36,6 +41,7 @@ const o = new Command()
     baseline: boolean;
     ratios: string;
     json?: string;
+    mergeMetrics: string;
   }>();
 
 const SEQ = Number(o.seq);
@@ -123,7 +129,7 @@ const SUITES: Record<string, () => Experiment[]> = {
     ...[0.75, 0.5].flatMap((fraction) => [
       ...(['dominant', 'global'] as const).flatMap((grouping) =>
         (['weight', 'router_logits', 'output'] as const).flatMap((similarity) =>
-          (['l2', 'cosine'] as const).map((metric) => ({
+          o.mergeMetrics.split(',').map((metric) => ({
             label: `merge ${grouping} ${similarity} ${metric} ${fraction * 100}%`,
             steps: [{ method: 'expert-merge', params: { grouping, similarity, metric, fraction } }],
           })),

@@ -21,6 +21,13 @@ import { EVENT_CHANNEL } from './ipc/channels';
 import { forwardEvents, registerIpc } from './ipc/register-ipc';
 import { appMenuTemplate } from './shell/app-menu';
 import { parseLaunchArgs } from './shell/launch-args';
+import {
+  guardWebContents,
+  lockDownSession,
+  type SessionLike,
+  trustedUrlCheck,
+  type WebContentsLike,
+} from './shell/trust';
 import { readWindowBounds, writeWindowBounds } from './shell/window-bounds';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,23 +37,16 @@ const DEV_URL = electronApp.isPackaged ? undefined : process.env.ELECTRON_RENDER
 const RENDERER_URL = DEV_URL ?? pathToFileURL(RENDERER_INDEX).href;
 
 /** Only our own page may call the API or be navigated to. */
-function isTrustedUrl(url: string): boolean {
-  if (DEV_URL) return url.startsWith(new URL(DEV_URL).origin);
-  return url.split('#')[0]!.split('?')[0] === RENDERER_URL;
-}
+const isTrustedUrl = trustedUrlCheck(RENDERER_URL, DEV_URL);
 
 let workbench: WorkbenchApp | null = null;
 let mainWindow: BrowserWindow | null = null;
 
 function lockDown(): void {
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
-  electronApp.on('web-contents-created', (_e, contents) => {
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    contents.on('will-navigate', (e, url) => {
-      if (!isTrustedUrl(url)) e.preventDefault();
-    });
-    contents.on('will-attach-webview', (e) => e.preventDefault());
-  });
+  lockDownSession(session.defaultSession as unknown as SessionLike);
+  electronApp.on('web-contents-created', (_e, contents) =>
+    guardWebContents(contents as unknown as WebContentsLike, isTrustedUrl),
+  );
 }
 
 function createWindow(app: WorkbenchApp): BrowserWindow {

@@ -3,7 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { transpose2d } from '../../src-main/engine/io/checkpoint';
-import { type WriteDtype, type WriteEntry, writeSafetensors } from '../../src-main/engine/io/safetensors-writer';
+import {
+  type WriteDtype,
+  type WriteEntry,
+  writeSafetensors,
+} from '../../src-main/engine/io/safetensors-writer';
 import { headDim, isMoeLayer, type TinyArch } from './tiny-arch';
 
 export type ParamSource = (name: string) => Float32Array;

@@ -2,12 +2,12 @@
 // Switch-style balance loss, a wall-clock budget, periodic f32 checkpoints (resumable) and bf16 HF export.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { registerEngineGradients } from '../../src-main/engine/grad/gradients';
 import { SafetensorsFile } from '../../src-main/engine/io/safetensors';
 import { writeSafetensors } from '../../src-main/engine/io/safetensors-writer';
 import { Mulberry32 } from '../../src-main/engine/linalg/prng';
 import { tf } from '../../src-main/engine/tensor/backend';
 import { softmaxCrossEntropy } from './fused-ops';
-import { registerEngineGradients } from '../../src-main/engine/grad/gradients';
 import type { TinyArch } from './tiny-arch';
 import { type Dispatch, forward, initParams, paramShapes } from './tiny-moe-model';
 

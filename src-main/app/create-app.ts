@@ -8,7 +8,9 @@ import { type BackendReport, EngineHost } from '../host/engine-host';
 import { openStore, resolveHome, type Store, storePathIn } from '../store/index';
 import { appVersion } from './app-version';
 import { defaultResourcesDir, registerBuiltins } from './builtin-resources';
+import { watchExternalRuns } from './external-runs';
 import { guardHandlers } from './handler-guard';
+import { PathPolicy } from './path-policy';
 import type { App, AppOptions, EventListener } from './services';
 import { compareHandlers } from './services/compare';
 import type { ServiceContext } from './services/context';
@@ -19,8 +21,13 @@ import { jobHandlers } from './services/jobs';
 import { methodHandlers } from './services/methods';
 import { modelHandlers } from './services/models';
 import { modelInspectHandlers } from './services/models-inspect';
+import { pipelineExampleHandlers } from './services/pipeline-examples';
 import { pipelineHandlers } from './services/pipelines';
+import { reportHandlers } from './services/report';
+import { runExportHandlers } from './services/run-export';
 import { runHandlers } from './services/runs';
+import { sweepExampleHandlers } from './services/sweep-examples';
+import { createSweepService, type SweepService, sweepHandlers } from './services/sweeps';
 
 /** Test and embedding hooks; the product uses the defaults. */
 export interface EngineOptions {
@@ -35,8 +42,14 @@ export interface EngineOptions {
 export interface WorkbenchApp extends App {
   readonly home: string;
   readonly storePath: string;
+  /** a folder the user picked in a native dialog: renderer requests may name it from now on */
+  allowRoot(dir: string): void;
   /** Resolves when the job reaches a final state. */
   waitForJob(jobId: string): Promise<JobFinished>;
+  /** Sweeps: plan, create, run or resume in this process, cancel, read. */
+  readonly sweeps: SweepService;
+  /** Jobs the engine runs at once from now on (a sweep worker's pool). */
+  setJobConcurrency(n: number): void;
 }
 
 export async function createApp(opts: AppOptions, engine: EngineOptions = {}): Promise<WorkbenchApp> {
@@ -73,6 +86,7 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     ...hostOptions,
   });
   let backend: Promise<BackendReport> | null = null;
+  const paths = new PathPolicy(opts.mode, home, roots, opts.allowedRoots);
   const ctx: ServiceContext = {
     store,
     host,
@@ -80,6 +94,7 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     home,
     appVersion: version,
     roots,
+    paths,
     backend: () => {
       backend ??= host.probeBackend().catch((e) => {
         backend = null;
@@ -88,7 +103,9 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
       return backend;
     },
   };
+  const sweeps = createSweepService(ctx);
   const handlers = guardHandlers({
+    ...sweepHandlers(sweeps, (p) => emit('sweeps.changed', p)),
     ...infoHandlers(ctx),
     ...modelHandlers(ctx),
     ...datasetHandlers(ctx),
@@ -99,19 +116,29 @@ export async function createApp(opts: AppOptions, engine: EngineOptions = {}): P
     ...modelInspectHandlers(ctx),
     ...datasetPreviewHandlers(ctx),
     ...compareHandlers(ctx),
+    ...reportHandlers(ctx),
+    ...pipelineExampleHandlers(resourcesDir),
+    ...sweepExampleHandlers(resourcesDir),
+    ...runExportHandlers(ctx),
   });
+  // a UI follows runs other processes (the CLI) run on this store; the CLI itself needs no watcher
+  const stopWatching = opts.mode === 'cli' ? () => {} : watchExternalRuns(store, emit);
   let closing: Promise<void> | null = null;
   return {
     handlers,
     home,
     storePath: store.path,
+    allowRoot: (dir) => paths.allow(dir),
     on(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     waitForJob: (jobId) => host.wait(jobId),
+    sweeps,
+    setJobConcurrency: (n) => host.setConcurrency(n),
     close() {
       closing ??= (async () => {
+        stopWatching();
         await host.close();
         store.close();
         listeners.clear();

@@ -1,5 +1,6 @@
 // The first start on an empty store does real work straight away: a baseline perplexity run of
 // the embedded default model, visible live in the Runs view. Later starts leave the store alone.
+import { DEFAULT_PPL_PROTOCOL } from '../contract/protocol';
 import type { WorkbenchApp } from './create-app';
 
 export const FIRST_RUN_MODEL = 'tiny-mixtral';
@@ -12,7 +13,9 @@ export async function startFirstRunDemo(app: WorkbenchApp): Promise<string | nul
   if (!models.some((m) => m.builtin && m.name === FIRST_RUN_MODEL)) return null;
   const job = await app.handlers['jobs.start']({
     kind: 'eval.ppl',
-    params: { model: FIRST_RUN_MODEL, evaluations: [{ dataset: 'heldout', seqLen: 512, maxWindows: 32 }] },
+    // the protocol new pipelines and the examples evaluate under: their perplexity deltas against
+    // this baseline are deltas, not a comparison of two different texts
+    params: { model: FIRST_RUN_MODEL, evaluations: [{ ...DEFAULT_PPL_PROTOCOL }] },
   });
   return job.jobId;
 }

@@ -14,6 +14,8 @@ export interface AppOptions {
   /** Force a compute backend (--backend / MOE_BACKEND). */
   backend?: BackendName | undefined;
   mode: 'electron' | 'browser' | 'cli';
+  /** folders besides the home a renderer / browser client may name (app/path-policy.ts) */
+  allowedRoots?: readonly string[] | undefined;
 }
 
 export interface App {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { WorkbenchApp } from '../app/create-app';
 import type { BackendName } from '../contract/index';
 import { EngineError } from '../engine/errors';
+import { parseJson } from '../engine/io/json-depth';
 
 export interface GlobalOptions {
   home: string | undefined;
@@ -43,7 +44,7 @@ export function readJsonFile(file: string, what: string): unknown {
     throw new EngineError(`cannot read ${what} (${code})`, { file });
   }
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (e) {
     throw new EngineError(`${what} is not valid JSON: ${(e as Error).message}`, {
       file,

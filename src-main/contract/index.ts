@@ -3,6 +3,7 @@
 // `@contract` alias. Every request, response and event is a zod schema; the IPC handlers and the
 // WebSocket server validate payloads against it on the main side.
 import { z } from 'zod';
+import { SweepPlan, SweepProgress, SweepRecord, SweepStart, SweepView } from './sweeps';
 
 export const BackendName = z.enum(['node-gpu', 'node', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
@@ -97,6 +98,25 @@ export const LayerRecord = z.object({
 });
 export type LayerRecord = z.infer<typeof LayerRecord>;
 
+/** How a run evaluated (contract/protocol.ts): metrics compare only under the same protocol. */
+export const EvalProtocolRecord = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('ppl'),
+    source: z.enum(['dataset', 'text', 'tokenIds']),
+    dataset: z.string(),
+    split: z.string().nullable(),
+    seqLen: z.number().int(),
+    maxWindows: z.number().int().nullable(),
+    tokenizer: z.string().nullable(),
+  }),
+  z.object({
+    kind: z.literal('mc'),
+    tasks: z.array(z.string()),
+    limit: z.number().int().nullable(),
+    tokenizer: z.string().nullable(),
+  }),
+]);
+
 export const RunSummary = z.object({
   id: z.number().int(),
   kind: z.string(),
@@ -114,6 +134,8 @@ export const RunSummary = z.object({
   error: z.string().nullable(),
   /** Headline metrics for list views (those recorded as headline; first value per name). */
   headline: z.record(z.string(), z.number()),
+  /** every evaluation the run's config asks for, in recording order (the first ppl is the primary) */
+  protocols: z.array(EvalProtocolRecord).optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -219,7 +241,9 @@ export const PlanStep = z.object({
   knobs: z.record(z.string(), z.number()),
   paramsAfter: z.number(),
   weightBytesAfter: z.number(),
-  /** whole-model ratio after this step, 1 − paramsAfter/paramsBefore */
+  /** params minus the entries slimming zeroed */
+  nonzerosAfter: z.number().optional(),
+  /** whole-model ratio after this step in the plan's unit (1 − paramsAfter/paramsBefore, or of weight bytes) */
   ratioAfter: z.number(),
 });
 export type PlanStep = z.infer<typeof PlanStep>;
@@ -232,6 +256,10 @@ export const PipelinePlan = z.object({
   paramsAfter: z.number(),
   weightBytesBefore: z.number(),
   weightBytesAfter: z.number(),
+  nonzerosBefore: z.number().optional(),
+  nonzerosAfter: z.number().optional(),
+  /** what targetRatio / achievedRatio count: parameters (default) or weight bytes */
+  unit: z.enum(['params', 'bytes']).optional(),
   achievedRatio: z.number(),
   targetRatio: z.number().nullable(),
   /** largest |achieved − target| the integer knobs explain */
@@ -361,6 +389,11 @@ export const requests = {
     result: JobInfo,
   },
   'pipelines.list': { params: Empty, result: z.array(PipelineRecord) },
+  /** The example pipelines shipped in resources/pipelines/, to open in the editor. */
+  'pipelines.examples': {
+    params: Empty,
+    result: z.array(z.object({ file: z.string(), name: z.string(), config: z.unknown() })),
+  },
   'pipelines.save': {
     params: z
       .object({ id: z.number().int().positive().optional(), name: z.string().min(1), config: z.unknown() })
@@ -388,7 +421,47 @@ export const requests = {
       .strict(),
     result: z.array(RunRow),
   },
-  'runs.delete': { params: ById, result: z.object({ deleted: z.boolean() }) },
+  /**
+   * Delete a finished run and its records. `artifacts`: 'keep' (default) leaves the files it wrote;
+   * 'remove' deletes the export folders it wrote under the app home (files elsewhere are kept and
+   * listed: the app removes only what it owns).
+   */
+  /**
+   * What a run's checkpoint can be exported as: the formats the export job offers that apply to the
+   * run (gptq only after a quantization step), and where an export goes by default.
+   */
+  'runs.exportOptions': {
+    params: ById,
+    result: z.object({
+      /** the folder the run wrote its checkpoint to; null when it wrote none */
+      checkpoint: z.string().nullable(),
+      formats: z.array(z.string()),
+      defaultOutDir: z.string(),
+    }),
+  },
+  'runs.delete': {
+    params: z
+      .object({ id: z.number().int().positive(), artifacts: z.enum(['keep', 'remove']).optional() })
+      .strict(),
+    result: z.object({
+      deleted: z.boolean(),
+      /** folders removed with the run */
+      removed: z.array(z.string()).optional(),
+      /** artifact paths left on disk */
+      kept: z.array(z.string()).optional(),
+    }),
+  },
+  /** A report of one run or a comparison (deltas against `baseline`, default the first id): app/report/. */
+  'runs.report': {
+    params: z
+      .object({
+        ids: z.array(z.number().int().positive()).min(1).max(32),
+        format: z.enum(['html', 'md', 'csv']),
+        baseline: z.number().int().positive().optional(),
+      })
+      .strict(),
+    result: z.object({ filename: z.string(), mime: z.string(), content: z.string() }),
+  },
   'jobs.start': {
     params: z.object({ kind: JobKind, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
     result: JobInfo,
@@ -398,6 +471,29 @@ export const requests = {
     result: z.object({ cancelled: z.boolean() }),
   },
   'jobs.list': { params: Empty, result: z.array(JobInfo) },
+  /** Expand a sweep spec and plan every point (shapes only, nothing runs). */
+  'sweeps.plan': { params: z.object({ spec: z.unknown() }).strict(), result: SweepPlan },
+  'sweeps.list': { params: Empty, result: z.array(SweepRecord.extend({ progress: SweepProgress })) },
+  'sweeps.get': { params: ById, result: SweepView },
+  /** Store and run a spec, or resume a stored sweep; runs in the background (progress: `sweeps.changed`). */
+  'sweeps.start': { params: SweepStart, result: SweepRecord },
+  'sweeps.cancel': { params: ById, result: z.object({ cancelRequested: z.boolean() }) },
+  /** The example sweep specs shipped in resources/sweeps/, to open in the editor. */
+  'sweeps.examples': {
+    params: Empty,
+    result: z.array(z.object({ file: z.string(), name: z.string(), spec: z.unknown() })),
+  },
+  /** A sweep's surfaces as one report (app/report/sweep-*.ts), for one metric (default ppl). */
+  'sweeps.report': {
+    params: z
+      .object({
+        id: z.number().int().positive(),
+        format: z.enum(['html', 'md', 'csv']),
+        metric: z.string().min(1).optional(),
+      })
+      .strict(),
+    result: z.object({ filename: z.string(), mime: z.string(), content: z.string() }),
+  },
 } as const;
 
 export type RequestMap = typeof requests;
@@ -409,6 +505,8 @@ export const events = {
   'job.progress': JobProgress,
   'job.finished': JobFinished,
   'runs.changed': z.object({ runId: z.number().int() }),
+  /** A sweep's points changed (a point started or settled, the sweep ended). */
+  'sweeps.changed': SweepProgress,
   /** A model was added or removed (by any client, or the desktop menu): lists should reload. */
   'models.changed': z.object({ modelId: z.number().int() }),
 } as const;
@@ -449,3 +547,5 @@ export type EventFrame = { event: EventName; data: unknown };
 export function isMethod(name: string): name is Method {
   return Object.hasOwn(requests, name);
 }
+
+export * from './sweeps';

@@ -5,7 +5,7 @@
 import { formatBytes, formatCount, formatPercent, formatSignificant } from './units';
 
 /** `ratio`: a 0..1 share; `params`: a parameter count; `bytes`: a byte count; null: dimensionless. */
-export type MetricUnit = 'bytes' | 'params' | 'ratio' | 'tok/s' | 'tokens' | 'GFLOP/s';
+export type MetricUnit = 'bytes' | 'params' | 'ratio' | 'tok/s' | 'tokens' | 'GFLOP/s' | 'FLOP';
 
 export interface MetricSpec {
   unit: MetricUnit | null;
@@ -20,18 +20,43 @@ export interface MetricSpec {
 export const METRICS = {
   ppl: { unit: null, label: 'Perplexity', headline: true },
   evalTokens: { unit: 'tokens', label: 'Evaluated tokens', headline: false },
+  /** zero-shot multiple-choice accuracy of one task (the metric's dataset), lm-eval `acc` (METHODS §8.2) */
+  acc: { unit: 'ratio', label: 'Accuracy', headline: false },
+  /** lm-eval `acc_norm`: argmax of log-likelihood / choice length in characters */
+  accNorm: { unit: 'ratio', label: 'Accuracy (norm)', headline: false },
+  accStderr: { unit: 'ratio', label: 'Accuracy stderr', headline: false },
+  accNormStderr: { unit: 'ratio', label: 'Accuracy (norm) stderr', headline: false },
+  /** mean `acc` over the multiple-choice tasks a run scored */
+  accAvg: { unit: 'ratio', label: 'Avg accuracy', headline: true },
+  /** documents scored for one multiple-choice task */
+  mcDocs: { unit: null, label: 'Documents scored', headline: false },
   tokensPerSecond: { unit: 'tok/s', label: 'Tokens/s', headline: true },
   peakRssBytes: { unit: 'bytes', label: 'Peak memory', headline: true },
   paramsBefore: { unit: 'params', label: 'Params before', headline: false },
   paramsAfter: { unit: 'params', label: 'Params after', headline: true },
   weightBytesBefore: { unit: 'bytes', label: 'Weights before', headline: false },
   weightBytesAfter: { unit: 'bytes', label: 'Weights after', headline: false },
+  /** params minus the entries slimming set to zero (S steps) */
+  nonzerosAfter: { unit: 'params', label: 'Nonzeros after', headline: false },
   /** share of the parameters the run was asked to remove (1 − paramsAfter/paramsBefore) */
   targetRatio: { unit: 'ratio', label: 'Target ratio', headline: true },
   /** share of the parameters the run removed: 1 − paramsAfter/paramsBefore (0.3 keeps 70%) */
   achievedRatio: { unit: 'ratio', label: 'Achieved ratio', headline: true },
   /** |achievedRatio − targetRatio| when the solver could not meet the target */
   offTargetBy: { unit: 'ratio', label: 'Off target by', headline: false },
+  // speed & size (METHODS §8.3, eval.speed and a compress run's evaluate.speed); a compress run
+  // records its compressed model's values under these names and the original's under `…Before`
+  prefillTokensPerSecond: { unit: 'tok/s', label: 'Prefill tok/s', headline: true },
+  decodeTokensPerSecond: { unit: 'tok/s', label: 'Decode tok/s', headline: true },
+  /** FLOPs per token from the shapes and the measured routing (engine/eval/flops.ts) */
+  flopsPerToken: { unit: 'FLOP', label: 'FLOPs/token', headline: true },
+  /** bytes of the stored weights (every tensor of the checkpoint, or the compressed model's accounting) */
+  weightBytes: { unit: 'bytes', label: 'Weight bytes', headline: true },
+  peakTensorBytes: { unit: 'bytes', label: 'Peak tensor memory', headline: false },
+  kvCacheBytes: { unit: 'bytes', label: 'KV cache', headline: false },
+  prefillTokensPerSecondBefore: { unit: 'tok/s', label: 'Prefill tok/s before', headline: false },
+  decodeTokensPerSecondBefore: { unit: 'tok/s', label: 'Decode tok/s before', headline: false },
+  flopsPerTokenBefore: { unit: 'FLOP', label: 'FLOPs/token before', headline: false },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricName = keyof typeof METRICS;
@@ -66,6 +91,8 @@ export function formatUnitValue(v: number, unit: string | null): string {
     case 'params':
     case 'tokens':
       return formatCount(v);
+    case 'FLOP':
+      return `${formatCount(v)} FLOP`;
     case 'ratio':
       return formatPercent(v);
     case null:

@@ -15,8 +15,10 @@ import { EngineError, errorLine } from '../engine/errors';
 import { type ResolverRoots, resolverFor } from '../engine/io/resolver';
 import { withRoots } from '../engine/jobs/refs.params';
 import { JOBS, type JobDefinition, type JobRegistry } from '../engine/jobs/registry';
+import { plainIssueParts } from '../engine/plain-issue';
 import { BackendUnavailableError, backendHint } from '../engine/tensor/backend-error';
 import type { Store } from '../store/index';
+import { storeFailure } from '../store/store-error';
 import { estimateEta } from './eta';
 import type { WorkerInput, WorkerToHost } from './protocol';
 import { resolveWorkerScript } from './worker-script';
@@ -54,6 +56,8 @@ interface Job {
   cancelRequested: boolean;
   graceTimer: NodeJS.Timeout | null;
   settled: boolean;
+  /** when its progress was last written to the store (performance.now()) */
+  progressStoredAt: number;
   done: Promise<JobFinished>;
   resolve: (f: JobFinished) => void;
 }
@@ -66,6 +70,9 @@ function spawnWorker(script: URL | string, workerData: WorkerInput): Worker {
   return w;
 }
 
+/** at most one stored progress record per job in this many ms */
+const PROGRESS_STORE_MS = 250;
+
 const oneLine = (e: unknown) => errorLine(e).split('\n')[0]!;
 
 export class EngineHost {
@@ -73,7 +80,7 @@ export class EngineHost {
   private readonly queue: Job[] = [];
   private readonly registry: JobRegistry;
   private readonly script: URL | string;
-  private readonly concurrency: number;
+  private concurrency: number;
   private readonly graceMs: number;
   private nextId = 1;
   private running = 0;
@@ -86,8 +93,23 @@ export class EngineHost {
     this.graceMs = opts.cancelGraceMs ?? 5000;
   }
 
+  /** Jobs run at once from now on (a sweep's local worker pool widens it); queued jobs start as room allows. */
+  setConcurrency(n: number): void {
+    this.concurrency = Math.max(1, Math.floor(n));
+    this.pump();
+  }
+
+  get maxConcurrency(): number {
+    return this.concurrency;
+  }
+
   kinds(): string[] {
     return [...this.registry.keys()];
+  }
+
+  /** Whether jobs of `kind` take the reference fields (baseDir, modelDirs, dataDirs: refs.params.ts). */
+  takesReferences(kind: string): boolean {
+    return this.registry.get(kind)?.resolve !== undefined;
   }
 
   /**
@@ -104,7 +126,7 @@ export class EngineHost {
         hint: `known kinds: ${this.kinds().join(', ')}`,
       });
     }
-    const resumeId = opts.resumeRunId;
+    let resumeId = opts.resumeRunId;
     if (resumeId !== undefined) {
       const prior = this.opts.store.runs.get(resumeId);
       if (!prior || prior.kind !== kind || !def.createsRun) {
@@ -122,9 +144,13 @@ export class EngineHost {
       );
     const parsed = def.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new EngineError(`${issue.message}`, { field: `params.${issue.path.join('.') || '(root)'}` });
+      // every problem, each a plain sentence naming the field, the value and what is allowed
+      const [first, ...rest] = parsed.error.issues.map((i) => plainIssueParts(i, rawParams ?? {}, '(root)'));
+      throw new EngineError([first!.text, ...rest.map((p) => `params.${p.field}: ${p.text}`)].join('; '), {
+        field: `params.${first!.field}`,
+      });
     }
+    if (resumeId === undefined && def.resumeKey) resumeId = this.continuable(def, parsed.data);
     // every model / data set reference resolves before a run exists: a bad one leaves no run behind
     const modelDir = def.resolve
       ? def.resolve(parsed.data as never, resolverFor(parsed.data as Parameters<typeof resolverFor>[0]))
@@ -167,6 +193,7 @@ export class EngineHost {
       cancelRequested: false,
       graceTimer: null,
       settled: false,
+      progressStoredAt: -Infinity,
       done,
       resolve,
     };
@@ -175,6 +202,17 @@ export class EngineHost {
     if (runId !== null) this.opts.emit('runs.changed', { runId });
     this.pump();
     return { ...job.info };
+  }
+
+  /** The newest unfinished run of `def`'s kind doing the same work as `params` (resumeKey), if any. */
+  private continuable(def: JobDefinition, params: unknown): number | undefined {
+    const key = def.resumeKey!(params as never);
+    const runs = this.opts.store.runs;
+    for (const id of runs.unfinishedOf(def.kind)) {
+      const stored = def.params.safeParse(runs.configOf(id));
+      if (stored.success && def.resumeKey!(stored.data as never) === key) return id;
+    }
+    return undefined;
   }
 
   list(): JobInfo[] {
@@ -310,7 +348,7 @@ export class EngineHost {
           break;
         case 'progress': {
           const elapsed = job.runningSince === null ? 0 : (performance.now() - job.runningSince) / 1000;
-          this.opts.emit('job.progress', {
+          const p = {
             jobId: job.info.jobId,
             runId,
             step: m.step,
@@ -319,7 +357,15 @@ export class EngineHost {
             fraction: m.fraction,
             etaSeconds: estimateEta(elapsed, m.fraction),
             ...(m.message === undefined ? {} : { message: m.message }),
-          });
+          };
+          this.opts.emit('job.progress', p);
+          // the store copy lets a UI in another process follow this run (app/external-runs.ts);
+          // a few writes a second are plenty for a progress bar
+          const now = performance.now();
+          if (runId !== null && (now - job.progressStoredAt >= PROGRESS_STORE_MS || m.fraction >= 1)) {
+            job.progressStoredAt = now;
+            runs.setProgress(runId, p);
+          }
           break;
         }
         case 'layer':
@@ -350,7 +396,7 @@ export class EngineHost {
           break;
       }
     } catch (e) {
-      this.settle(job, 'failed', `could not record to the store: ${oneLine(e)}`);
+      this.settle(job, 'failed', oneLine(storeFailure(e, this.opts.store.path, 'record to')));
     }
   }
 

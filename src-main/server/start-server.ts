@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app/services';
 import { newAccessToken } from './access-token';
+import { serveArtifact } from './artifact-download';
 import { urlHostFor } from './network-host';
 import { serveStatic } from './static-files';
 import { createWsApi } from './ws-api';
@@ -33,10 +34,12 @@ export async function startServer(app: App, opts: ServerOptions): Promise<Runnin
   const token = opts.token ?? newAccessToken();
   const api = createWsApi(app, token);
   const server = createServer((req, res) => {
-    serveStatic(opts.rendererDir, req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
+    serveArtifact(app, token, req, res)
+      .then((served) => (served ? undefined : serveStatic(opts.rendererDir, req, res)))
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
   });
   server.on('upgrade', (req, socket, head) => api.handleUpgrade(req, socket, head));
 

@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { dispatch } from '../app/dispatch';
 import type { App } from '../app/services';
 import { type EventFrame, RequestFrame, type ResponseFrame } from '../contract/index';
+import { parseJson } from '../engine/io/json-depth';
 import { tokenMatches } from './access-token';
 
 export const API_PATH = '/api';
@@ -20,12 +21,20 @@ function refuse(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-/** A browser page from another origin must not drive the API even if it guessed the port. */
-function sameOrigin(req: IncomingMessage): boolean {
+/**
+ * A browser page from another origin must not drive the API even if it guessed the port: the
+ * origin's scheme, host and port must be exactly the server's own (plain http on the Host the
+ * request came to; `https://127.0.0.1:PORT` is another origin).
+ */
+export function sameOrigin(req: Pick<IncomingMessage, 'headers'>): boolean {
   const origin = req.headers.origin;
   if (!origin) return true;
+  const host = req.headers.host;
+  if (!host) return false;
   try {
-    return new URL(origin).host === req.headers.host;
+    const o = new URL(origin);
+    const self = new URL(`http://${host}`);
+    return o.protocol === 'http:' && o.origin === self.origin;
   } catch {
     return false;
   }
@@ -34,9 +43,13 @@ function sameOrigin(req: IncomingMessage): boolean {
 async function answer(app: App, text: string): Promise<ResponseFrame> {
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    return { id: null, ok: false, error: { code: 'bad_json', message: 'message is not valid JSON' } };
+    json = parseJson(text);
+  } catch (e) {
+    return {
+      id: null,
+      ok: false,
+      error: { code: 'bad_json', message: `message is not valid JSON (${(e as Error).message})` },
+    };
   }
   const frame = RequestFrame.safeParse(json);
   if (!frame.success) {

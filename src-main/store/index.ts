@@ -11,6 +11,7 @@ import { type DatasetsRepo, datasetsRepo } from './repos/datasets';
 import { type ModelsRepo, modelsRepo } from './repos/models';
 import { type PipelinesRepo, pipelinesRepo } from './repos/pipelines';
 import { type RunsRepo, runsRepo } from './repos/runs';
+import { type SweepsRepo, sweepsRepo } from './repos/sweeps';
 
 export { defaultHome, resolveHome, storePathIn } from './paths';
 export { StoreError } from './store-error';
@@ -23,6 +24,7 @@ export interface Store {
   readonly datasets: DatasetsRepo;
   readonly pipelines: PipelinesRepo;
   readonly runs: RunsRepo;
+  readonly sweeps: SweepsRepo;
   schemaVersion(): number;
   sqliteVersion(): string;
   close(): void;
@@ -37,6 +39,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     datasets: datasetsRepo(db),
     pipelines: pipelinesRepo(db),
     runs: runsRepo(db),
+    sweeps: sweepsRepo(db),
     schemaVersion: () => schemaVersionOf(db),
     sqliteVersion: () => (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
     close: () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations/index';
 import { type BindingChoice, chooseSqliteBinding, isAddonLoadFailure } from './native-binding';
-import { StoreError } from './store-error';
+import { StoreError, storeFailure } from './store-error';
 
 export type Db = Database.Database;
 
@@ -30,6 +30,29 @@ function ensureWritableFolder(dir: string): void {
       cause: e,
     });
   }
+}
+
+/**
+ * SQLite's WAL index (-shm) is a memory-mapped file: growing it on a full disk raises SIGBUS, which
+ * kills the process with no message. Below this much free space the store is not opened.
+ */
+export const MIN_FREE_BYTES = 8 * 2 ** 20;
+
+function ensureFreeSpace(dir: string): void {
+  let free: number;
+  try {
+    const s = fs.statfsSync(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return; // no statfs: SQLite reports what it can
+  }
+  if (free < MIN_FREE_BYTES)
+    throw new StoreError(
+      `the disk holding the store folder '${dir}' is full (${(free / 2 ** 20).toFixed(1)} MiB free)`,
+      {
+        hint: `free at least ${MIN_FREE_BYTES / 2 ** 20} MiB there, or pass --home DIR on another disk`,
+      },
+    );
 }
 
 function schemaVersionOf(db: Db): number {
@@ -84,6 +107,7 @@ function markOrphansInterrupted(db: Db, selfPid: number): number {
 
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   ensureWritableFolder(path.dirname(file));
+  ensureFreeSpace(path.dirname(file));
   const binding = opts.binding ?? chooseSqliteBinding();
   let db: Db;
   try {
@@ -118,8 +142,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   } catch (e) {
     db.close();
     if (e instanceof StoreError) throw e;
-    const msg = (e as Error).message;
-    throw new StoreError(`cannot open store '${file}': ${msg}`, { cause: e });
+    throw storeFailure(e, file, 'open');
   }
 }
 

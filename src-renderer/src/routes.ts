@@ -6,6 +6,7 @@ import { ModelsPage } from './pages/ModelsPage';
 import { OverviewPage } from './pages/OverviewPage';
 import { PipelinesPage } from './pages/PipelinesPage';
 import { RunsPage } from './pages/RunsPage';
+import { SweepsPage } from './pages/SweepsPage';
 
 export interface PageRoute {
   /** Hash path segment: `#/<id>`. */
@@ -21,6 +22,7 @@ export const ROUTES: readonly PageRoute[] = [
   { id: 'pipelines', title: 'Pipelines', component: PipelinesPage },
   { id: 'runs', title: 'Runs', component: RunsPage },
   { id: 'compare', title: 'Compare', component: ComparePage },
+  { id: 'sweeps', title: 'Sweeps', component: SweepsPage },
 ];
 
 export function routeFor(id: string): PageRoute {

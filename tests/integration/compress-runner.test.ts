@@ -208,7 +208,12 @@ describe('compression runner', () => {
 
   it('a damaged or torn work file is detected on resume: that layer is recomputed, the result is unchanged', async () => {
     const cfg = config('svd', 0.3);
-    const full = await runPipeline({ model, config: cfg, calibration, workDir: path.join(root, 'w-full-svd') });
+    const full = await runPipeline({
+      model,
+      config: cfg,
+      calibration,
+      workDir: path.join(root, 'w-full-svd'),
+    });
     const dir = path.join(root, 'w-damaged');
     const ac = new AbortController();
     await expect(

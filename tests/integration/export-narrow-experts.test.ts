@@ -44,8 +44,10 @@ it('a layer whose experts keep I − 3 channels round-trips bit for bit, and ins
   const v = readMoeView(model, 1);
   const I = model.spec.moeIntermediate;
   const keep = I - 3;
-  const rows = (L: Linear) => ({ kind: 'dense', w: tf.slice((L as { w: Tensor2D }).w, [0, 0], [keep, -1]) as Tensor2D }) as Linear;
-  const cols = (L: Linear) => ({ kind: 'dense', w: tf.slice((L as { w: Tensor2D }).w, [0, 0], [-1, keep]) as Tensor2D }) as Linear;
+  const rows = (L: Linear) =>
+    ({ kind: 'dense', w: tf.slice((L as { w: Tensor2D }).w, [0, 0], [keep, -1]) as Tensor2D }) as Linear;
+  const cols = (L: Linear) =>
+    ({ kind: 'dense', w: tf.slice((L as { w: Tensor2D }).w, [0, 0], [-1, keep]) as Tensor2D }) as Linear;
   const narrow: MoeLayerView = {
     ...v,
     router: tf.clone(v.router),
@@ -58,7 +60,9 @@ it('a layer whose experts keep I − 3 channels round-trips bit for bit, and ins
   exportModel(model, overrides, out, { format: 'factored', dtype: 'F32' });
   const back = openModel(out);
   try {
-    expect(summarize(back).params.total).toBe(stateParams(stateWithOverrides(stateFromSpec(model.spec), overrides)));
+    expect(summarize(back).params.total).toBe(
+      stateParams(stateWithOverrides(stateFromSpec(model.spec), overrides)),
+    );
     expect(await logits(back, new Map())).toEqual(await logits(model, overrides));
   } finally {
     back.checkpoint.close();

@@ -97,7 +97,10 @@ describe('createApp handlers', () => {
         .filter((e) => e.event === 'runs.changed')
         .every((e) => (e.data as { runId: number }).runId === job.runId),
     ).toBe(true);
-    expect(await app.handlers['runs.delete']({ id: job.runId! })).toEqual({ deleted: true });
+    expect(await app.handlers['runs.delete']({ id: job.runId! })).toMatchObject({
+      deleted: true,
+      removed: [],
+    });
     expect((await apiError(app.handlers['runs.get']({ id: job.runId! }))).code).toBe('not_found');
   });
 

@@ -48,7 +48,12 @@ describe('runner v2 reproduces runner v1 one-step low-rank runs bit for bit', ()
       steps: [{ method, params: {} }],
     });
     const run = () =>
-      runPipeline({ model: models.get(arch)!, config, calibration, workDir: path.join(root, key.replace('/', '-')) });
+      runPipeline({
+        model: models.get(arch)!,
+        config,
+        calibration,
+        workDir: path.join(root, key.replace('/', '-')),
+      });
     if (key === 'deepseek/moe-svd') {
       // v1 ran this one and silently reported 15 % for a 20 % target (one layer eligible, rank 1):
       // v2 refuses it before any compute, with the reachable value
@@ -68,7 +73,12 @@ describe('runner v2 reproduces runner v1 one-step low-rank runs bit for bit', ()
         }
     }
     const want = pinned[key]!;
-    expect({ paramsAfter: r.paramsAfter, layers, rank: r.plan.steps[0]!.knobs.rank, sha256: h.digest('hex') }).toEqual(want);
+    expect({
+      paramsAfter: r.paramsAfter,
+      layers,
+      rank: r.plan.steps[0]!.knobs.rank,
+      sha256: h.digest('hex'),
+    }).toEqual(want);
     disposeOverrides(r.overrides);
   });
 });

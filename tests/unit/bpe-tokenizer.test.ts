@@ -3,17 +3,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { BpeEncoder } from '../../scripts/train/bpe-encoder';
 import { trainBpe } from '../../scripts/train/bpe-trainer';
-import {
-  BYTE_TO_CHAR,
-  fromByteLevel,
-  preTokenize,
-  toByteLevel,
-} from '../../scripts/train/byte-level';
-import {
-  SPECIAL_TOKENS,
-  tokenizerConfig,
-  tokenizerJson,
-} from '../../scripts/train/hf-tokenizer-files';
+import { BYTE_TO_CHAR, fromByteLevel, preTokenize, toByteLevel } from '../../scripts/train/byte-level';
+import { SPECIAL_TOKENS, tokenizerConfig, tokenizerJson } from '../../scripts/train/hf-tokenizer-files';
 
 const corpus = readFileSync('resources/data/calib/c4-calib.txt', 'utf8').slice(0, 120_000);
 const sample = readFileSync('resources/data/heldout/c4-heldout.txt', 'utf8').slice(0, 20_000);

@@ -169,7 +169,7 @@ describe('moe-bench exit codes and output', () => {
     expect(human.stdout).toMatch(/gflops@64 = 3 GFLOP\/s/);
 
     const del = await cli('runs', 'delete', String(a.id), '--json', '--home', home);
-    expect(JSON.parse(del.stdout)).toEqual({ deleted: true });
+    expect(JSON.parse(del.stdout)).toEqual({ deleted: true, removed: [], kept: [] });
     expect((await cli('runs', 'show', String(a.id), '--home', home)).code).toBe(1);
   });
 

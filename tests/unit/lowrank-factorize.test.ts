@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InputStatisticsAccumulator } from '../../src-main/engine/calibration/gram';
 import { matmul64 } from '../../src-main/engine/linalg/matmul';
 import {
   frobeniusNorm,
@@ -11,7 +12,6 @@ import {
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { svdExact } from '../../src-main/engine/linalg/svd-exact';
 import { factorizeLowRank } from '../../src-main/engine/methods/lowrank/factorize';
-import { InputStatisticsAccumulator } from '../../src-main/engine/calibration/gram';
 import {
   breakEvenRank,
   expertBreakEvenRank,

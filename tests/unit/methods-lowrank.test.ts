@@ -13,12 +13,12 @@ import {
 } from '../../src-main/engine/calibration/layer-stats';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { asvd } from '../../src-main/engine/methods/asvd';
-import { moeSvd, principalRank, selectionLength } from '../../src-main/engine/methods/moe-svd';
-import { svd } from '../../src-main/engine/methods/svd';
-import { svdLlm } from '../../src-main/engine/methods/svd-llm';
 import { AsvdParams } from '../../src-main/engine/methods/asvd.params';
+import { moeSvd, principalRank, selectionLength } from '../../src-main/engine/methods/moe-svd';
 import { MoeSvdParams, moeSvdAccounting } from '../../src-main/engine/methods/moe-svd.params';
+import { svd } from '../../src-main/engine/methods/svd';
 import { SvdParams } from '../../src-main/engine/methods/svd.params';
+import { svdLlm } from '../../src-main/engine/methods/svd-llm';
 import { SvdLlmParams } from '../../src-main/engine/methods/svd-llm.params';
 import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { disposeMoeView, readMoeView } from '../../src-main/engine/model/layer-weights';

@@ -24,6 +24,7 @@ import {
   type SimilarityMatrix,
   singleLinkageGroups,
 } from '../../src-main/engine/methods/merge/grouping';
+import { groupsPerLayer } from '../../src-main/engine/methods/merge/knob';
 import { mergeView } from '../../src-main/engine/methods/merge/merge-view';
 import {
   MergeStatsCollector,
@@ -37,7 +38,6 @@ import { checkMoeView, disposeMoeView, readMoeView } from '../../src-main/engine
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import type { LayerOverride } from '../../src-main/engine/model/types';
 import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
-import { groupsPerLayer } from '../../src-main/engine/methods/merge/knob';
 import {
   type ModelPlanState,
   stateFromSpec,

@@ -508,7 +508,9 @@ describe('through runPipeline (runner v2)', () => {
     for (const [l, o] of r.overrides) expect(o.moe!.sources).toEqual(d.overrides.get(l)!.moe!.sources);
     for (const [l, rec] of d.records)
       expect(r.records.get(`0:${l}`)).toMatchObject({ removed: rec.removed, kept: rec.kept });
-    expect(r.paramsAfter).toBe(stateParams(expertPruneDeclaration.knob.apply(d.params as ExpertPruneParams, d.before, 5)));
+    expect(r.paramsAfter).toBe(
+      stateParams(expertPruneDeclaration.knob.apply(d.params as ExpertPruneParams, d.before, 5)),
+    );
     disposeOverrides(r.overrides);
     disposeOverrides(d.overrides);
   });

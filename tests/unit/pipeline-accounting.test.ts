@@ -21,16 +21,15 @@ describe('exact parameter counts on generated checkpoints', () => {
         const { spec } = model;
         // every stored tensor once (what inspect counts) = the plan state counted from the config
         let total = 0;
-        for (const n of model.checkpoint.names()) total += model.checkpoint.info(n).shape.reduce((a, b) => a * b, 1);
+        for (const n of model.checkpoint.names())
+          total += model.checkpoint.info(n).shape.reduce((a, b) => a * b, 1);
         expect(total).toBe(summarize(model).params.total);
         expect(stateParams(stateFromSpec(spec))).toBe(total);
         // independent count from the config: routed experts of every MoE layer
         const h = spec.hidden;
         const I = spec.moeIntermediate;
         const moe = spec.layerKinds.filter((k) => k === 'moe').length;
-        expect(summarize(model).params.experts).toBe(
-          moe * spec.experts * 3 * h * I,
-        );
+        expect(summarize(model).params.experts).toBe(moe * spec.experts * 3 * h * I);
         const vocab = config.vocab_size as number;
         const embed = vocab * h * (spec.tieEmbeddings ? 1 : 2);
         expect(total).toBeGreaterThan(embed + moe * spec.experts * 3 * h * I);

@@ -3,12 +3,17 @@
 // refusals (contributions, unreachable targets, impossible knobs) before any compute.
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src-main/engine/errors';
-import type { MethodDeclaration } from '../../src-main/engine/methods/method';
-import { svdDeclaration } from '../../src-main/engine/methods/svd.params';
-import { assertReachable, planBudget, searchKnob, type StepInput } from '../../src-main/engine/pipeline/budget';
-import { distributeGroups, distributeRemovals } from '../../src-main/engine/pipeline/distribute';
-import { expertRemovalKnob } from '../../src-main/engine/methods/prune/knob';
 import { groupKnob } from '../../src-main/engine/methods/merge/knob';
+import type { MethodDeclaration } from '../../src-main/engine/methods/method';
+import { expertRemovalKnob } from '../../src-main/engine/methods/prune/knob';
+import { svdDeclaration } from '../../src-main/engine/methods/svd.params';
+import {
+  assertReachable,
+  planBudget,
+  type StepInput,
+  searchKnob,
+} from '../../src-main/engine/pipeline/budget';
+import { distributeGroups, distributeRemovals } from '../../src-main/engine/pipeline/distribute';
 import { type ModelPlanState, stateParams } from '../../src-main/engine/pipeline/plan-state';
 
 // OLMoE-1B-7B as §2.1 counts it: B = 476 710 912 non-expert params, 16 layers × 64 experts of
@@ -51,10 +56,21 @@ const decl = (id: string, family: 'P' | 'M', knob: MethodDeclaration['knob']): M
   knob,
   load: () => Promise.reject(new Error('not used')),
 });
-const P = decl('P', 'P', expertRemovalKnob<unknown>(() => null));
-const M = decl('M', 'M', groupKnob(() => null));
+const P = decl(
+  'P',
+  'P',
+  expertRemovalKnob<unknown>(() => null),
+);
+const M = decl(
+  'M',
+  'M',
+  groupKnob(() => null),
+);
 const D = svdDeclaration as unknown as MethodDeclaration;
-const step = (x: string): StepInput => ({ decl: { P, M, D }[x as 'P']!, params: x === 'D' ? { svd: {} } : {} });
+const step = (x: string): StepInput => ({
+  decl: { P, M, D }[x as 'P']!,
+  params: x === 'D' ? { svd: {} } : {},
+});
 
 describe('§2.2 any-order solver: the seven test vectors (OLMoE constants)', () => {
   it('the model state reproduces T', () => expect(stateParams(olmoe())).toBe(T));
@@ -66,17 +82,20 @@ describe('§2.2 any-order solver: the seven test vectors (OLMoE constants)', () 
     [0.3, 0.3, 0.3, 'PMD', 99, 826, 574, 0.29959],
     [0.5, 0.3, 0.3, 'MPD', 165, 859, 466, 0.50034],
     [0.5, 0.3, 0.3, 'DPM', 210, 604, 536, 0.49989],
-  ])('a=%f c_P=%f c_M=%f %s → pruning %i, groups %s, rank %s, achieved %f', (a, cP, cM, order, np, ng, r, achieved) => {
-    const plan = planBudget([...order].map(step), olmoe(), {
-      ratio: a,
-      contributions: { P: cP, M: cM, D: +(1 - cP - cM).toFixed(12) },
-    });
-    const by = Object.fromEntries([...order].map((x, i) => [x, plan.steps[i]!]));
-    expect(by.P!.knobs.expertsRemoved ?? 0).toBe(np);
-    expect(by.M!.knobs.groups ?? null).toBe(ng);
-    expect(by.D!.knobs.rank ?? null).toBe(r);
-    expect(plan.achievedRatio).toBeCloseTo(achieved, 5);
-  });
+  ])(
+    'a=%f c_P=%f c_M=%f %s → pruning %i, groups %s, rank %s, achieved %f',
+    (a, cP, cM, order, np, ng, r, achieved) => {
+      const plan = planBudget([...order].map(step), olmoe(), {
+        ratio: a,
+        contributions: { P: cP, M: cM, D: +(1 - cP - cM).toFixed(12) },
+      });
+      const by = Object.fromEntries([...order].map((x, i) => [x, plan.steps[i]!]));
+      expect(by.P!.knobs.expertsRemoved ?? 0).toBe(np);
+      expect(by.M!.knobs.groups ?? null).toBe(ng);
+      expect(by.D!.knobs.rank ?? null).toBe(r);
+      expect(plan.achievedRatio).toBeCloseTo(achieved, 5);
+    },
+  );
 });
 
 describe('§2.2 D-step edge cases', () => {
@@ -118,13 +137,22 @@ describe('§2.2: the 2025 closed form of P→M→D agrees with the solver', () =
       ratio: a,
       contributions: { P: cP, M: cM, D: +(1 - cP - cM).toFixed(12) },
     });
-    expect([plan.steps[0]!.knobs.expertsRemoved, plan.steps[1]!.knobs.groups, plan.steps[2]!.knobs.rank]).toEqual([x, g, r]);
+    expect([
+      plan.steps[0]!.knobs.expertsRemoved,
+      plan.steps[1]!.knobs.groups,
+      plan.steps[2]!.knobs.rank,
+    ]).toEqual([x, g, r]);
   });
 });
 
 describe('§2.3 per-layer distribution', () => {
   it('pruning P=275 over 16 layers → 18, 18, 18, 17 × 13', () => {
-    expect(distributeRemovals(275, Array(16).fill(64), Array(16).fill(1))).toEqual([18, 18, 18, ...Array(13).fill(17)]);
+    expect(distributeRemovals(275, Array(16).fill(64), Array(16).fill(1))).toEqual([
+      18,
+      18,
+      18,
+      ...Array(13).fill(17),
+    ]);
   });
   it('merging G=474 over 16 layers → 29 × 6, 30 × 10 (the extra ones to the last layers)', () => {
     expect(distributeGroups(474, Array(16).fill(64))).toEqual([...Array(6).fill(29), ...Array(10).fill(30)]);
@@ -164,11 +192,23 @@ describe('refusals before any compute, naming the field', () => {
   it('a budget no knob can reach is refused with the reachable value', () => {
     // D alone cannot remove more than the experts' share (rank ≥ 1)
     const plan = planBudget([step('D')], olmoe(), { ratio: 0.97 });
-    fails(() => assertReachable(plan), 'target.ratio', /reaches a whole-model ratio of 0\.92\d+, not the target 0\.97.*rank 1/);
+    fails(
+      () => assertReachable(plan),
+      'target.ratio',
+      /reaches a whole-model ratio of 0\.92\d+, not the target 0\.97.*rank 1/,
+    );
   });
   it('an explicit amount outside the knob range is refused', () => {
-    const fixed = decl('P', 'P', expertRemovalKnob(() => 2000));
-    fails(() => planBudget([{ decl: fixed, params: {} }], olmoe(), {}), 'steps.0.params', /expertsRemoved 2000 is outside .*\[0, 1008\]/);
+    const fixed = decl(
+      'P',
+      'P',
+      expertRemovalKnob(() => 2000),
+    );
+    fails(
+      () => planBudget([{ decl: fixed, params: {} }], olmoe(), {}),
+      'steps.0.params',
+      /expertsRemoved 2000 is outside .*\[0, 1008\]/,
+    );
   });
   it('no amount and no target', () => {
     fails(() => planBudget([step('P')], olmoe(), {}), 'target.ratio', /no compression amount/);

@@ -55,6 +55,7 @@ describe('CSV and Markdown export', () => {
   });
 });
 
+const PROTOCOL = { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 };
 const run = (
   id: number,
   metrics: Record<string, number>,
@@ -76,7 +77,10 @@ const run = (
   seconds: 1,
   error: null,
   headline: {},
-  config: { config: { name: `p${id}`, target: { ratio } }, outDir: `/o/${id}` },
+  config: {
+    config: { name: `p${id}`, model: 'm', target: { ratio }, evaluate: { ppl: PROTOCOL } },
+    outDir: `/o/${id}`,
+  },
   metrics: Object.entries(metrics).map(([name, value]) => ({ name, value, dataset: null, unit: null })),
   layers: layers.map(([layer, rank, err]) => ({
     layer,

@@ -37,7 +37,17 @@ describe('opening the store', () => {
         name: string;
       }[]
     ).map((t) => t.name);
-    expect(tables).toEqual(['artifacts', 'datasets', 'metrics', 'models', 'pipelines', 'run_layers', 'runs']);
+    expect(tables).toEqual([
+      'artifacts',
+      'datasets',
+      'metrics',
+      'models',
+      'pipelines',
+      'run_layers',
+      'runs',
+      'sweep_points',
+      'sweeps',
+    ]);
     s.close();
   });
 

@@ -2,9 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 import { causalAttention, softmaxCrossEntropy } from '../../scripts/train/fused-ops';
-import { registerEngineGradients } from '../../src-main/engine/grad/gradients';
 import { hfConfig, hfEntries, writeHfModel } from '../../scripts/train/hf-export';
 import { importHfParams } from '../../scripts/train/hf-import';
 import type { TinyArch } from '../../scripts/train/tiny-arch';
@@ -12,6 +10,8 @@ import { expertUtilisation, perplexity, unigramPerplexity } from '../../scripts/
 import { initParams, paramShapes } from '../../scripts/train/tiny-moe-model';
 import { DEFAULT_TRAIN, TINY_ARCHS } from '../../scripts/train/tiny-presets';
 import { lrAt, TinyTrainer, type TrainSettings } from '../../scripts/train/trainer';
+import { registerEngineGradients } from '../../src-main/engine/grad/gradients';
+import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 
 const base = {
   vocab: 32,

@@ -2,6 +2,7 @@
 import type { ResolverRoots } from '../../engine/io/resolver';
 import type { BackendReport, EngineHost } from '../../host/engine-host';
 import type { Store } from '../../store/index';
+import type { PathPolicy } from '../path-policy';
 import type { AppOptions } from '../services';
 
 export interface ServiceContext {
@@ -12,6 +13,8 @@ export interface ServiceContext {
   appVersion: string;
   /** where built-in models and data sets resolve (the app's resources), as jobs get them */
   roots: ResolverRoots;
+  /** which paths the app's clients may name */
+  paths: PathPolicy;
   /** Backend the engine workers use; probed once, in a short-lived worker. */
   backend(): Promise<BackendReport>;
 }

@@ -29,6 +29,28 @@ function readModelConfig(dir: string): Record<string, unknown> {
   }
 }
 
+/**
+ * What the engine would refuse later is refused now: the adapter's config checks (a string where a
+ * number belongs, an unsupported model_type) always, and with weights present the safetensors
+ * headers against the file sizes (a truncated download) and the tensors the config implies. A
+ * folder without weights yet is listed; inspecting it says what is missing. Reads config.json and
+ * headers only; the engine modules load lazily.
+ */
+async function checkOpens(dir: string): Promise<void> {
+  const [{ openModel }, { loadModelSpec }, { errorLine }] = await Promise.all([
+    import('../../engine/model/model'),
+    import('../../engine/model/registry'),
+    import('../../engine/errors'),
+  ]);
+  const hasWeights = fs.readdirSync(dir).some((n) => n.endsWith('.safetensors'));
+  try {
+    if (hasWeights) openModel(dir).checkpoint.close();
+    else loadModelSpec(dir);
+  } catch (e) {
+    throw new ApiError('bad_request', `'${dir}' cannot be used as a model: ${errorLine(e).split('\n')[0]}`);
+  }
+}
+
 export function modelHandlers(
   ctx: ServiceContext,
 ): Pick<Handlers, 'models.list' | 'models.add' | 'models.remove'> {
@@ -40,6 +62,7 @@ export function modelHandlers(
       const cfg = readModelConfig(dir);
       if (models.findByPath(dir))
         throw new ApiError('conflict', `model folder '${dir}' is already in the store`);
+      await checkOpens(dir);
       const architecture = typeof cfg.model_type === 'string' ? cfg.model_type : null;
       return models.add({ name: name ?? path.basename(dir), path: dir, architecture });
     },

@@ -6,6 +6,7 @@
 // on its field. All tfjs-free and fast (config.json and safetensors headers only).
 import type { ConfigIssue, MethodFamily, PipelinePlan } from '../../contract/index';
 import { EngineError } from '../../engine/errors';
+import { findTaskFile } from '../../engine/eval/mc/task-data';
 import { createResolver, type Resolver, sourceTreeRoots } from '../../engine/io/resolver';
 import { getMethod } from '../../engine/methods/catalog';
 import { loadModelSpec } from '../../engine/model/registry';
@@ -121,6 +122,12 @@ function referenceIssues(config: PipelineConfig, r: Resolver): ConfigIssue[] {
   else attempt('calibration.dataset', () => r.resolveDataset(cal.dataset, 'calibration.dataset'));
   const ppl = config.evaluate?.ppl;
   if (ppl) attempt('evaluate.ppl.dataset', () => r.resolveDataset(ppl.dataset, 'evaluate.ppl.dataset'));
+  for (const [i, ev] of (config.evaluate?.perplexity ?? []).entries())
+    attempt(`evaluate.perplexity.${i}.dataset`, () =>
+      r.resolveDataset(ev.dataset, `evaluate.perplexity[${i}].dataset`),
+    );
+  for (const [i, task] of (config.evaluate?.mc?.tasks ?? []).entries())
+    attempt(`evaluate.mc.tasks.${i}`, () => findTaskFile(task, r.options.datasetRoots));
   return issues;
 }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { safeSegment } from '../../engine/io/path-confinement';
 import { createResolver } from '../../engine/io/resolver';
 import { pipelineJsonSchema } from '../../engine/pipeline/config';
 import { ApiError, notFound } from '../api-error';
@@ -57,10 +58,12 @@ export function pipelineHandlers(
       }
       // parse once, store what ran: the job (and so the run record) gets the resolved config
       const resolved = checked.config;
-      const name = resolved.name.replace(/[^\w.-]+/g, '-');
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const outDir = path.join(ctx.home, 'exports', `${name}-${stamp}`);
-      return ctx.host.start('compress', { config: resolved as unknown as Record<string, unknown>, outDir });
+      const outDir = path.join(ctx.home, 'exports', `${safeSegment(resolved.name)}-${stamp}`);
+      return ctx.host.start(
+        'compress',
+        ctx.paths.jobParams({ config: resolved as unknown as Record<string, unknown>, outDir }),
+      );
     },
     'pipelines.save': async ({ id, name, config }) => {
       // drafts may be saved while invalid; running goes through checkPipeline

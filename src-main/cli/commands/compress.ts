@@ -3,9 +3,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { JobProgress } from '../../contract/index';
+import { EngineError } from '../../engine/errors';
+import { safeSegment } from '../../engine/io/path-confinement';
 import type { CompressResult } from '../../engine/jobs/compress';
 import { METHOD_IDS } from '../../engine/methods/catalog';
-import { EngineError } from '../../engine/errors';
 import { type PipelineConfig, parsePipelineConfig } from '../../engine/pipeline/config';
 import { positiveInt } from '../arg-parsers';
 import { CliError, usageError } from '../cli-error';
@@ -22,7 +23,7 @@ interface CompressOptions {
   calibSamples?: number;
   calibSeqLen?: number;
   seed?: string;
-  format?: 'factored' | 'dense';
+  format?: 'factored' | 'dense' | 'gptq';
   dataDir: string[];
 }
 
@@ -34,8 +35,11 @@ export function quickConfig(o: CompressOptions): Record<string, unknown> {
     throw usageError('the quick form needs --model DIR --method NAME --ratio R (or use --config FILE)');
   if (!METHOD_IDS.includes(o.method))
     throw usageError(`unknown --method '${o.method}'; expected ${METHOD_IDS.join(', ')}`);
-  const ratio = Number(o.ratio);
+  // an empty flag is refused, not read as 0 (Number('') is 0)
+  const ratio = String(o.ratio).trim() === '' ? Number.NaN : Number(o.ratio);
   if (!(ratio >= 0 && ratio < 1)) throw usageError(`--ratio must be a number in [0, 1), got '${o.ratio}'`);
+  if (o.seed !== undefined && !/^\d+$/.test(String(o.seed)))
+    throw usageError(`--seed must be a non-negative integer, got '${o.seed}'`);
   if (o.calibDataset && o.calibText) throw usageError('give --calib-dataset or --calib-text, not both');
   const calibration: Record<string, unknown> = {};
   if (o.calibText) calibration.text = path.resolve(o.calibText);
@@ -60,9 +64,24 @@ function human(r: CompressResult): string {
     `run ${r.runId ?? '-'}: ${r.paramsBefore} → ${r.paramsAfter} params, achieved ratio ${r.achievedRatio.toFixed(4)}${r.targetRatio !== null ? ` (target ${r.targetRatio})` : ''}`,
     ...r.steps.map(
       (s, i) =>
-        `  ${i + 1}. ${s.method}: ${s.noop ? 'no-op' : Object.entries(s.knobs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        `  ${i + 1}. ${s.method}: ${
+          s.noop
+            ? 'no-op'
+            : Object.entries(s.knobs)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')
+        }`,
     ),
     ...r.warnings.map((w) => `warning: ${w}`),
+    ...(r.speed
+      ? [
+          `speed: prefill ${r.speed.before.prefillTokensPerSecond.toFixed(0)} → ${r.speed.after.prefillTokensPerSecond.toFixed(0)} tok/s, decode ${r.speed.before.decodeTokensPerSecond.toFixed(1)} → ${r.speed.after.decodeTokensPerSecond.toFixed(1)} tok/s, FLOPs/token ${r.speed.before.flops.flopsPerToken.toExponential(3)} → ${r.speed.after.flops.flopsPerToken.toExponential(3)}`,
+        ]
+      : []),
+    ...(r.mc ?? []).map(
+      (t) =>
+        `${t.task}: acc ${(t.acc * 100).toFixed(2)}%${t.acc_norm === undefined ? '' : `, acc_norm ${(t.acc_norm * 100).toFixed(2)}%`} (${t.n} docs)`,
+    ),
     `${r.seconds.toFixed(1)} s, written to ${r.outDir}`,
   ].join('\n');
 }
@@ -83,7 +102,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--calib-samples <n>', 'quick form: calibration sequences', positiveInt)
     .option('--calib-seq-len <n>', 'quick form: tokens per calibration sequence', positiveInt)
     .option('--seed <s>', 'quick form: sampler seed')
-    .option('--format <f>', 'quick form: factored | dense export')
+    .option('--format <f>', 'quick form: factored | dense | gptq export')
     .option('--data-dir <dir>', 'extra folder to search for built-in datasets (repeatable)', collect, [])
     .action(async (o: CompressOptions) => {
       let config: PipelineConfig;
@@ -104,7 +123,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (plan.problem) throw new EngineError(plan.problem, { field: 'target.ratio' });
       const raw = config as unknown as Record<string, unknown>;
       const name = config.name;
-      const outDir = path.resolve(o.out ?? path.join('compressed', name));
+      const outDir = path.resolve(o.out ?? path.join('compressed', safeSegment(name)));
       const app = await ctx.app();
       const job = await app.handlers['jobs.start']({
         kind: 'compress',
@@ -145,9 +164,14 @@ export function register(program: Command, ctx: CliContext): void {
             targetRatio: r.targetRatio,
             weightBytesBefore: r.weightBytesBefore,
             weightBytesAfter: r.weightBytesAfter,
+            nonzerosBefore: r.nonzerosBefore,
+            nonzerosAfter: r.nonzerosAfter,
             steps: r.steps,
             warnings: r.warnings,
             ...(r.ppl !== undefined ? { ppl: r.ppl } : {}),
+            ...(r.tokensPerSecond !== undefined ? { tokensPerSecond: r.tokensPerSecond } : {}),
+            ...(r.speed ? { speed: r.speed } : {}),
+            ...(r.mc ? { mc: r.mc } : {}),
           },
           (d) => human({ ...r, runId: d.runId }),
         );

@@ -5,10 +5,12 @@ import type { Command } from 'commander';
 import type { PerplexityResult } from '../../engine/eval/perplexity';
 import type { EvalLogitsResult } from '../../engine/jobs/eval-logits';
 import type { EvalPplResult } from '../../engine/jobs/eval-ppl';
-import { positiveInt } from '../arg-parsers';
+import type { EvalSpeedResult } from '../../engine/jobs/eval-speed';
+import { nonNegativeInt, positiveInt } from '../arg-parsers';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
 import { cliRefs, runJob } from '../run-job';
+import { mcCommand } from './eval-mc';
 
 interface PplOptions {
   model: string;
@@ -98,4 +100,43 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.output({ ppl, nll, tokens, windows, seconds, tokensPerSecond, peakRssBytes, backend }, human);
     });
   logitsCommand(evalCmd.command('logits'), ctx);
+  mcCommand(evalCmd.command('mc'), ctx);
+  speedCommand(evalCmd.command('speed'), ctx);
+}
+
+/** `moe-bench eval speed`: the eval.speed job (METHODS §8.3). */
+function speedCommand(cmd: Command, ctx: CliContext): Command {
+  return cmd
+    .description(
+      'prefill/decode tokens/s (greedy, KV cache, random prompt), peak memory, weight bytes, FLOPs/token',
+    )
+    .requiredOption('--model <dir>', 'model folder (HF or workbench format) or built-in model name')
+    .option('--prompt-len <n>', 'prompt tokens per sequence', positiveInt, 512)
+    .option('--gen-len <n>', 'tokens generated per sequence (at least 2)', positiveInt, 128)
+    .option('--batch <b>', 'sequences generated together', positiveInt, 1)
+    .option('--seed <s>', 'seed of the random prompt ids', nonNegativeInt, 0)
+    .action(async (o: { model: string; promptLen: number; genLen: number; batch: number; seed: number }) => {
+      const done = await runJob<EvalSpeedResult>(
+        ctx,
+        'eval.speed',
+        {
+          model: o.model,
+          promptLen: o.promptLen,
+          genLen: o.genLen,
+          batch: o.batch,
+          seed: o.seed,
+          ...cliRefs(),
+        },
+        { label: 'eval speed' },
+      );
+      const { flops, ...r } = done.result;
+      ctx.output(
+        { ...r, flopsPerToken: flops.flopsPerToken, flops },
+        (x) =>
+          `prefill ${x.prefillTokensPerSecond.toFixed(1)} tok/s, decode ${x.decodeTokensPerSecond.toFixed(1)} tok/s (median step), ` +
+          `${(x.flopsPerToken / 1e6).toFixed(3)} MFLOP/token, weights ${(x.weightBytes / 2 ** 20).toFixed(2)} MiB, ` +
+          `peak tensors ${(x.peakTensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(x.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${x.backend}` +
+          (x.runId !== null ? `, run ${x.runId}` : ''),
+      );
+    });
 }

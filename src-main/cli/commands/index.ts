@@ -20,4 +20,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'compress', load: () => import('./compress') },
   { name: 'plan', load: () => import('./plan') },
   { name: 'export', load: () => import('./export') },
+  { name: 'report', load: () => import('./report') },
+  { name: 'sweep', load: () => import('./sweep') },
+  { name: 'worker', load: () => import('./worker') },
+  { name: 'analyze', load: () => import('./analyze') },
 ];

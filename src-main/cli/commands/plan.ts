@@ -16,7 +16,13 @@ function human(p: PipelinePlan): string {
     `${p.model} (${p.architecture}): ${fmt(p.paramsBefore)} params`,
     ...p.steps.map(
       (s, i) =>
-        `  ${i + 1}. ${s.method} [${s.family}] ${s.noop ? 'no-op (the budget leaves nothing for this step)' : Object.entries(s.knobs).map(([k, v]) => `${k} ${v}`).join(', ')} → ${fmt(s.paramsAfter)} params, ratio ${s.ratioAfter.toFixed(4)}`,
+        `  ${i + 1}. ${s.method} [${s.family}] ${
+          s.noop
+            ? 'no-op (the budget leaves nothing for this step)'
+            : Object.entries(s.knobs)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')
+        } → ${fmt(s.paramsAfter)} params, ratio ${s.ratioAfter.toFixed(4)}`,
     ),
     `achieved ratio ${p.achievedRatio.toFixed(4)}${p.targetRatio !== null ? ` (target ${p.targetRatio})` : ''}, ${fmt(p.paramsAfter)} params`,
   ];

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { type RunDetail, RunStatus, type RunSummary } from '../../contract/index';
 import { formatMetricValue } from '../../contract/metrics';
+import { protocolText } from '../../contract/protocol';
 import { formatBytes } from '../../contract/units';
 import { positiveInt } from '../arg-parsers';
 import type { CliContext } from '../context';
@@ -14,6 +15,7 @@ function table(runs: RunSummary[]): string {
     r.kind,
     r.status,
     r.modelName ?? '-',
+    r.pipelineName ?? '-',
     r.backend ?? '-',
     r.createdAt.replace('T', ' ').slice(0, 19),
     fmtSeconds(r.seconds),
@@ -21,7 +23,7 @@ function table(runs: RunSummary[]): string {
       .map(([k, v]) => `${k}=${formatMetricValue(k, v).replaceAll(' ', '')}`)
       .join(' '),
   ]);
-  const head = ['ID', 'KIND', 'STATUS', 'MODEL', 'BACKEND', 'CREATED', 'TIME', 'HEADLINE'];
+  const head = ['ID', 'KIND', 'STATUS', 'MODEL', 'PIPELINE', 'BACKEND', 'CREATED', 'TIME', 'HEADLINE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows]
     .map((r) =>
@@ -38,6 +40,7 @@ function detail(r: RunDetail): string {
     `run ${r.id}: ${r.kind} ${r.status}${r.error ? ` (${r.error})` : ''}`,
     `model: ${r.modelName ?? '-'}  pipeline: ${r.pipelineName ?? '-'}  seed: ${r.seed ?? '-'}  backend: ${r.backend ?? '-'}`,
     `created ${r.createdAt}  started ${r.startedAt ?? '-'}  finished ${r.finishedAt ?? '-'}  (${fmtSeconds(r.seconds)})`,
+    ...(r.protocols ?? []).map((p, i) => `${i ? 'evaluation' : 'evaluation (primary)'}: ${protocolText(p)}`),
     `config: ${JSON.stringify(r.config)}`,
   ];
   if (r.metrics.length) {
@@ -77,8 +80,19 @@ export function register(program: Command, ctx: CliContext): void {
     .command('delete')
     .description('delete a finished run and everything it recorded')
     .argument('<id>', 'run id', positiveInt)
-    .action(async (id: number) => {
+    .option(
+      '--remove-artifacts',
+      'also delete the export folder it wrote under the app home (default: keep files)',
+    )
+    .action(async (id: number, o: { removeArtifacts?: boolean }) => {
       const app = await ctx.app();
-      ctx.output(await app.handlers['runs.delete']({ id }), () => `deleted run ${id}`);
+      const r = await app.handlers['runs.delete']({ id, artifacts: o.removeArtifacts ? 'remove' : 'keep' });
+      ctx.output(r, () =>
+        [
+          `deleted run ${id}`,
+          ...(r.removed ?? []).map((p) => `removed ${p}`),
+          ...(r.kept ?? []).map((p) => `kept ${p}`),
+        ].join('\n'),
+      );
     });
 }

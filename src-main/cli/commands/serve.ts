@@ -1,6 +1,7 @@
 // `moe-bench serve`: browser mode. The same services as the desktop app behind a loopback HTTP +
 // WebSocket server; the page URL carries the access token. Runs until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
@@ -47,7 +48,10 @@ interface ServeOptions {
   host: string;
   open: boolean;
   firstRunDemo: boolean;
+  allowRoot: string[];
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -60,6 +64,12 @@ export function register(program: Command, ctx: CliContext): void {
       '127.0.0.1',
     )
     .option('--open', 'open the page in the default browser', false)
+    .option(
+      '--allow-root <dir>',
+      'a folder besides the workbench home that browser clients may read and write (repeatable)',
+      collect,
+      [],
+    )
     .option(
       '--first-run-demo',
       'on an empty store, start a baseline run of the embedded default model',
@@ -80,7 +90,12 @@ export function register(program: Command, ctx: CliContext): void {
           hint: 'run `npm run build` (or `npm run build:renderer`)',
         });
       }
-      const app = await createApp({ mode: 'browser', home: g.home, backend: g.backend });
+      const app = await createApp({
+        mode: 'browser',
+        home: g.home,
+        backend: g.backend,
+        allowedRoots: o.allowRoot.map((d) => path.resolve(d)),
+      });
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(app, { port: o.port, host: o.host, rendererDir });

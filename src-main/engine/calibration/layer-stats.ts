@@ -2,9 +2,10 @@
 // §5.1, §10.3). Only tokens actually routed to an expert (its top-k) reach that expert's statistics:
 // the executor calls onExpert with exactly those rows. Expert inputs feed gate/up, the intermediate
 // act(gate·x)⊙(up·x) feeds down.
-import { type InputStatistics, InputStatisticsAccumulator } from './gram';
+
 import type { LayerObserver } from '../model/types';
 import { tf } from '../tensor/backend';
+import { type InputStatistics, InputStatisticsAccumulator } from './gram';
 
 export interface StatsNeeds {
   /** per-expert input and intermediate Gram + ASVD abs-mean */

@@ -144,6 +144,12 @@ export async function perplexity(
     exec.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
+  // never a silent `ppl NaN`: a non-finite loss means non-finite activations somewhere
+  if (!Number.isFinite(nll))
+    throw new EngineError(`the negative log-likelihood is ${nll}: the model produced non-finite logits`, {
+      field: 'ppl',
+      hint: 'the weights or overrides hold NaN/Inf, or activations overflowed in this dtype',
+    });
   return {
     ppl: Math.exp(nll / predicted),
     nll,

@@ -13,9 +13,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
-import { dominantDtype, storageDtype } from '../io/safetensors-header';
 import { INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
+import { dominantDtype, storageDtype } from '../io/safetensors-header';
 import { type WriteDtype, type WriteEntry, writeShardedCheckpoint } from '../io/safetensors-writer';
+import { dequantize } from '../methods/quant/quantized-weight';
+import { QUANT_CONFIG_KEY } from '../model/gptq-checkpoint';
 import { type LinearRef, manifestTensorNames, type ViewManifest, viewEntries } from '../model/layer-manifest';
 import type { LoadedModel } from '../model/model';
 import { adapterFor } from '../model/registry';
@@ -32,11 +34,15 @@ import { layerNames, PROJ, type Proj, renumberLayer } from '../model/tensor-name
 import type { LayerOverride, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
 import { FORMAT_KEY, type StoredLayer, type WorkbenchBlock } from '../model/workbench-format';
 import { tf } from '../tensor/backend';
+import { GptqPacker, type GptqSummary, type LinearSource } from './gptq-export';
 
-export type ExportFormat = 'factored' | 'dense';
+export type ExportFormat = 'factored' | 'dense' | 'gptq';
 
 export interface ExportOptions {
-  /** 'factored': the workbench format; 'dense': a plain HF checkpoint when the layout allows it */
+  /**
+   * 'factored': the workbench format; 'dense': a plain HF checkpoint when the layout allows it;
+   * 'gptq': that checkpoint with its quantized linears in the AutoGPTQ layout (export/gptq-export.ts)
+   */
   format: ExportFormat;
   dtype?: WriteDtype;
   method?: string;
@@ -52,8 +58,10 @@ export interface ExportResult {
   bytes: number;
   /** what was written: 'factored' = the workbench format (plain HF when nothing changed), 'dense' = plain HF */
   format: ExportFormat;
-  /** set when 'dense' was asked for but the layout has no HF form: the workbench format was written */
+  /** set when 'dense' or 'gptq' was asked for but the layout has no HF form: the workbench format was written */
   fallbackReason?: string;
+  /** what the 'gptq' format wrote (quantization_config in brief) */
+  gptq?: GptqSummary;
 }
 
 /** The dtype holding most bytes in the source, mapped to a writable one. */
@@ -92,7 +100,8 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** W of a linear, computed in f32 (W, A·B or base + A·B). */
 function denseOf(L: Linear): Float32Array {
-  if (L.kind === 'dense') return L.w.dataSync() as Float32Array;
+  // a quantized linear exports densely as its exact dequantization (the GPTQ layout is export.format gptq)
+  if (L.kind === 'dense' || L.kind === 'quantized') return L.w.dataSync() as Float32Array;
   const w = tf.tidy(() =>
     L.kind === 'factored' ? tf.matMul(L.A, L.B) : tf.add(L.base, tf.matMul(L.A, L.B)),
   );
@@ -105,6 +114,20 @@ function denseOf(L: Linear): Float32Array {
 function denseOfRef(model: LoadedModel, r: LinearRef): Float32Array {
   const ck = model.checkpoint;
   if ('W' in r) return ck.readF32(r.W);
+  if ('quant' in r) {
+    const q = r.quant;
+    const codes = ck.readF32(q.codes);
+    const gIdx = ck.readF32(q.gIdx);
+    return dequantize({
+      ...q,
+      outFeatures: codes.length / gIdx.length,
+      inFeatures: gIdx.length,
+      codes: Uint8Array.from(codes),
+      scales: ck.readF32(q.scales),
+      zeros: Int32Array.from(ck.readF32(q.zeros)),
+      gIdx: Int32Array.from(gIdx),
+    });
+  }
   const read = (n: string) => ck.readTensor(n) as Tensor2D;
   const parts = 'base' in r ? [read(r.base), read(r.A), read(r.B)] : [read(r.A), read(r.B)];
   try {
@@ -119,7 +142,7 @@ function denseOfRef(model: LoadedModel, r: LinearRef): Float32Array {
 }
 
 function linearShape(L: Linear): [number, number] {
-  if (L.kind === 'dense') return L.w.shape;
+  if (L.kind === 'dense' || L.kind === 'quantized') return L.w.shape;
   if (L.kind === 'delta') return L.base.shape;
   return [L.A.shape[0], L.B.shape[1]];
 }
@@ -157,7 +180,8 @@ function summarizeView(v: MoeLayerView): BlockSummary {
 function summarizeManifest(model: LoadedModel, m: ViewManifest): BlockSummary {
   const ck = model.checkpoint;
   const hasBias = (e: Record<Proj, LinearRef>) => PROJ.some((p) => 'bias' in e[p] && e[p].bias !== undefined);
-  const out = (r: LinearRef) => ck.info('W' in r ? r.W : 'base' in r ? r.base : r.A).shape[0]!;
+  const out = (r: LinearRef) =>
+    ck.info('W' in r ? r.W : 'quant' in r ? r.quant.codes : 'base' in r ? r.base : r.A).shape[0]!;
   return {
     experts: m.experts.length,
     topK: m.topK,
@@ -196,6 +220,12 @@ function denseLayout(
         ? summarizeView(s.view)
         : summarizeManifest(model, (s as { manifest: ViewManifest }).manifest);
     counts.push({ l, experts: b.experts, topK: b.topK });
+    const dyn =
+      s.kind === 'view' ? s.view.dynamicPrune : (s as { manifest: ViewManifest }).manifest.dynamicPrune;
+    if (dyn && dyn.remove > 0)
+      return {
+        reason: `layer ${l}: D²-MoE prunes ${dyn.remove} base channels per batch, which a dense HF layer cannot`,
+      };
     if (b.routerBias)
       return { reason: `layer ${l}: the router has a bias, which the HF architecture does not` };
     if (b.bias)
@@ -309,17 +339,22 @@ function denseEntries(
   states: LayerState[],
   keptLayers: number[],
   dtype: WriteDtype,
+  packer?: GptqPacker,
 ): WriteEntry[] {
   const { spec } = model;
   const { head, tail } = globalsSplit(spec);
   const entries = fromCheckpoint(model, head, dtype);
+  // with a packer (format 'gptq') a quantized linear becomes its four GPTQ tensors
+  const packed = (e: WriteEntry, src: LinearSource) => (packer ? packer.entries(e.name, src, e) : [e]);
+  const fromCk = (ts: ExpectedTensor[], rename: (n: string) => string) =>
+    fromCheckpoint(model, ts, dtype, rename).flatMap((e, k) => packed(e, { kind: 'ck', name: ts[k]!.name }));
   keptLayers.forEach((l, i) => {
     const s = states[l]!;
     const g = layerTensorGroups(spec, l);
     const rename = (n: string) => renumberLayer(spec, n, l, i) ?? n;
-    entries.push(...fromCheckpoint(model, [...g.attention, ...g.postNorm], dtype, rename));
+    entries.push(...fromCk([...g.attention, ...g.postNorm], rename));
     if (s.kind === 'plain') {
-      entries.push(...fromCheckpoint(model, ffnTensors(g), dtype, rename));
+      entries.push(...fromCk(ffnTensors(g), rename));
       return;
     }
     const n = layerNames(spec, i);
@@ -337,11 +372,23 @@ function denseEntries(
       const v = s.view;
       entries.push(mat(n.router.weight, [...v.router.shape], () => v.router.dataSync() as Float32Array));
       v.experts.forEach((ex, e) => {
-        for (const p of PROJ) entries.push(mat(n.expert(e, p), shapeOf(p, I), () => denseOf(ex[p])));
+        for (const p of PROJ)
+          entries.push(
+            ...packed(
+              mat(n.expert(e, p), shapeOf(p, I), () => denseOf(ex[p])),
+              { kind: 'linear', L: ex[p] },
+            ),
+          );
       });
       if (v.shared) {
         const sh = v.shared;
-        for (const p of PROJ) entries.push(mat(n.shared(p), shapeOf(p, Is), () => denseOf(sh[p])));
+        for (const p of PROJ)
+          entries.push(
+            ...packed(
+              mat(n.shared(p), shapeOf(p, Is), () => denseOf(sh[p])),
+              { kind: 'linear', L: sh[p] },
+            ),
+          );
         const gw = sh.gateWeight;
         if (gw) entries.push(mat(n.sharedGate, [...gw.shape], () => gw.dataSync() as Float32Array));
       }
@@ -352,11 +399,23 @@ function denseEntries(
     const ck = model.checkpoint;
     entries.push(mat(n.router.weight, [...ck.info(m.router).shape], () => ck.readF32(m.router)));
     m.experts.forEach((ex, e) => {
-      for (const p of PROJ) entries.push(mat(n.expert(e, p), shapeOf(p, I), () => denseOfRef(model, ex[p])));
+      for (const p of PROJ)
+        entries.push(
+          ...packed(
+            mat(n.expert(e, p), shapeOf(p, I), () => denseOfRef(model, ex[p])),
+            { kind: 'ref', r: ex[p] },
+          ),
+        );
     });
     if (m.shared) {
       const sh = m.shared;
-      for (const p of PROJ) entries.push(mat(n.shared(p), shapeOf(p, Is), () => denseOfRef(model, sh[p])));
+      for (const p of PROJ)
+        entries.push(
+          ...packed(
+            mat(n.shared(p), shapeOf(p, Is), () => denseOfRef(model, sh[p])),
+            { kind: 'ref', r: sh[p] },
+          ),
+        );
       const gw = m.sharedGate;
       if (gw) entries.push(mat(n.sharedGate, [...ck.info(gw).shape], () => ck.readF32(gw)));
     }
@@ -368,7 +427,27 @@ function denseEntries(
 function readConfig(model: LoadedModel): Record<string, unknown> {
   const config = JSON.parse(fs.readFileSync(model.configFile, 'utf8')) as Record<string, unknown>;
   delete config[FORMAT_KEY];
+  // a GPTQ source's block describes its packed tensors; only the 'gptq' format writes (its own) one
+  delete config[QUANT_CONFIG_KEY];
   return config;
+}
+
+/** Some linear the export would write is quantized (a Q step's view, a stored one, or a GPTQ source's). */
+function hasQuantized(model: LoadedModel, states: LayerState[]): boolean {
+  const lins = (e: { gate: unknown; up: unknown; down: unknown }) => PROJ.map((p) => e[p]);
+  return states.some((s, l) => {
+    if (s.kind === 'view')
+      return [...s.view.experts, ...(s.view.shared ? [s.view.shared] : [])]
+        .flatMap(lins)
+        .some((L) => (L as Linear).kind === 'quantized');
+    if (s.kind === 'stored')
+      return [...s.manifest.experts, ...(s.manifest.shared ? [s.manifest.shared] : [])]
+        .flatMap(lins)
+        .some((r) => 'quant' in (r as LinearRef));
+    if (s.kind === 'drop-block') return false;
+    const p = `${model.spec.names.layer(l)}.`;
+    return [...(model.gptq?.linears.keys() ?? [])].some((n) => n.startsWith(p));
+  });
 }
 
 export function exportModel(
@@ -393,8 +472,45 @@ export function exportModel(
     config: Record<string, unknown>;
     format: ExportFormat;
     fallbackReason?: string;
+    gptq?: GptqSummary;
+    packer?: GptqPacker;
   } => {
     let fallbackReason: string | undefined;
+    if (opts.format === 'gptq') {
+      if (!hasQuantized(model, states))
+        throw new EngineError('format "gptq" needs a quantized model, and nothing in it is quantized', {
+          field: 'export.format',
+          hint: 'add an rtn or gptq step, or export as "dense" or "factored"',
+        });
+      const layout = denseLayout(model, states);
+      const hf =
+        'reason' in layout
+          ? layout
+          : adapterFor(spec.modelType, model.configFile).hfConfig(readConfig(model), { spec, ...layout });
+      if (!('reason' in hf) && !('reason' in layout)) {
+        const packer = new GptqPacker(model);
+        const entries = denseEntries(model, states, layout.keptLayers, dtype, packer);
+        const L = layout.keptLayers.length;
+        const inBlock = (n: string) =>
+          Array.from({ length: L }, (_, i) => spec.names.layer(i)).some((p) => n.startsWith(`${p}.`));
+        const linears = entries.flatMap((e) =>
+          e.name.endsWith('.qweight')
+            ? [e.name.slice(0, -'.qweight'.length)]
+            : e.name.endsWith('.weight') && e.shape.length === 2 && inBlock(e.name)
+              ? [e.name.slice(0, -'.weight'.length)]
+              : [],
+        );
+        const q = packer.quantizationConfig(linears, L, (i) => spec.names.layer(i));
+        return {
+          entries,
+          config: { ...hf.config, [QUANT_CONFIG_KEY]: q.config },
+          format: 'gptq',
+          gptq: q.summary,
+          packer,
+        };
+      }
+      fallbackReason = (hf as { reason: string }).reason;
+    }
     if (opts.format === 'dense') {
       const layout = denseLayout(model, states);
       const hf =
@@ -414,7 +530,7 @@ export function exportModel(
     if (Object.keys(w.block.layers).length > 0) config[FORMAT_KEY] = w.block;
     return { entries: w.entries, config, format: 'factored', ...(fallbackReason ? { fallbackReason } : {}) };
   })();
-  const { entries, config, format, fallbackReason } = written;
+  const { entries, config, format, fallbackReason, gptq, packer } = written;
   fs.mkdirSync(out, { recursive: true });
   // copy side files (tokenizer, generation config, …), never stale weights
   for (const f of fs.readdirSync(model.dir)) {
@@ -424,7 +540,8 @@ export function exportModel(
       f.endsWith('.safetensors') ||
       f === INDEX_FILE ||
       f === SINGLE_FILE ||
-      f === 'config.json'
+      f === 'config.json' ||
+      f === 'quantize_config.json'
     )
       continue;
     fs.copyFileSync(src, path.join(out, f));
@@ -433,7 +550,14 @@ export function exportModel(
     config.torch_dtype = dtype === 'BF16' ? 'bfloat16' : dtype === 'F16' ? 'float16' : 'float32';
   const w = writeShardedCheckpoint(out, entries, { maxShardBytes: opts.maxShardBytes ?? 4 * 2 ** 30 });
   fs.writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const params = entries.reduce((a, e) => a + size(e.shape), 0);
+  // AutoGPTQ's from_quantized reads the block from its own file
+  if (gptq)
+    fs.writeFileSync(
+      path.join(out, 'quantize_config.json'),
+      `${JSON.stringify(config[QUANT_CONFIG_KEY], null, 2)}\n`,
+    );
+  // a packed linear counts its out·in weights, not its int32 words
+  const params = entries.reduce((a, e) => a + size(e.shape), 0) + (packer ? packer.paramsDelta : 0);
   return {
     outDir: out,
     files: w.files,
@@ -441,5 +565,6 @@ export function exportModel(
     bytes: w.bytes,
     format,
     ...(fallbackReason ? { fallbackReason } : {}),
+    ...(gptq ? { gptq } : {}),
   };
 }

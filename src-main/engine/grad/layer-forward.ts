@@ -9,6 +9,7 @@
 // `route`; the routing *weights* carry an analytic gradient w.r.t. the router logits (customGrad),
 // so gradients flow into the router and through it into the layer input, as in PyTorch.
 
+import { EngineError } from '../errors';
 import { attention } from '../model/blocks/attention';
 import { type ExecExpert, gatedMlp } from '../model/blocks/gated-mlp';
 import { layerNorm } from '../model/blocks/layer-norm';
@@ -149,6 +150,11 @@ function sharedFactors(experts: ExecExpert[]): Set<Tensor2D> {
 
 /** The MoE block on one chunk of normed hidden states, differentiable (see the file comment). */
 export function moeForward(x: Tensor2D, w: ExecMoe): Tensor2D {
+  // its channel choice is a per-chunk argmin, not differentiable: refuse rather than run unpruned
+  if (w.dynamic && w.dynamic.remove > 0)
+    throw new EngineError(
+      'the differentiable forward does not run D²-MoE dynamic base pruning; backpropagate through the model before d2-moe',
+    );
   const [n, h] = x.shape;
   const N = w.experts.length;
   const logitsT = (

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
 import { tf } from '../tensor/backend';
+import { parseJson } from './json-depth';
 import { SafetensorsFile, type TensorInfo } from './safetensors';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -14,12 +15,25 @@ export interface ReadTensorOptions {
   transpose?: boolean;
 }
 
+/**
+ * A tensor computed from stored ones when read (a GPTQ linear's dequantized `.weight`, model/gptq-
+ * checkpoint.ts): has/info/readF32/readTensor see it as an F32 tensor, names() and the byte counts
+ * list only what is stored.
+ */
+export interface DerivedTensor {
+  shape: number[];
+  /** the stored tensor it is computed from (errors name its file) */
+  from: string;
+  read(): Float32Array;
+}
+
 export class Checkpoint {
   readonly dir: string;
   /** tensor name -> shard file name (relative to dir). */
   private readonly weightMap: Map<string, string>;
   private readonly shards = new Map<string, SafetensorsFile>();
   private readonly indexPath: string | null;
+  private readonly derived = new Map<string, DerivedTensor>();
 
   private constructor(dir: string, weightMap: Map<string, string>, indexPath: string | null) {
     this.dir = dir;
@@ -59,10 +73,38 @@ export class Checkpoint {
   }
 
   has(name: string): boolean {
-    return this.weightMap.has(name);
+    return this.weightMap.has(name) || this.derived.has(name);
+  }
+
+  /** Register a derived tensor; a stored tensor of the same name is an error (it would be shadowed). */
+  derive(name: string, t: DerivedTensor): void {
+    if (this.weightMap.has(name) || this.derived.has(name))
+      throw new EngineError(`tensor '${name}' is stored and would also be derived from '${t.from}'`, {
+        file: this.info(t.from).file,
+        field: `tensor '${name}'`,
+        hint: 'a quantized linear stores qweight/qzeros/scales/g_idx instead of its weight, not both',
+      });
+    this.derived.set(name, t);
+  }
+
+  /** The stored tensor a derived one is computed from, or null for a stored tensor. */
+  derivedFrom(name: string): string | null {
+    return this.derived.get(name)?.from ?? null;
   }
 
   info(name: string): TensorInfo {
+    const d = this.derived.get(name);
+    if (d) {
+      const n = d.shape.reduce((a, b) => a * b, 1);
+      return {
+        name,
+        dtype: 'F32',
+        shape: [...d.shape],
+        file: this.info(d.from).file,
+        byteOffset: -1,
+        byteLength: 4 * n,
+      };
+    }
     const shardName = this.weightMap.get(name);
     if (shardName === undefined) {
       throw new EngineError(`no tensor named '${name}'`, {
@@ -85,11 +127,20 @@ export class Checkpoint {
   }
 
   readF32(name: string): Float32Array {
+    const d = this.derived.get(name);
+    if (d) return d.read();
     this.info(name);
     return this.shard(this.weightMap.get(name)!).readF32(name);
   }
 
   readRaw(name: string): Uint8Array {
+    if (this.derived.has(name))
+      throw new EngineError(
+        `tensor '${name}' is computed from '${this.derivedFrom(name)}'; it has no stored bytes`,
+        {
+          field: `tensor '${name}'`,
+        },
+      );
     this.info(name);
     return this.shard(this.weightMap.get(name)!).readRaw(name);
   }
@@ -172,7 +223,7 @@ export class Checkpoint {
 function readIndex(root: string, indexPath: string): Map<string, string> {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(indexPath, 'utf8'));
+    raw = parseJson(fs.readFileSync(indexPath, 'utf8'));
   } catch (e) {
     throw new EngineError(`not valid JSON (${(e as Error).message})`, { file: indexPath, cause: e });
   }

@@ -9,6 +9,7 @@
 // resources/data, or, when it needs a special row format or several candidate files, a line here.
 import fs from 'node:fs';
 import path from 'node:path';
+import { MC_TASK_SPECS } from '../eval/mc/tasks';
 import type { DatasetFormat } from './dataset-rows';
 
 export interface BuiltinCandidate {
@@ -59,6 +60,8 @@ export const BUILTIN_DATASETS: BuiltinDataset[] = [
       { file: 'c4/c4-validation.00000-of-00008.json.gz', format: 'jsonl', limit: 2000 },
       { file: 'c4/c4-validation.00000-of-00008.json', format: 'jsonl', limit: 2000 },
       { file: 'c4/derived/c4_validation_00000_first1025.jsonl', format: 'jsonl', limit: 2000 },
+      // bundled copy (resources/data/c4): the same 1,025 docs, gzipped
+      { file: 'c4/c4_validation_00000_first1025.jsonl.gz', format: 'jsonl', limit: 2000 },
     ],
   },
   {
@@ -116,10 +119,19 @@ export function builtinIn(entry: BuiltinDataset, root: string): FolderDataset | 
 }
 
 /**
+ * Folders holding multiple-choice task documents (eval/mc/tasks.ts): questions and choices, not
+ * text, so the folder convention never offers them as perplexity data sets.
+ */
+export const TASK_DATA_FOLDERS: ReadonlySet<string> = new Set(
+  Object.values(MC_TASK_SPECS).flatMap((t) => t.files.map((f) => f.file.split('/')[0]!)),
+);
+
+/**
  * The data sets one folder `<root>/<folder>` stands for: a named built-in's file when `folder` is
  * its name (in the row format given above), else each data file by the folder convention.
  */
 export function scanDataFolder(root: string, folder: string): FolderDataset[] {
+  if (TASK_DATA_FOLDERS.has(folder)) return [];
   const dir = path.join(path.resolve(root), folder);
   const entry = BUILTIN_DATASETS.find((d) => d.name === folder);
   if (entry) {

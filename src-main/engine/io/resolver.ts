@@ -200,7 +200,12 @@ export function createResolver(options: ResolverOptions): Resolver {
     resolveFile(ref, field) {
       const file = path.resolve(opts.baseDir, ref);
       if (!isFile(file)) {
-        throw new EngineError(isDir(file) ? 'is a folder, not a file' : 'no such file', {
+        const kind = isDir(file)
+          ? 'is a folder, not a file'
+          : fs.existsSync(file)
+            ? 'is not a regular file (a device, pipe or socket)'
+            : 'no such file';
+        throw new EngineError(kind, {
           file,
           field,
           hint: `relative paths resolve against ${opts.baseDir}`,

@@ -3,6 +3,7 @@
 // JSON: { "<tensor>": {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {string: string} },
 // offsets relative to the start of the data section.
 import { EngineError } from '../errors';
+import { parseJson } from './json-depth';
 
 export const SAFETENSORS_DTYPES = {
   F64: 8,
@@ -19,11 +20,19 @@ export const SAFETENSORS_DTYPES = {
 
 export type SafetensorsDtype = keyof typeof SAFETENSORS_DTYPES;
 
-/** The dtype holding most bytes among the given tensors (a checkpoint's storage dtype). */
+const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F64', 'F32', 'F16', 'BF16']);
+
+/**
+ * The dtype holding most bytes among the given tensors (a checkpoint's storage dtype). Float tensors
+ * decide when there are any: a GPTQ checkpoint's int32 packs (often most of its bytes) are not the
+ * dtype its other weights are stored in.
+ */
 export function dominantDtype(tensors: Iterable<{ dtype: string; byteLength: number }>): string | null {
   const by = new Map<string, number>();
   for (const t of tensors) by.set(t.dtype, (by.get(t.dtype) ?? 0) + t.byteLength);
-  return [...by].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  const all = [...by];
+  const floats = all.filter(([d]) => FLOAT_DTYPES.has(d));
+  return (floats.length > 0 ? floats : all).sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
 }
 
 /** The writable float dtype that keeps a source dtype: 16-bit floats stay, everything else is F32. */
@@ -100,7 +109,7 @@ export function parseHeader(json: Uint8Array, fileSize: number, file: string): P
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
     throw new EngineError(`header is not valid JSON (${(e as Error).message})`, {
       file,

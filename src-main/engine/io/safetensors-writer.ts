@@ -10,13 +10,16 @@ import { SAFETENSORS_DTYPES } from './safetensors-header';
 
 export type WriteDtype = 'F32' | 'F16' | 'BF16';
 
-export interface WriteEntry {
-  name: string;
-  dtype: WriteDtype;
-  shape: number[];
-  /** Called once, when the entry's turn comes; must return prod(shape) values. */
-  data: () => Float32Array;
-}
+export type WriteEntry =
+  | {
+      name: string;
+      dtype: WriteDtype;
+      shape: number[];
+      /** Called once, when the entry's turn comes; must return prod(shape) values. */
+      data: () => Float32Array;
+    }
+  /** packed integer tensors (GPTQ qweight / qzeros / g_idx), written as they are */
+  | { name: string; dtype: 'I32'; shape: number[]; data: () => Int32Array };
 
 const WRITE_CHUNK = 1 << 30;
 const SHARD_NAME = /^model-\d+-of-\d+\.safetensors$/;
@@ -38,8 +41,8 @@ function elementCount(e: WriteEntry, file: string): number {
 }
 
 function byteSize(e: WriteEntry, file: string): number {
-  if (!Object.hasOwn(SAFETENSORS_DTYPES, e.dtype) || !['F32', 'F16', 'BF16'].includes(e.dtype)) {
-    throw new EngineError(`dtype ${JSON.stringify(e.dtype)} cannot be written; use F32, F16 or BF16`, {
+  if (!Object.hasOwn(SAFETENSORS_DTYPES, e.dtype) || !['F32', 'F16', 'BF16', 'I32'].includes(e.dtype)) {
+    throw new EngineError(`dtype ${JSON.stringify(e.dtype)} cannot be written; use F32, F16, BF16 or I32`, {
       file,
       field: `tensor '${e.name}'.dtype`,
     });
@@ -92,8 +95,13 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   }
 }
 
-function encode(e: WriteEntry, values: Float32Array): Uint8Array {
-  const typed = e.dtype === 'F32' ? values : e.dtype === 'BF16' ? f32ToBf16(values) : f32ToF16(values);
+function encode(dtype: WriteEntry['dtype'], values: Float32Array | Int32Array): Uint8Array {
+  const typed =
+    dtype === 'F32' || dtype === 'I32'
+      ? values
+      : dtype === 'BF16'
+        ? f32ToBf16(values as Float32Array)
+        : f32ToF16(values as Float32Array);
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 
@@ -128,17 +136,19 @@ export function writeSafetensors(
     for (const e of ordered) {
       const values = e.data();
       const n = elementCount(e, target);
-      if (!(values instanceof Float32Array) || values.length !== n) {
-        const got = values instanceof Float32Array ? `${values.length} values` : typeof values;
+      const Want = e.dtype === 'I32' ? Int32Array : Float32Array;
+      if (!(values instanceof Want) || values.length !== n) {
+        const got =
+          values instanceof Want ? `${values.length} values` : (values?.constructor?.name ?? typeof values);
         throw new EngineError(
-          `producer returned ${got}; shape [${e.shape.join(', ')}] needs ${n} f32 values`,
+          `producer returned ${got}; shape [${e.shape.join(', ')}] needs ${n} ${e.dtype === 'I32' ? 'int32' : 'f32'} values`,
           {
             file: target,
             field: `tensor '${e.name}'`,
           },
         );
       }
-      const enc = encode(e, values);
+      const enc = encode(e.dtype, values);
       writeAll(fd, enc);
       bytes += enc.length;
     }
@@ -147,6 +157,16 @@ export function writeSafetensors(
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    // a write error (ENOSPC, EIO, EDQUOT) names the file it hit
+    if (!(e instanceof EngineError) && code)
+      throw new EngineError(`cannot write the file (${code})`, {
+        file: target,
+        cause: e,
+        ...(code === 'ENOSPC' || code === 'EDQUOT'
+          ? { hint: 'the disk is full: free some space or write elsewhere' }
+          : {}),
+      });
     throw e;
   }
   fs.renameSync(tmp, target);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../errors';
-import { bf16ToF32, f16ToF32 } from '../tensor/dtype';
+import { allFiniteF32, bf16ToF32, type FiniteReport, f16ToF32 } from '../tensor/dtype';
 import { checkHeaderLength, parseHeader, SAFETENSORS_DTYPES, type TensorInfo } from './safetensors-header';
 
 export type { TensorInfo } from './safetensors-header';
@@ -109,10 +109,25 @@ export class SafetensorsFile {
   readF32(name: string): Float32Array {
     const t = this.info(name);
     const n = t.byteLength / SAFETENSORS_DTYPES[t.dtype];
+    // a NaN/±Inf weight would turn every result computed from it into NaN: refused here, naming
+    // the tensor, instead of surfacing as `ppl NaN` (found while decoding: see FiniteReport)
+    const finite = (ok: boolean, out: Float32Array) => {
+      if (ok) return out;
+      const at = out.findIndex((x) => !Number.isFinite(x));
+      throw new EngineError(
+        `non-finite value ${out[at]} at element ${at} (of shape [${t.shape.join(', ')}])`,
+        {
+          file: this.path,
+          field: `tensor '${name}'`,
+          hint: 'the checkpoint is damaged or was saved after a diverged training step',
+        },
+      );
+    };
     switch (t.dtype) {
       case 'F32': {
         const raw = this.readRaw(name);
-        return new Float32Array(raw.buffer, 0, n);
+        const out = new Float32Array(raw.buffer, 0, n);
+        return finite(allFiniteF32(out), out);
       }
       case 'BF16':
       case 'F16': {
@@ -121,14 +136,17 @@ export class SafetensorsFile {
         const out = new Float32Array(n);
         const src = new Uint16Array(out.buffer, 2 * n, n);
         readFully(this.openFd(), new Uint8Array(out.buffer, 2 * n, 2 * n), t.byteOffset, this.path);
-        if (t.dtype === 'BF16') return bf16ToF32(src, out);
+        const report: FiniteReport = { finite: true };
         // In place is safe for f16 too: element i is read before bytes [4i, 4i+4) are written,
         // and those never reach an unread element j > i at byte 2n+2j.
-        return f16ToF32(src, out);
+        if (t.dtype === 'BF16') bf16ToF32(src, out, report);
+        else f16ToF32(src, out, report);
+        return finite(report.finite, out);
       }
       case 'F64': {
         const raw = this.readRaw(name);
-        return Float32Array.from(new Float64Array(raw.buffer, 0, n));
+        const out = Float32Array.from(new Float64Array(raw.buffer, 0, n));
+        return finite(allFiniteF32(out), out);
       }
       default:
         throw new EngineError(`dtype ${t.dtype} is not a float type; readF32 decodes F32/F16/BF16/F64 only`, {

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EngineError } from '../errors';
+import { parseJson } from './json-depth';
 
 export interface EncodeOptions {
   /** Add BOS/EOS as the model's tokenizer does by default (true, like transformers). */
@@ -54,7 +55,7 @@ function readJson(file: string, what: string): unknown {
     });
   }
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (e) {
     throw new EngineError(`${what} is not valid JSON (${(e as Error).message})`, { file, cause: e });
   }

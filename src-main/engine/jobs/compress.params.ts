@@ -1,7 +1,11 @@
+import path from 'node:path';
 import { z } from 'zod';
+import { findTaskFile } from '../eval/mc/task-data';
+import { isMcTask, MC_TASKS } from '../eval/mc/tasks';
 import type { Resolver } from '../io/resolver';
 import { checkSource } from '../io/token-source';
 import { RefParams } from './refs.params';
+import { checkOutputFolder } from './work-folder';
 
 // The pipeline config is validated by the worker (parsePipelineConfig): its method schemas live
 // with the methods, which import tfjs, and this file is loaded on the main thread.
@@ -25,10 +29,17 @@ export const CompressParams = z
   .strict();
 export type CompressParams = z.output<typeof CompressParams>;
 
+/** the same output and work folders and the same config: a start continues the unfinished run */
+export function compressResumeKey(p: CompressParams): string {
+  const outDir = path.resolve(p.baseDir ?? '', p.outDir);
+  const workDir = path.resolve(p.baseDir ?? '', p.workDir ?? `${outDir}.work`);
+  return JSON.stringify([outDir, workDir, p.config]);
+}
+
 interface ConfigRefs {
   model?: unknown;
   calibration?: { dataset?: unknown; text?: unknown };
-  evaluate?: { ppl?: { dataset?: unknown }; perplexity?: unknown };
+  evaluate?: { ppl?: { dataset?: unknown }; perplexity?: unknown; mc?: { tasks?: unknown } };
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -41,6 +52,8 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
  */
 export function resolveCompress(p: CompressParams, r: Resolver): { modelDir: string | null } {
   const cfg = p.config as ConfigRefs;
+  // an output folder that cannot be written fails the start, not the export after the compression
+  checkOutputFolder(r.resolvePath(p.outDir), 'outDir');
   const model = str(cfg.model);
   const modelDir = model === undefined ? null : r.resolveModel(model, { field: 'config.model' });
   const text = str(cfg.calibration?.text);
@@ -56,5 +69,10 @@ export function resolveCompress(p: CompressParams, r: Resolver): { modelDir: str
     : [];
   for (const [i, ev] of more.entries())
     checkSource({ dataset: str(ev?.dataset) ?? 'wikitext2' }, r, `config.evaluate.perplexity[${i}].`);
+  if (cfg.evaluate?.mc) {
+    // unset tasks = all of them (the schema's default); unknown names are the worker parse's to report
+    const tasks = Array.isArray(cfg.evaluate.mc.tasks) ? cfg.evaluate.mc.tasks : MC_TASKS;
+    for (const t of tasks) if (typeof t === 'string' && isMcTask(t)) findTaskFile(t, r.options.datasetRoots);
+  }
   return { modelDir };
 }

@@ -4,7 +4,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { recordMcResults } from '../eval/mc/record';
+import { evaluateMcTasks } from '../eval/mc/run-tasks';
 import { perplexity } from '../eval/perplexity';
+import { measureSpeed, type SpeedResult } from '../eval/speed';
 import { exportModel } from '../export/export-model';
 import { resolverFor } from '../io/resolver';
 import { sourceTokens } from '../io/token-source';
@@ -17,6 +20,8 @@ import { dtypeBytes } from '../pipeline/plan-state';
 import { disposeOverrides, runPipeline } from '../pipeline/runner';
 import type { CompressParams } from './compress.params';
 import type { JobContext } from './job-context';
+import { recordSpeed } from './speed-metrics';
+import { checkFreeSpace, checkOutputFolder, claimWorkFolder, removeWorkFolder } from './work-folder';
 
 export interface CompressResult {
   runId: number | null;
@@ -26,15 +31,39 @@ export interface CompressResult {
   paramsAfter: number;
   weightBytesBefore: number;
   weightBytesAfter: number;
+  /** params minus the entries slimming zeroed, before and after */
+  nonzerosBefore: number;
+  nonzerosAfter: number;
   outDir: string;
   seconds: number;
   /** rank of the (first) low-rank step, null when nothing was decomposed */
   rank: number | null;
   /** layers whose routed experts end up factored */
   layers: number[];
-  steps: { method: string; family: string; knobs: Record<string, number>; noop: boolean; paramsAfter: number | null }[];
+  steps: {
+    method: string;
+    family: string;
+    knobs: Record<string, number>;
+    noop: boolean;
+    paramsAfter: number | null;
+    weightBytesAfter: number | null;
+    nonzerosAfter: number | null;
+  }[];
   warnings: string[];
   ppl?: number;
+  /** forward speed of the compressed model during the first perplexity evaluation */
+  tokensPerSecond?: number;
+  /** evaluate.mc: per task acc / acc_norm (lm-eval names) of the compressed model */
+  mc?: {
+    task: string;
+    n: number;
+    acc: number;
+    acc_norm?: number;
+    acc_stderr: number | null;
+    acc_norm_stderr?: number | null;
+  }[];
+  /** evaluate.speed: the original model and the compressed one */
+  speed?: { before: SpeedResult; after: SpeedResult };
 }
 
 function sha256(file: string): string {
@@ -50,8 +79,21 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
   const modelDir = resolver.resolveModel(config.model, { field: 'config.model' });
   const outDir = resolver.resolvePath(params.outDir);
   const workDir = resolver.resolvePath(params.workDir ?? `${outDir}.work`);
-  const model = openModel(modelDir);
+  // folders checked before any compute: a bad --out fails now, not after the whole compression
+  checkOutputFolder(outDir, 'outDir');
+  const release = claimWorkFolder(workDir);
+  let model: ReturnType<typeof openModel>;
   try {
+    model = openModel(modelDir);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  try {
+    // export ≤ the source's bytes; the work files hold the changed layers in f32 (≤ 4/dtype × that)
+    const sourceBytes = safetensorsBytes(modelDir);
+    checkFreeSpace(outDir, sourceBytes, 'outDir', 'the export');
+    checkFreeSpace(workDir, sourceBytes * 2, 'workDir', 'the per-layer work files');
     ctx.progress({ step: 'calibration data', fraction: 0 });
     const cal = await calibrationTokens(modelDir, config.calibration, { resolver });
     const dtype = exportDtype(config, checkpointDtype(modelDir));
@@ -82,6 +124,7 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
       ctx.record.metric('achievedRatio', r.achievedRatio);
       ctx.record.metric('weightBytesBefore', r.weightBytesBefore, { unit: 'bytes' });
       ctx.record.metric('weightBytesAfter', r.weightBytesAfter, { unit: 'bytes' });
+      ctx.record.metric('nonzerosAfter', r.nonzerosAfter, { unit: 'params' });
       if (r.targetRatio !== null) ctx.record.metric('targetRatio', r.targetRatio);
       const warnings: string[] = [];
       if (r.offTarget) {
@@ -95,6 +138,7 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         method: config.steps.map((st) => st.method).join('+'),
       });
       if (ex.fallbackReason) warnings.push(`exported in the workbench format: ${ex.fallbackReason}`);
+      if (ex.gptq?.note) warnings.push(ex.gptq.note);
       for (const f of ex.files)
         ctx.record.artifact({ path: f, kind: 'checkpoint', bytes: fs.statSync(f).size, sha256: sha256(f) });
       const factored = [...r.overrides]
@@ -109,6 +153,8 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         paramsAfter: r.paramsAfter,
         weightBytesBefore: r.weightBytesBefore,
         weightBytesAfter: r.weightBytesAfter,
+        nonzerosBefore: r.nonzerosBefore,
+        nonzerosAfter: r.nonzerosAfter,
         outDir,
         seconds: 0,
         rank: r.plan.steps.find((st) => st?.knobs.rank !== undefined)?.knobs.rank ?? null,
@@ -119,6 +165,8 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
           knobs: st?.knobs ?? {},
           noop: st?.noop ?? false,
           paramsAfter: st?.paramsAfter ?? null,
+          weightBytesAfter: st?.weightBytesAfter ?? null,
+          nonzerosAfter: st?.nonzerosAfter ?? null,
         })),
         warnings,
       };
@@ -142,10 +190,45 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
             ctx.record.metric('tokensPerSecond', p.tokensPerSecond, { unit: 'tok/s' });
             ctx.record.metric('peakRssBytes', p.peakRssBytes, { unit: 'bytes' });
             result.ppl = p.ppl;
+            result.tokensPerSecond = p.tokensPerSecond;
           }
         }
       }
-      fs.rmSync(workDir, { recursive: true, force: true });
+      if (config.evaluate?.mc) {
+        const tok = await loadTokenizer(modelDir);
+        const mc = await evaluateMcTasks(model, tok, config.evaluate.mc, resolver.options.datasetRoots, {
+          overrides: r.overrides,
+          signal: ctx.signal,
+          onProgress: (e) =>
+            ctx.progress({
+              step: `mc ${e.task}`,
+              fraction: 0.95 + 0.02 * e.fraction,
+              ...(e.message ? { message: e.message } : {}),
+            }),
+        });
+        recordMcResults(ctx.record, mc);
+        result.mc = mc.map(({ task, n, acc, acc_norm, acc_stderr, acc_norm_stderr }) => ({
+          task,
+          n,
+          acc,
+          acc_stderr,
+          ...(acc_norm !== undefined ? { acc_norm, acc_norm_stderr: acc_norm_stderr ?? null } : {}),
+        }));
+      }
+      if (config.evaluate?.speed) {
+        // the original first (no overrides), then the compressed model, same prompts and lengths
+        ctx.progress({ step: 'speed', fraction: 0.97, message: 'speed of the original model' });
+        const before = await measureSpeed(model, config.evaluate.speed, { signal: ctx.signal });
+        ctx.progress({ step: 'speed', fraction: 0.985, message: 'speed of the compressed model' });
+        const after = await measureSpeed(model, config.evaluate.speed, {
+          overrides: r.overrides,
+          signal: ctx.signal,
+        });
+        recordSpeed(ctx.record, before, 'before');
+        recordSpeed(ctx.record, after, 'model');
+        result.speed = { before, after };
+      }
+      removeWorkFolder(workDir);
       result.seconds = (performance.now() - t0) / 1000;
       ctx.progress({ step: 'done', fraction: 1 });
       return result;
@@ -154,5 +237,13 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
     }
   } finally {
     model.checkpoint.close();
+    release();
   }
+}
+
+function safetensorsBytes(dir: string): number {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }

@@ -1,6 +1,7 @@
 // eval.ppl: perplexity of an unmodified model on one or more data sets, text files or token-id files
 // (METHODS §8.1; `moe-bench eval ppl` runs it). Headline metrics: ppl per data set, tokensPerSecond
 // over all of them, peakRssBytes.
+import { modelMaxLength } from '../eval/mc/encode';
 import { type PerplexityResult, perplexity } from '../eval/perplexity';
 import { resolverFor } from '../io/resolver';
 import { sourceLabel, sourceTokens } from '../io/token-source';
@@ -22,6 +23,7 @@ export async function run(ctx: JobContext, params: EvalPplParams): Promise<EvalP
   const resolver = resolverFor(params);
   const modelDir = resolver.resolveModel(params.model);
   const model = openModel(modelDir);
+  const maxLength = modelMaxLength(model);
   let tok: ModelTokenizer | null = null;
   const results: EvalPplResult['results'] = [];
   let windowTokens = 0;
@@ -33,9 +35,19 @@ export async function run(ctx: JobContext, params: EvalPplParams): Promise<EvalP
       const label = sourceLabel(ev);
       ctx.progress({ step: `tokens ${label}`, fraction: i / n });
       if (ev.tokenIds === undefined) tok ??= await loadTokenizer(modelDir);
-      const src = await sourceTokens(ev, resolver, tok ?? modelDir, `evaluations[${i}].`);
+      // a window cap needs only its windows' tokens: a text file is read no further than that
+      const need = ev.maxWindows ? ev.maxWindows * ev.seqLen : undefined;
+      const src = await sourceTokens(ev, resolver, tok ?? modelDir, `evaluations[${i}].`, need);
       for (const [k, note] of src.notes.entries())
         ctx.progress({ step: k ? `tokenized ${label}` : `read ${label}`, fraction: i / n, message: note });
+      // like transformers, nothing stops a window longer than the trained context: RoPE simply
+      // runs on past it, so say so next to the number
+      if (ev.seqLen > maxLength)
+        ctx.progress({
+          step: `perplexity ${label}`,
+          fraction: i / n,
+          message: `seqLen ${ev.seqLen} exceeds the model's max_position_embeddings ${maxLength}: positions past it are outside the trained range`,
+        });
       const p = await perplexity(model, src.ids, {
         seqLen: ev.seqLen,
         signal: ctx.signal,

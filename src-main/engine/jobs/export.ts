@@ -3,11 +3,13 @@
 // layer keeps the state the source stores; the written files are the run's artifacts.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { type ExportResult, exportModel } from '../export/export-model';
 import { resolverFor } from '../io/resolver';
 import { openModel } from '../model/model';
 import type { ExportParams } from './export.params';
 import type { JobContext } from './job-context';
+import { checkFreeSpace, checkOutputFolder } from './work-folder';
 
 export type ExportJobResult = { runId: number | null } & ExportResult;
 
@@ -19,8 +21,15 @@ export async function run(ctx: JobContext, params: ExportParams): Promise<Export
   const resolver = resolverFor(params);
   const modelDir = resolver.resolveModel(params.model);
   const outDir = resolver.resolvePath(params.outDir);
+  checkOutputFolder(outDir, 'outDir');
   const model = openModel(modelDir);
   try {
+    // the export holds at most the source's tensors (a dtype change to f32 at most doubles bf16)
+    const sourceBytes = fs
+      .readdirSync(modelDir)
+      .filter((f) => f.endsWith('.safetensors'))
+      .reduce((n, f) => n + fs.statSync(path.join(modelDir, f)).size, 0);
+    checkFreeSpace(outDir, params.dtype === 'F32' ? 2 * sourceBytes : sourceBytes, 'outDir', 'the export');
     ctx.progress({ step: 'export', fraction: 0 });
     const r = exportModel(model, new Map(), outDir, {
       format: params.format,

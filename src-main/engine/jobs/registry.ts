@@ -4,10 +4,13 @@
 // job kind is one module (exporting `run(ctx, params)`), its params schema, and one line in JOBS.
 import type { z } from 'zod';
 import type { Resolver } from '../io/resolver';
-import { CompressParams, resolveCompress } from './compress.params';
+import { ANALYSIS_PARAMS, resolveAnalysis } from './analysis.params';
+import { CompressParams, compressResumeKey, resolveCompress } from './compress.params';
 import { GemmParams } from './diagnostics-gemm.params';
 import { EvalLogitsParams, resolveEvalLogits } from './eval-logits.params';
+import { EvalMcParams, resolveEvalMc } from './eval-mc.params';
 import { EvalPplParams, resolveEvalPpl } from './eval-ppl.params';
+import { EvalSpeedParams, resolveEvalSpeed } from './eval-speed.params';
 import { ExportParams, resolveExport } from './export.params';
 import type { JobModule } from './job-context';
 import { resolveTokenize, TokenizeParams } from './tokenize.params';
@@ -35,6 +38,12 @@ export interface JobDefinition {
    * model folder (the run is linked to the store's model of that folder, if any).
    */
   resolve?: (params: never, resolver: Resolver) => { modelDir: string | null };
+  /**
+   * Jobs that keep work state between attempts (compress: the work folder): what makes two starts
+   * the same work. A start whose key matches an unfinished (failed, cancelled, interrupted) run of
+   * the kind continues that run, so one run holds every layer record however often it was resumed.
+   */
+  resumeKey?: (params: never) => string;
 }
 
 export type JobRegistry = ReadonlyMap<string, JobDefinition>;
@@ -61,6 +70,7 @@ export const JOBS: JobRegistry = jobRegistry([
     params: CompressParams,
     createsRun: true,
     resolve: resolveCompress,
+    resumeKey: compressResumeKey,
   },
   {
     kind: 'eval.ppl',
@@ -69,6 +79,22 @@ export const JOBS: JobRegistry = jobRegistry([
     params: EvalPplParams,
     createsRun: true,
     resolve: resolveEvalPpl,
+  },
+  {
+    kind: 'eval.speed',
+    title: 'Speed and size',
+    load: () => import('./eval-speed'),
+    params: EvalSpeedParams,
+    createsRun: true,
+    resolve: resolveEvalSpeed,
+  },
+  {
+    kind: 'eval.mc',
+    title: 'Multiple-choice accuracy',
+    load: () => import('./eval-mc'),
+    params: EvalMcParams,
+    createsRun: true,
+    resolve: resolveEvalMc,
   },
   {
     kind: 'eval.logits',
@@ -94,4 +120,31 @@ export const JOBS: JobRegistry = jobRegistry([
     createsRun: true,
     resolve: resolveExport,
   },
+  // the sensitivity analyses (docs/analyses.md): one module, one run function per kind
+  ...(
+    [
+      [
+        'sensitivity',
+        'Per-layer sensitivity',
+        async () => ({ run: (await import('./analysis')).runSensitivity }),
+      ],
+      [
+        'routing',
+        'Routing frequency and coverage',
+        async () => ({ run: (await import('./analysis')).runRouting }),
+      ],
+      ['similarity', 'Expert similarity', async () => ({ run: (await import('./analysis')).runSimilarity })],
+      ['energy', 'Energy retained vs rank', async () => ({ run: (await import('./analysis')).runEnergy })],
+      ['entropy', 'Router entropy', async () => ({ run: (await import('./analysis')).runEntropy })],
+    ] as const
+  ).map(
+    ([k, title, load]): JobDefinition => ({
+      kind: `analysis.${k}`,
+      title,
+      load: load as unknown as () => Promise<JobModule<never>>,
+      params: ANALYSIS_PARAMS[k],
+      createsRun: true,
+      resolve: resolveAnalysis as JobDefinition['resolve'],
+    }),
+  ),
 ]);

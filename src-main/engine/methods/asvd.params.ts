@@ -1,7 +1,7 @@
 // Declaration of `asvd` (family D): activation-aware diagonal scaling per expert (METHODS §1.3).
 import { z } from 'zod';
-import type { MethodDeclaration } from './method';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
+import type { MethodDeclaration } from './method';
 import { gramBytes, RankOptions, SvdOptions } from './params-common';
 
 export const AsvdParams = z

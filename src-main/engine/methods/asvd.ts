@@ -1,11 +1,10 @@
 // ASVD (METHODS §1.3): diagonal activation-aware scale S = diag(m^α), m = Σ_batches mean|x| over the
 // expert's routed tokens (inputs for gate/up, intermediate act(gate)·up for down).
+
+import type { AsvdParams } from './asvd.params';
 import { factorizeExperts, meanErrors } from './expert-factorize';
 import { asvdScale, identityScale } from './lowrank/scaling';
-import type { AsvdParams } from './asvd.params';
 import type { LowRankMethod } from './types';
-
-
 
 export const asvd: LowRankMethod<AsvdParams> = {
   id: 'asvd',

@@ -14,9 +14,9 @@
 // (DeepSeek layer 0, Qwen2-MoE mlp_only_layers) blocks differ in size, so a budget-driven count is
 // exact only when the chosen blocks are of the kinds the shape plan assumed.
 import { z } from 'zod';
-import { StepRatio } from './params-common';
 import type { ModelPlanState } from '../pipeline/plan-state';
 import type { KnobSpec, MethodDeclaration } from './method';
+import { StepRatio } from './params-common';
 import { atMostOneOf } from './prune/amount';
 
 export const BlockDropParams = z

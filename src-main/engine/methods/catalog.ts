@@ -8,11 +8,16 @@ import { d2MoeDeclaration } from './d2-moe.params';
 import { expertDropDeclaration } from './expert-drop.params';
 import { expertMergeDeclaration } from './expert-merge.params';
 import { expertPruneDeclaration } from './expert-prune.params';
+import { gptqDeclaration } from './gptq.params';
 import { layerDropDeclaration } from './layer-drop.params';
+import { magnitudeDeclaration } from './magnitude.params';
 import type { AnyMethodDeclaration } from './method';
 import { moeSvdDeclaration } from './moe-svd.params';
+import { rtnDeclaration } from './rtn.params';
+import { sparseGptDeclaration } from './sparsegpt.params';
 import { svdDeclaration } from './svd.params';
 import { svdLlmDeclaration } from './svd-llm.params';
+import { wandaDeclaration } from './wanda.params';
 
 export const METHODS: ReadonlyMap<string, AnyMethodDeclaration> = new Map(
   [
@@ -26,6 +31,11 @@ export const METHODS: ReadonlyMap<string, AnyMethodDeclaration> = new Map(
     expertMergeDeclaration,
     layerDropDeclaration,
     blockDropDeclaration,
+    magnitudeDeclaration,
+    wandaDeclaration,
+    sparseGptDeclaration,
+    rtnDeclaration,
+    gptqDeclaration,
   ].map((d) => [d.id, d as AnyMethodDeclaration]),
 );
 

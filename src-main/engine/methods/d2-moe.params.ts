@@ -88,6 +88,20 @@ export const D2MoeParams = z
       .describe(
         'semi-dynamic pruning (§3.5): half of pp static from calibration, half per inference batch; false = all of pp static',
       ),
+    dynamicScore: z
+      .enum(['wanda', 'probe'])
+      .default('wanda')
+      .describe(
+        "dynamic-half score (§3.5): 'wanda' = the paper's ‖W_b2[:, j]‖·‖X[j, :]‖ over each batch (one channel set per layer); 'probe' = the reference's Probe Pruning (per expert, from a probe of its highest-norm tokens and the calibration statistic)",
+      ),
+    probeAlpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'probe: weight α of the probe statistic against the calibration one, c = (1 − α)g + αq; absent = adaptive α_j = q_j/(q_j + g_j + 1e-6)',
+      ),
     channelMultiple: z
       .number()
       .int()

@@ -12,8 +12,13 @@
 //      channels are removed from the layer — base rows/columns and the matching rows of the gate/up
 //      ΔU and columns of the down ΔV (the reference drops a pruned channel from the whole expert:
 //      "delta outputs are computed in full and then sliced", §3.5 code step 6; slicing the factors is
-//      that computation). The dynamic half needs the executor (see the step record's
-//      `dynamicPending`); until then only the static half is applied.
+//      that computation);
+//   6. dynamic half (§3.5): recorded in the view (`dynamicPrune`: channels per batch, score, and for
+//      the probe score the calibration statistic g_j of the kept channels); the executor prunes per
+//      token chunk (model/blocks/dynamic-prune.ts).
+// Accounting: the budget counts pp as removed in full (cal_params, §3.7 — Table 12); the stored
+// layout keeps the dynamically pruned channels (they are chosen per batch), so the exported count
+// is d2moe/accounting.ts d2StoredLayerExpertParams, which the record gives next to the budget's.
 // The view stores every expert linear as {kind: 'delta', base, A, B} with `base` the same tensor
 // object for every expert (counted once by the accounting, transposed once by the executor); a
 // trimmed expert (or rank 0) is {kind: 'dense', w: base} with that same object.
@@ -25,7 +30,7 @@ import type { LoadedModel } from '../model/model';
 import type { ExpertWeights, LayerOverride, Linear, MoeLayerView, Tensor2D } from '../model/types';
 import { tf } from '../tensor/backend';
 import type { D2MoeParams } from './d2-moe.params';
-import { d2Layers, prunePlan } from './d2moe/accounting';
+import { d2Layers, d2StoredLayerExpertParams, prunePlan } from './d2moe/accounting';
 import { mergeBase } from './d2moe/base';
 import { type DeltaFactors, type DeltaInput, decomposeDeltas } from './d2moe/delta';
 import { FisherStore } from './d2moe/fisher-store';
@@ -78,6 +83,24 @@ export function trimmedExperts(freq: readonly number[], n: number): number[] {
     .slice(0, Math.min(n, freq.length))
     .map((x) => x.e)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Probe Pruning's calibration statistic g_j (§3.5 code step 1) of the kept channels: the mean over
+ * routed (token, expert) pairs of the squared intermediate activation, Σ_e G_e[j, j] / Σ_e n_e — the
+ * reference's running mean of per-batch means, taken in one sum (same value for equal batches).
+ */
+export function probeStatistic(stats: LayerStats, I: number, keep: Int32Array | null): Float32Array {
+  const x2 = new Float64Array(I);
+  let tokens = 0;
+  for (const e of stats.experts) {
+    const s = e.intermediate;
+    if (!s || s.tokens === 0) continue;
+    tokens += s.tokens;
+    for (let j = 0; j < I; j++) x2[j] += s.gram.data[j * I + j]!;
+  }
+  const ch = keep ?? Int32Array.from({ length: I }, (_, j) => j);
+  return Float32Array.from(ch, (j) => (tokens > 0 ? x2[j]! / tokens : 0));
 }
 
 function removedOf(I: number, keep: Int32Array): number[] {
@@ -196,6 +219,13 @@ export function compressD2Layer(o: D2LayerInput): { view: MoeLayerView; record: 
       return out;
     });
     const outView = withExperts(view, experts);
+    if (plan.dynamicRemoved > 0) {
+      outView.dynamicPrune = { remove: plan.dynamicRemoved, score: p.dynamicScore };
+      if (p.dynamicScore === 'probe') {
+        if (p.probeAlpha !== undefined) outView.dynamicPrune.alpha = p.probeAlpha;
+        outView.dynamicPrune.calibration = probeStatistic(stats, I, keep);
+      }
+    }
     const relError: Record<string, number>[] = view.experts.map((_, e) => {
       const k = kept.indexOf(e);
       return Object.fromEntries(PROJ.map((q) => [q, k < 0 || !factors[q] ? 1 : factors[q]!.relError[k]!]));
@@ -221,10 +251,10 @@ export function compressD2Layer(o: D2LayerInput): { view: MoeLayerView; record: 
           staticRemoved: plan.staticRemoved,
           dynamicRemoved: plan.dynamicRemoved,
           keptChannels: Ik,
-          // the dynamic half runs in the executor (per inference batch); not applied yet
-          dynamicPending: plan.dynamicRemoved > 0,
+          dynamicScore: plan.dynamicRemoved > 0 ? p.dynamicScore : null,
           removedChannels: keep ? removedOf(I, keep) : [],
         },
+        storedExpertParams: d2StoredLayerExpertParams(h, I, N, p, rank),
       },
     };
   } catch (e) {

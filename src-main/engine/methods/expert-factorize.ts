@@ -15,7 +15,9 @@ export type Projection = (typeof PROJECTIONS)[number];
 export type ScaleFor = (expert: number, proj: Projection, dim: number) => Scale;
 
 export function denseWeight(L: Linear): Tensor2D {
-  if (L.kind !== 'dense') throw new Error('low-rank methods decompose dense expert matrices only');
+  // a quantized matrix is decomposed as its dequantization (the factors are new f32 weights)
+  if (L.kind !== 'dense' && L.kind !== 'quantized')
+    throw new Error('low-rank methods decompose dense expert matrices only');
   return L.w;
 }
 
@@ -30,7 +32,8 @@ export function withExperts(view: MoeLayerView, experts: ExpertWeights[]): MoeLa
   if (view.routerBias) out.routerBias = tf.clone(view.routerBias);
   if (view.sources) out.sources = view.sources.map((s) => [...s]);
   if (view.shared) {
-    const c = (L: Linear): Linear => (L.kind === 'dense' ? { kind: 'dense', w: tf.clone(L.w) } : L);
+    const c = (L: Linear): Linear =>
+      L.kind === 'dense' || L.kind === 'quantized' ? { ...L, w: tf.clone(L.w) } : L;
     out.shared = { gate: c(view.shared.gate), up: c(view.shared.up), down: c(view.shared.down) };
     if (view.shared.gateWeight) out.shared.gateWeight = tf.clone(view.shared.gateWeight);
   }

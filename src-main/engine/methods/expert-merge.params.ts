@@ -5,8 +5,8 @@
 // `fraction` of all routed experts kept, the step's own `ratio`, or the budget; per layer by §2.3
 // (floor(G/L), one more for the LAST G mod L layers) through the shared `groupKnob`. No tfjs here.
 import { z } from 'zod';
-import { groupKnob } from './merge/knob';
 import { liveMoeLayers, type ModelPlanState, routedExperts } from '../pipeline/plan-state';
+import { groupKnob } from './merge/knob';
 import type { MethodDeclaration } from './method';
 import { StepRatio, SvdOptions } from './params-common';
 

@@ -11,9 +11,9 @@
 // which ones really go is the plan pass's decision — exact for the accounting because every MoE
 // sub-layer of a model has the same parameters unless an earlier step changed some layers only.
 import { z } from 'zod';
-import { StepRatio } from './params-common';
 import { liveMoeLayers, type ModelPlanState } from '../pipeline/plan-state';
 import type { KnobSpec, MethodDeclaration } from './method';
+import { StepRatio } from './params-common';
 import { atMostOneOf } from './prune/amount';
 
 export const LayerDropParams = z

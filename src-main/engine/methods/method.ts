@@ -36,7 +36,11 @@ export interface KnobSpec<P> {
    * Optional closed-form or joint solve (MoE-SVD picks layer count and rank together). Returns the
    * knob values to print and the state; the generic solver is used when absent.
    */
-  solve?(p: P, s: ModelPlanState, targetParams: number): { knobs: Record<string, number>; state: ModelPlanState };
+  solve?(
+    p: P,
+    s: ModelPlanState,
+    targetParams: number,
+  ): { knobs: Record<string, number>; state: ModelPlanState };
   /** extra knob values derived from k, printed next to it (e.g. MoE-SVD's layer count) */
   describe?(p: P, s: ModelPlanState, k: number): Record<string, number>;
 }
@@ -144,6 +148,12 @@ export interface StepImplementation<P> {
   collect?(ctx: StepContext<P>, layer: CurrentLayer, sweep: LayerSweep): Promise<unknown>;
   /** the new layer from its current state and statistics; pure, owns every tensor it returns */
   apply(ctx: StepContext<P>, layer: CurrentLayer, stats: unknown): LayerResult;
+  /**
+   * Which inputs the later layers of this step calibrate on (METHODS §10.6): 'compressed' (default)
+   * = through the layers this step already replaced; 'dense' = as the model stood before the step
+   * (the Unified reference's separate state dict).
+   */
+  calibrateOn?(params: P): 'dense' | 'compressed';
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: heterogeneous registry

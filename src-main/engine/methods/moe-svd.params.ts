@@ -4,9 +4,16 @@
 // meeting the target lies in [layerRankFraction·min(h, I), cap]; which layers is decided by the
 // sensitivity pass at run time, the count and rank here from shapes (all MoE layers have one shape).
 import { z } from 'zod';
-import type { KnobSpec, MethodDeclaration } from './method';
 import { type LayerPlanState, type ModelPlanState, stateParams } from '../pipeline/plan-state';
-import { decompose, decomposableLayers, fixedRank, type LayerShape, layerShape, lowRankCheck } from './lowrank/knob';
+import {
+  decomposableLayers,
+  decompose,
+  fixedRank,
+  type LayerShape,
+  layerShape,
+  lowRankCheck,
+} from './lowrank/knob';
+import type { KnobSpec, MethodDeclaration } from './method';
 import { gramBytes, PdRepair, RankOptions, SvdOptions } from './params-common';
 
 export const MoeSvdParams = z
@@ -47,9 +54,9 @@ export const MoeSvdParams = z
       .describe(
         'layers are added (least sensitive first) until a rank ≥ this fraction of min(h, I) meets the target',
       ),
-    repair: PdRepair
-      .default('shift-all')
-      .describe('positive-definite repair of the Gram (MoE-SVD appendix: shift all eigenvalues)'),
+    repair: PdRepair.default('shift-all').describe(
+      'positive-definite repair of the Gram (MoE-SVD appendix: shift all eigenvalues)',
+    ),
     svd: SvdOptions,
   })
   .strict()
@@ -67,6 +74,16 @@ export const moeSvdAccounting = {
     const sumM = 2 * s.intermediate + s.hidden; // gate, up: I×h; down: h×I
     const sumN = 2 * s.hidden + s.intermediate;
     return k * sumM + (p.uTrimming === 'appendix' ? s.experts : 1) * sumN;
+  },
+  // tensors held by several experts stay while any holder does: the one V per matrix type
+  // ('equation') and the k < N kept U's (each one shared by a cluster of experts)
+  sharedPerRank(s: LayerShape, p: MoeSvdParams): number {
+    if (s.experts < 2) return 0;
+    const k = kEff(s, p);
+    return (
+      (k < s.experts ? k * (2 * s.intermediate + s.hidden) : 0) +
+      (p.uTrimming === 'appendix' ? 0 : 2 * s.hidden + s.intermediate)
+    );
   },
   rankCap(s: LayerShape, p: MoeSvdParams): number {
     return Math.max(
@@ -99,7 +116,14 @@ const knob: KnobSpec<MoeSvdParams> = {
     return ls.length === 0 ? [1, 0] : [1, cap(p, s, ls)];
   },
   // a fixed rank decomposes every eligible layer
-  apply: (p, s, r) => decompose(moeSvdAccounting, p, s, moeSvdEligible(p, s).map((l) => l.layer), r),
+  apply: (p, s, r) =>
+    decompose(
+      moeSvdAccounting,
+      p,
+      s,
+      moeSvdEligible(p, s).map((l) => l.layer),
+      r,
+    ),
   describe: (p, s) => ({ layers: moeSvdEligible(p, s).length }),
   solve(p, s, t) {
     const eligible = moeSvdEligible(p, s);
@@ -107,7 +131,9 @@ const knob: KnobSpec<MoeSvdParams> = {
     const minRank = Math.max(1, Math.ceil(p.layerRankFraction * Math.min(s.hidden, s.intermediate)));
     const at = (d: number) => {
       const layers = eligible.slice(0, d).map((l) => l.layer);
-      const unit = eligible.slice(0, d).reduce((a, l) => a + moeSvdAccounting.unitPerRank(layerShape(s, l), p), 0);
+      const unit = eligible
+        .slice(0, d)
+        .reduce((a, l) => a + moeSvdAccounting.unitPerRank(layerShape(s, l), p), 0);
       const kept = stateParams(s) - eligible.slice(0, d).reduce((a, l) => a + l.expertParams, 0);
       const real = (t - kept) / unit;
       let best = Math.min(c, Math.max(1, Math.floor(real)));
@@ -138,7 +164,11 @@ export const moeSvdDeclaration: MethodDeclaration<MoeSvdParams> = {
     'Decompose the least sensitive MoE layers; share one V per projection type, keep k U matrices.',
   params: MoeSvdParams,
   knob,
-  check: (p, s) => lowRankCheck(s) ?? (moeSvdEligible(p, s).length === 0 ? 'no MoE layer is eligible (first and last are protected; set protectEdges: false)' : null),
+  check: (p, s) =>
+    lowRankCheck(s) ??
+    (moeSvdEligible(p, s).length === 0
+      ? 'no MoE layer is eligible (first and last are protected; set protectEdges: false)'
+      : null),
   statsBytes: (_p, spec) => gramBytes(spec),
   load: async () => {
     const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./moe-svd')]);

@@ -17,15 +17,13 @@ import { meanAbs, outlierFraction, pooledStatistics, routingFrequency } from '..
 import { eigh } from '../linalg/eigh';
 import { matmul64, matmulTf } from '../linalg/matmul';
 import { fromTensor, type Matrix, type Matrix64, to64, toTensor, transpose } from '../linalg/matrix';
-import type { MoeSvdParams } from './moe-svd.params';
 import type { ExpertWeights, Linear, Tensor2D } from '../model/types';
 import { denseWeight, PROJECTIONS, type Projection, withExperts } from './expert-factorize';
 import { factorizeLowRank } from './lowrank/factorize';
 import { identityScale, type Scale, whiteningScale } from './lowrank/scaling';
+import type { MoeSvdParams } from './moe-svd.params';
 
 import type { LowRankMethod } from './types';
-
-
 
 const mm = (a: Matrix, b: Matrix): Matrix =>
   2 * a.rows * a.cols * b.cols > 2e8 ? matmulTf(a, b) : matmul64(a, b);

@@ -1,17 +1,15 @@
 // Declaration of `svd-llm` (family D): Cholesky whitening per expert from its own routed tokens (§1.2).
 import { z } from 'zod';
-import type { MethodDeclaration } from './method';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
+import type { MethodDeclaration } from './method';
 import { gramBytes, PdRepair, RankOptions, SvdOptions } from './params-common';
 
 export const SvdLlmParams = z
   .object({
     ...RankOptions,
-    repair: PdRepair
-      .default('shift-min-eig')
-      .describe(
-        "positive-definite repair of the Gram before Cholesky: compression-MoE 'shift-min-eig', D²-MoE 'clamp-eig', MoE-SVD 'shift-all'",
-      ),
+    repair: PdRepair.default('shift-min-eig').describe(
+      "positive-definite repair of the Gram before Cholesky: compression-MoE 'shift-min-eig', D²-MoE 'clamp-eig', MoE-SVD 'shift-all'",
+    ),
     svd: SvdOptions,
   })
   .strict()

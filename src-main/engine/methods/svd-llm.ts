@@ -6,8 +6,6 @@ import { identityScale, type Scale, whiteningScale } from './lowrank/scaling';
 import type { SvdLlmParams } from './svd-llm.params';
 import type { LowRankMethod } from './types';
 
-
-
 export const svdLlm: LowRankMethod<SvdLlmParams> = {
   id: 'svd-llm',
   needs: () => ({ inputs: true }),

@@ -1,7 +1,7 @@
 // Declaration of `svd` (family D): vanilla truncated SVD of each routed expert matrix (S = I).
 import { z } from 'zod';
-import type { MethodDeclaration } from './method';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
+import type { MethodDeclaration } from './method';
 import { RankOptions, SvdOptions } from './params-common';
 
 export const SvdParams = z

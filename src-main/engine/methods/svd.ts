@@ -4,8 +4,6 @@ import { identityScale } from './lowrank/scaling';
 import type { SvdParams } from './svd.params';
 import type { LowRankMethod } from './types';
 
-
-
 export const svd: LowRankMethod<SvdParams> = {
   id: 'svd',
   needs: () => ({}),

@@ -4,11 +4,24 @@
 // reference prunes Mixtral/Qwen routers by accident (METHODS §4.1 [PITFALL]; DeepSeek's MoEGate is no
 // nn.Linear and stays out) together with Qwen's 1-row shared_expert_gate.
 import type { ModelSpec } from '../model/types';
-import { type LayerPlanState, liveMoeLayers, type ModelPlanState } from '../pipeline/plan-state';
-import type { StorageSummary } from './weight-storage';
+import {
+  type LayerPlanState,
+  type LayerStorage,
+  liveMoeLayers,
+  type ModelPlanState,
+  partParams,
+  routerIsLinear,
+  type WeightPart,
+} from '../pipeline/plan-state';
 
-/** Plan-state field a matrix's params are counted in. */
-export type WeightPart = 'experts' | 'shared' | 'router';
+export { routerIsLinear };
+
+/** One matrix after an S/Q step: entries stored in the export dtype, extra bytes, zeroed entries. */
+export interface StorageSummary {
+  values: number;
+  extraBytes: number;
+  zeros: number;
+}
 
 export interface MatrixShape {
   part: WeightPart;
@@ -23,11 +36,6 @@ export interface MatrixShape {
 export interface TargetOptions {
   includeShared: boolean;
   includeRouter?: boolean;
-}
-
-/** The reference's router inclusion applies to architectures whose router is an nn.Linear. */
-export function routerIsLinear(spec: ModelSpec): boolean {
-  return spec.modelType !== 'deepseek';
 }
 
 /** Layers an S/Q step works on: live MoE layers with dense routed experts. */
@@ -47,7 +55,12 @@ export function weightTargetCheck(s: ModelPlanState, what: string): string | nul
  * only) the shared expert's width is read off the state (3·h·I_s params, plus h for Qwen's gate) and
  * the router counts as a linear.
  */
-export function layerMatrices(spec: ModelSpec | null, s: ModelPlanState, l: LayerPlanState, o: TargetOptions): MatrixShape[] {
+export function layerMatrices(
+  spec: ModelSpec | null,
+  s: ModelPlanState,
+  l: LayerPlanState,
+  o: TargetOptions,
+): MatrixShape[] {
   const h = s.hidden;
   const I = s.intermediate;
   const out: MatrixShape[] = [
@@ -64,23 +77,12 @@ export function layerMatrices(spec: ModelSpec | null, s: ModelPlanState, l: Laye
       { part: 'shared', name: 'down', rows: h, cols: Is, count: 1 },
     );
   }
-  if (o.includeRouter && (!spec || routerIsLinear(spec))) {
+  if (o.includeRouter && (spec ? routerIsLinear(spec) : s.routerLinear !== false)) {
     out.push({ part: 'router', name: 'router', rows: l.experts, cols: h, count: 1 });
     if (sharedGate) out.push({ part: 'shared', name: 'sharedGate', rows: 1, cols: h, count: 1 });
   }
   return out;
 }
-
-/** Params of a plan-state part of one layer. */
-export function partParams(l: LayerPlanState, part: WeightPart): number {
-  return part === 'experts' ? l.expertParams : part === 'shared' ? l.shared : l.experts * l.routerRow;
-}
-
-export interface PartStorage extends StorageSummary {
-  /** params of the part this summary describes (stale when the part changed since) */
-  params: number;
-}
-export type LayerStorage = Partial<Record<WeightPart, PartStorage>>;
 
 export interface LayerBytes {
   layer: number;
@@ -111,10 +113,11 @@ export function weightBytesPlan(
     const storage: LayerStorage = {};
     for (const m of layerMatrices(spec, s, l, o)) {
       const params = partParams(l, m.part);
-      const cur = storage[m.part] ?? { params, values: params, extraBytes: 0 };
+      const cur = storage[m.part] ?? { params, values: params, extraBytes: 0, zeros: 0 };
       const one = stored(m);
       cur.values += m.count * (one.values - m.rows * m.cols);
       cur.extraBytes += m.count * one.extraBytes;
+      cur.zeros += m.count * one.zeros;
       storage[m.part] = cur;
     }
     let before = 0;
@@ -132,17 +135,14 @@ export function weightBytesPlan(
   };
 }
 
-/**
- * The state with each touched layer's storage attached as `storage` (a field LayerPlanState does not
- * declare yet: see the report of issue 13 — stateWeightBytes ignores it until the lead adds it).
- */
+/** The state with each touched layer's storage after the step (stateWeightBytes counts it). */
 export function withLayerStorage(s: ModelPlanState, plan: WeightBytesPlan): ModelPlanState {
   const by = new Map(plan.layers.map((l) => [l.layer, l.storage]));
   return {
     ...s,
     layers: s.layers.map((l) => {
       const st = by.get(l.layer);
-      return st ? Object.assign({ ...l }, { storage: st }) : l;
+      return st ? { ...l, storage: { ...l.storage, ...st } } : l;
     }),
   };
 }

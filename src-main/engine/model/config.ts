@@ -4,10 +4,24 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EngineError } from '../errors';
+import { parseJson } from '../io/json-depth';
+import { plainIssueParts } from '../plain-issue';
 
 export const posInt = z.number().int().positive();
 export const nonNegInt = z.number().int().nonnegative();
 export const posNum = z.number().positive();
+
+// Sane maxima, checked before anything is sized from them (`num_hidden_layers: 1e9` once sized an
+// array of a billion layers): far above every published MoE, far below what would exhaust memory.
+// The tensors present are checked against the config afterwards (tensor-layout.ts).
+export const MAX_LAYERS = 1024;
+export const MAX_EXPERTS = 4096;
+const MAX_WIDTH = 1 << 20;
+const MAX_VOCAB = 1 << 22;
+const MAX_HEADS = 4096;
+/** an expert count (routed or shared) */
+export const expertCount = posInt.max(MAX_EXPERTS);
+export const expertCountOrZero = nonNegInt.max(MAX_EXPERTS);
 
 /** Fields every supported architecture shares, with caller-supplied HF defaults. */
 export function commonFields(d: {
@@ -22,12 +36,12 @@ export function commonFields(d: {
 }) {
   return {
     model_type: z.string(),
-    vocab_size: posInt.default(d.vocab),
-    hidden_size: posInt.default(d.hidden),
-    intermediate_size: posInt.default(d.intermediate),
-    num_hidden_layers: posInt.default(d.layers),
-    num_attention_heads: posInt.default(d.heads),
-    num_key_value_heads: posInt.nullable().default(d.kvHeads),
+    vocab_size: posInt.max(MAX_VOCAB).default(d.vocab),
+    hidden_size: posInt.max(MAX_WIDTH).default(d.hidden),
+    intermediate_size: posInt.max(MAX_WIDTH).default(d.intermediate),
+    num_hidden_layers: posInt.max(MAX_LAYERS).default(d.layers),
+    num_attention_heads: posInt.max(MAX_HEADS).default(d.heads),
+    num_key_value_heads: posInt.max(MAX_HEADS).nullable().default(d.kvHeads),
     hidden_act: z.string().default('silu'),
     rms_norm_eps: posNum.default(d.eps),
     rope_theta: posNum.default(d.theta),
@@ -53,7 +67,7 @@ export function readConfigJson(modelDir: string): { raw: Record<string, unknown>
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
     throw new EngineError(`invalid JSON (${(e as Error).message})`, { file, cause: e });
   }
@@ -67,9 +81,8 @@ export function readConfigJson(modelDir: string): { raw: Record<string, unknown>
 export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, file: string): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.join('.') || '(root)';
-  throw new EngineError(`invalid value: ${issue.message}`, { file, field });
+  const { field, text } = plainIssueParts(r.error.issues[0]!, raw, '(root)');
+  throw new EngineError(text, { file, field });
 }
 
 export function requireSilu(act: string, file: string): void {

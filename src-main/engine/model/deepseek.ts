@@ -7,6 +7,8 @@ import type { ArchAdapter } from './adapter';
 import { baseHfConfig, GATE_UP_DOWN, keptKinds, layersDropped, llamaNames } from './adapter';
 import {
   commonFields,
+  expertCount,
+  expertCountOrZero,
   headDivisible,
   nonNegInt,
   parseConfig,
@@ -30,8 +32,8 @@ const schema = z.looseObject({
   }),
   attention_bias: z.boolean().default(false),
   moe_intermediate_size: posInt.default(1407),
-  n_shared_experts: nonNegInt.nullable().default(null),
-  n_routed_experts: posInt.nullable().default(null),
+  n_shared_experts: expertCountOrZero.nullable().default(null),
+  n_routed_experts: expertCount.nullable().default(null),
   num_experts_per_tok: posInt.nullable().default(null),
   moe_layer_freq: posInt.default(1),
   first_k_dense_replace: nonNegInt.default(0),

@@ -5,10 +5,11 @@ import { CancelledError, EngineError } from '../errors';
 import { tf } from '../tensor/backend';
 import { attention } from './blocks/attention';
 import { gatedMlp } from './blocks/gated-mlp';
+import type { LayerKv } from './blocks/kv-cache';
 import { layerNorm } from './blocks/layer-norm';
 import { moeBlock } from './blocks/moe-block';
 import { rmsNorm } from './blocks/rms-norm';
-import { type RopeTables, ropeTables } from './blocks/rope';
+import { type RopeTables, ropeTables, ropeTablesAt } from './blocks/rope';
 import { readRows } from './embedding-rows';
 import {
   disposeExecLayer,
@@ -35,6 +36,35 @@ export interface ExecutorOptions {
   logitsBudgetBytes?: number;
   signal?: AbortSignal;
   onLayerDone?(layer: number, layers: number): void;
+}
+
+/** A decoder layer loaded once and run many times (executor.loadResident). */
+export interface ResidentLayer {
+  layer: number;
+  /** null: the block is dropped (its input passes through) */
+  exec: ExecLayer | null;
+  /** what replaced the checkpoint's layer (the caller's or the stored one), for accounting */
+  override: LayerOverride | null;
+  /** a stored (workbench-format) override read here, freed with the layer */
+  stored: LayerOverride | null;
+}
+
+export function disposeResident(r: ResidentLayer): void {
+  if (r.exec) disposeExecLayer(r.exec);
+  if (r.stored?.moe) disposeMoeView(r.stored.moe);
+}
+
+export interface HeadWeights {
+  norm: NormWeights;
+  /** [h, V] */
+  headT: Tensor2D;
+  bias?: tf.Tensor1D;
+  owned: tf.Tensor[];
+}
+
+export function disposeHead(h: HeadWeights): void {
+  tf.dispose(h.owned);
+  h.owned.length = 0;
 }
 
 /** Hidden states of B sequences of T tokens each, row b·T + t. */
@@ -107,23 +137,45 @@ export class StreamingExecutor {
     run: { allExperts?: boolean } = {},
   ): Promise<Tensor2D> {
     this.checkCancelled();
+    const r = this.loadResident(l);
+    try {
+      return await this.runResident(r, x, { observer, allExperts: run.allExperts === true });
+    } finally {
+      disposeResident(r);
+    }
+  }
+
+  /**
+   * Decoder layer l loaded for repeated use (decoding keeps every layer resident): the caller's
+   * override, else what the checkpoint stores (plain, or a workbench view / dropped sub-layer or
+   * block). Free with disposeResident.
+   */
+  loadResident(l: number): ResidentLayer {
     const given = this.opts.overrides?.get(l);
-    // a layer the caller does not replace runs as the checkpoint stores it: plain, or (workbench
-    // format) its stored view / dropped sub-layer; a stored view is freed with the layer
     const stored =
       given?.moe || given?.skipFfn || given?.skipBlock ? null : sourceLayerOverride(this.model, l);
     const override = stored ?? given;
     try {
-      if (override?.skipBlock) return tf.clone(x.hidden);
-      const w = loadExecLayer(this.model, l, override);
-      try {
-        return await this.runLoadedLayer(l, w, x, observer, run.allExperts === true);
-      } finally {
-        disposeExecLayer(w);
-      }
-    } finally {
+      const exec = override?.skipBlock ? null : loadExecLayer(this.model, l, override);
+      return { layer: l, exec, override: override ?? null, stored };
+    } catch (e) {
       if (stored?.moe) disposeMoeView(stored.moe);
+      throw e;
     }
+  }
+
+  /**
+   * Run a resident layer on x (not consumed). With `kv`, x holds the tokens after the cached
+   * positions: their keys/values are appended to the cache and attention reads all of them.
+   */
+  async runResident(
+    r: ResidentLayer,
+    x: HiddenBatch,
+    run: { observer?: LayerObserver; allExperts?: boolean; kv?: LayerKv } = {},
+  ): Promise<Tensor2D> {
+    this.checkCancelled();
+    if (r.exec === null) return tf.clone(x.hidden);
+    return this.runLoadedLayer(r.layer, r.exec, x, run.observer, run.allExperts === true, run.kv);
   }
 
   private async runLoadedLayer(
@@ -132,17 +184,26 @@ export class StreamingExecutor {
     x: HiddenBatch,
     obs: LayerObserver | undefined,
     allExperts: boolean,
+    kv?: LayerKv,
   ): Promise<Tensor2D> {
     const { spec } = this.model;
     await obs?.onLayerInput?.({ layer: l, hidden: x.hidden, batch: x.batch, seqLen: x.seqLen });
     const xn = this.norm(x.hidden, w.inputNorm);
-    const a = attention(xn, w.attn, spec.attention, this.rope(x.seqLen), {
-      batch: x.batch,
-      seqLen: x.seqLen,
-      window: spec.slidingWindow[l] ?? null,
-      normEps: spec.norm.eps,
-      scoreBudgetBytes: this.opts.scoreBudgetBytes ?? 64 * 2 ** 20,
-    });
+    // decoding: rows for the new positions, frequencies from the length so far (longrope)
+    const rope = kv ? ropeTablesAt(spec.rope, kv.past + x.seqLen, kv.past, x.seqLen) : this.rope(x.seqLen);
+    let a: Tensor2D;
+    try {
+      a = attention(xn, w.attn, spec.attention, rope, {
+        batch: x.batch,
+        seqLen: x.seqLen,
+        window: spec.slidingWindow[l] ?? null,
+        normEps: spec.norm.eps,
+        scoreBudgetBytes: this.opts.scoreBudgetBytes ?? 64 * 2 ** 20,
+        ...(kv ? { kv } : {}),
+      });
+    } finally {
+      if (kv) tf.dispose([rope.cos, rope.sin]);
+    }
     xn.dispose();
     try {
       await obs?.onAttentionOutput?.({ layer: l, output: a });
@@ -222,32 +283,20 @@ export class StreamingExecutor {
   async logitsChunks(
     hidden: Tensor2D,
     cb: (rowStart: number, logits: Tensor2D) => void | Promise<void>,
+    head?: HeadWeights,
   ): Promise<void> {
-    const { spec, checkpoint: ck } = this.model;
-    const n = globalNames(spec);
-    const owned: tf.Tensor[] = [];
+    const { spec } = this.model;
+    const w = head ?? this.loadHead();
     try {
-      const normW: NormWeights = { weight: ck.readTensor(n.finalNorm.weight) as tf.Tensor1D };
-      owned.push(normW.weight);
-      if (spec.norm.kind === 'layer') {
-        normW.bias = ck.readTensor(n.finalNorm.bias) as tf.Tensor1D;
-        owned.push(normW.bias);
-      }
-      const headT = ck.readTensor(spec.tieEmbeddings ? n.embed : n.lmHead.weight, {
-        transpose: true,
-      }) as Tensor2D;
-      owned.push(headT);
-      const bias = spec.lmHeadBias ? (ck.readTensor(n.lmHead.bias) as tf.Tensor1D) : undefined;
-      if (bias) owned.push(bias);
       const rows = hidden.shape[0];
       const chunk = Math.max(1, Math.floor((this.opts.logitsBudgetBytes ?? 64 * 2 ** 20) / (4 * spec.vocab)));
       for (let r0 = 0; r0 < rows; r0 += chunk) {
         this.checkCancelled();
         const m = Math.min(chunk, rows - r0);
         const logits = tf.tidy(() => {
-          const hn = this.norm(tf.slice(hidden, [r0, 0], [m, spec.hidden]) as Tensor2D, normW);
-          const z = tf.matMul(hn, headT);
-          return (bias ? tf.add(z, bias) : z) as Tensor2D;
+          const hn = this.norm(tf.slice(hidden, [r0, 0], [m, spec.hidden]) as Tensor2D, w.norm);
+          const z = tf.matMul(hn, w.headT);
+          return (w.bias ? tf.add(z, w.bias) : z) as Tensor2D;
         });
         try {
           await cb(r0, logits);
@@ -256,7 +305,31 @@ export class StreamingExecutor {
         }
       }
     } finally {
+      if (!head) disposeHead(w);
+    }
+  }
+
+  /** Final norm and lm_head, read once (decoding keeps them; logitsChunks reads them per call otherwise). */
+  loadHead(): HeadWeights {
+    const { spec, checkpoint: ck } = this.model;
+    const n = globalNames(spec);
+    const owned: tf.Tensor[] = [];
+    const take = <T extends tf.Tensor>(t: tf.Tensor) => {
+      owned.push(t);
+      return t as T;
+    };
+    try {
+      const norm: NormWeights = { weight: take<tf.Tensor1D>(ck.readTensor(n.finalNorm.weight)) };
+      if (spec.norm.kind === 'layer') norm.bias = take<tf.Tensor1D>(ck.readTensor(n.finalNorm.bias));
+      const headT = take<Tensor2D>(
+        ck.readTensor(spec.tieEmbeddings ? n.embed : n.lmHead.weight, { transpose: true }),
+      );
+      const head: HeadWeights = { norm, headT, owned };
+      if (spec.lmHeadBias) head.bias = take<tf.Tensor1D>(ck.readTensor(n.lmHead.bias));
+      return head;
+    } catch (e) {
       tf.dispose(owned);
+      throw e;
     }
   }
 

@@ -58,13 +58,16 @@ function viewSummary(model: LoadedModel, l: number, m: ViewManifest, size: (n: s
   const expertNames = new Set<string>();
   const kinds = new Set<string>();
   let rank: number | null = null;
-  const kind = (r: LinearRef) => ('W' in r ? 'dense' : 'base' in r ? 'delta' : 'factored');
+  const kind = (r: LinearRef) =>
+    'W' in r ? 'dense' : 'quant' in r ? 'quantized' : 'base' in r ? 'delta' : 'factored';
   for (const e of m.experts)
     for (const p of PROJ) {
       const r = e[p];
       kinds.add(kind(r));
-      if (rank === null && !('W' in r)) rank = model.checkpoint.info(r.A).shape[1] ?? null;
-      for (const v of Object.values(r)) expertNames.add(v as string);
+      if (rank === null && 'A' in r) rank = model.checkpoint.info(r.A).shape[1] ?? null;
+      for (const v of Object.values(r)) if (typeof v === 'string') expertNames.add(v);
+      if ('quant' in r)
+        for (const k of ['codes', 'scales', 'zeros', 'gIdx'] as const) expertNames.add(r.quant[k]);
     }
   const covered = new Set((m.sources ?? []).flat());
   const droppedIds = m.sources
@@ -94,11 +97,18 @@ export function summarize(model: LoadedModel): ModelSummary {
   const { spec, checkpoint: ck } = model;
   let total = 0;
   let bytes = 0;
+  // a GPTQ linear counts its out·in weights (its derived .weight), not the words of its packed parts
+  const packed = new Set(
+    [...(model.gptq?.linears.keys() ?? [])].flatMap((p) =>
+      ['qweight', 'qzeros', 'scales', 'g_idx'].map((s) => `${p}.${s}`),
+    ),
+  );
   for (const name of ck.names()) {
     const info = ck.info(name);
-    total += info.shape.reduce((a, b) => a * b, 1);
+    if (!packed.has(name)) total += info.shape.reduce((a, b) => a * b, 1);
     bytes += info.byteLength;
   }
+  for (const g of model.gptq?.linears.values() ?? []) total += g.outFeatures * g.inFeatures;
   const size = (n: string) => (ck.has(n) ? ck.info(n).shape.reduce((a, b) => a * b, 1) : 0);
   const sum = (ts: { name: string }[]) => ts.reduce((a, t) => a + size(t.name), 0);
   const perLayer = spec.layerKinds.map((kind, l): LayerSummary => {

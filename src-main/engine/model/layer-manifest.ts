@@ -5,6 +5,9 @@
 // per-(step, layer) work files and by checkpoint export and load.
 import { EngineError } from '../errors';
 import type { WriteDtype, WriteEntry } from '../io/safetensors-writer';
+import { quantGroups } from '../methods/quant/accounting';
+import { dequantize, type QuantizedWeight } from '../methods/quant/quantized-weight';
+import { SLIM_PATTERNS } from '../methods/slim/accounting';
 import { layerNames, PROJ, type Proj } from './tensor-names';
 import type {
   ExpertWeights,
@@ -12,14 +15,33 @@ import type {
   ModelSpec,
   MoeLayerView,
   RoutingSpec,
+  SparseTag,
   Tensor1D,
   Tensor2D,
 } from './types';
 
 export { PROJ, type Proj };
 
+/**
+ * A quantized linear: the integer codes [out, in], scales and zero points [G, out] and g_idx [in] as
+ * tensors written in F32/F16 whatever the file's dtype (every value is an integer or an f16, so both
+ * are exact); the weights are their dequantization, recomputed on load.
+ */
+export interface QuantRef {
+  bits: 4 | 8;
+  groupSize: number;
+  symmetric: boolean;
+  actOrder: boolean;
+  codes: string;
+  scales: string;
+  zeros: string;
+  gIdx: string;
+}
+
 export type LinearRef =
-  | { W: string; bias?: string }
+  /** `sparse`: the slimming tag of a dense matrix with zeros in place (types.ts SparseTag) */
+  | { W: string; bias?: string; sparse?: SparseTag }
+  | { quant: QuantRef; bias?: string }
   | { A: string; B: string; bias?: string }
   | { base: string; A: string; B: string };
 
@@ -34,6 +56,19 @@ export interface ViewManifest {
   shared?: Record<Proj, LinearRef>;
   /** Qwen2-MoE shared-expert gate [1, h] */
   sharedGate?: string;
+  /** slimming tags of the router and the shared-expert gate (types.ts SparseTag) */
+  routerSparse?: SparseTag;
+  sharedGateSparse?: SparseTag;
+  /**
+   * D²-MoE dynamic base pruning (types.ts DynamicPrune); the probe statistic g_j is a list of numbers
+   * (a pruning statistic, not a weight: it is not a tensor and not counted as a parameter)
+   */
+  dynamicPrune?: {
+    remove: number;
+    score: 'wanda' | 'probe';
+    alpha?: number | 'adaptive';
+    calibration?: number[];
+  };
 }
 
 /** HF-style tensor names of layer l: experts renumbered 0..N'-1, factors as `.factor_A` / `.factor_B`. */
@@ -66,9 +101,32 @@ export function viewEntries(
     }
     return n;
   };
+  const raw = (name: string, wdtype: WriteDtype, shape: number[], data: () => Float32Array) => {
+    entries.push({ name, dtype: wdtype, shape, data });
+    return name;
+  };
   const ref = (L: Linear, at: (part: string) => string): LinearRef => {
     if (L.kind === 'dense') {
       const r: LinearRef = { W: nameOf(L.w, at('weight')) };
+      if (L.bias) r.bias = nameOf(L.bias, at('bias'));
+      if (L.sparse) r.sparse = { ...L.sparse };
+      return r;
+    }
+    if (L.kind === 'quantized') {
+      const q = L.q;
+      const G = quantGroups(q.inFeatures, q.groupSize);
+      const r: LinearRef = {
+        quant: {
+          bits: q.bits,
+          groupSize: q.groupSize,
+          symmetric: q.symmetric,
+          actOrder: q.actOrder,
+          codes: raw(at('q_codes'), 'F16', [q.outFeatures, q.inFeatures], () => Float32Array.from(q.codes)),
+          scales: raw(at('q_scales'), 'F16', [G, q.outFeatures], () => q.scales),
+          zeros: raw(at('q_zeros'), 'F16', [G, q.outFeatures], () => Float32Array.from(q.zeros)),
+          gIdx: raw(at('q_g_idx'), 'F32', [q.inFeatures], () => Float32Array.from(q.gIdx)),
+        },
+      };
       if (L.bias) r.bias = nameOf(L.bias, at('bias'));
       return r;
     }
@@ -91,7 +149,19 @@ export function viewEntries(
     experts: view.experts.map((ex, e) => expert(ex, (p, part) => names.expert(e, p, part))),
   };
   if (view.routerBias) manifest.routerBias = nameOf(view.routerBias, names.routerBias);
+  if (view.routerSparse) manifest.routerSparse = { ...view.routerSparse };
+  if (view.shared?.gateSparse) manifest.sharedGateSparse = { ...view.shared.gateSparse };
   if (view.sources) manifest.sources = view.sources.map((s) => [...s]);
+  if (view.dynamicPrune) {
+    const d = view.dynamicPrune;
+    manifest.dynamicPrune = {
+      remove: d.remove,
+      score: d.score,
+      ...(d.alpha !== undefined ? { alpha: d.alpha } : {}),
+      // a float32 printed as the shortest double that reads back to it: exact
+      ...(d.calibration ? { calibration: Array.from(d.calibration) } : {}),
+    };
+  }
   if (view.shared) {
     manifest.shared = expert(view.shared, (p, part) => names.shared(p, part));
     if (view.shared.gateWeight) manifest.sharedGate = nameOf(view.shared.gateWeight, names.sharedGate);
@@ -104,7 +174,8 @@ export function manifestTensorNames(m: ViewManifest): string[] {
   const out = new Set<string>([m.router]);
   if (m.routerBias) out.add(m.routerBias);
   const add = (r: LinearRef) => {
-    for (const v of Object.values(r)) out.add(v as string);
+    for (const v of Object.values(r)) if (typeof v === 'string') out.add(v);
+    if ('quant' in r) for (const k of ['codes', 'scales', 'zeros', 'gIdx'] as const) out.add(r.quant[k]);
   };
   for (const e of m.experts) for (const p of PROJ) add(e[p]);
   if (m.shared) {
@@ -147,12 +218,48 @@ export function checkViewManifest(
     if (s.length !== want.length || s.some((d, i) => d !== want[i]))
       fail(`layer ${l}: ${f} is [${s}], expected [${want}]`, `${field}.${f}`);
   };
+  const tag = (t: SparseTag | undefined, size: number, f: string) => {
+    if (
+      !t ||
+      !SLIM_PATTERNS.includes(t.pattern) ||
+      !Number.isInteger(t.pruned) ||
+      t.pruned < 0 ||
+      t.pruned > size
+    )
+      fail(
+        `layer ${l}: ${f} must be { pattern: ${SLIM_PATTERNS.join(' | ')}, pruned: 0..${size} }, got ${JSON.stringify(t)}`,
+        `${field}.${f}`,
+      );
+  };
   exact(m.router, [N, h], 'router');
+  if (m.routerSparse !== undefined) tag(m.routerSparse, N * h, 'routerSparse');
+  if (m.sharedGateSparse !== undefined) tag(m.sharedGateSparse, h, 'sharedGateSparse');
   if (m.routerBias !== undefined) exact(m.routerBias, [N], 'routerBias');
   const lin = (x: LinearRef, out: number, inp: number, f: string) => {
     if (!x || typeof x !== 'object') return fail(`layer ${l}: ${f} is missing`, `${field}.${f}`);
     if ('W' in x) {
       exact(x.W, [out, inp], `${f}.W`);
+      if (x.bias !== undefined) exact(x.bias, [out], `${f}.bias`);
+      if (x.sparse !== undefined) tag(x.sparse, out * inp, `${f}.sparse`);
+      return;
+    }
+    if ('quant' in x) {
+      const q = x.quant;
+      if (!q || (q.bits !== 4 && q.bits !== 8))
+        return fail(
+          `layer ${l}: ${f}.quant.bits must be 4 or 8, got ${JSON.stringify(q?.bits)}`,
+          `${field}.${f}.quant.bits`,
+        );
+      if (!(q.groupSize === -1 || (Number.isInteger(q.groupSize) && q.groupSize > 0)))
+        return fail(
+          `layer ${l}: ${f}.quant.groupSize must be -1 or a positive integer, got ${JSON.stringify(q.groupSize)}`,
+          `${field}.${f}.quant.groupSize`,
+        );
+      const G = quantGroups(inp, q.groupSize);
+      exact(q.codes, [out, inp], `${f}.quant.codes`);
+      exact(q.scales, [G, out], `${f}.quant.scales`);
+      exact(q.zeros, [G, out], `${f}.quant.zeros`);
+      exact(q.gIdx, [inp], `${f}.quant.gIdx`);
       if (x.bias !== undefined) exact(x.bias, [out], `${f}.bias`);
       return;
     }
@@ -175,13 +282,50 @@ export function checkViewManifest(
   const widthOf = (e: Record<Proj, LinearRef> | undefined): number => {
     const d = e?.down;
     if (!d || typeof d !== 'object') return spec.moeIntermediate;
-    const s0 = 'W' in d ? shapeOf(d.W) : 'base' in d ? shapeOf(d.base) : 'B' in d ? shapeOf(d.B) : null;
+    const s0 =
+      'W' in d
+        ? shapeOf(d.W)
+        : 'quant' in d
+          ? shapeOf(d.quant?.codes)
+          : 'base' in d
+            ? shapeOf(d.base)
+            : 'B' in d
+              ? shapeOf(d.B)
+              : null;
     const w = s0 && s0.length === 2 ? s0[1]! : spec.moeIntermediate;
     return w >= 1 && w <= spec.moeIntermediate ? w : spec.moeIntermediate;
   };
   m.experts.forEach((e, i) => {
     mlp(e, widthOf(e), `experts.${i}`);
   });
+  if (m.dynamicPrune !== undefined) {
+    const d = m.dynamicPrune;
+    const f = `${field}.dynamicPrune`;
+    const I = widthOf(m.experts[0]);
+    if (!d || typeof d !== 'object') fail(`layer ${l}: dynamicPrune must be an object`, f);
+    if (!Number.isInteger(d.remove) || d.remove < 0 || d.remove >= I)
+      fail(`layer ${l}: dynamicPrune.remove ${JSON.stringify(d.remove)}; allowed 0..${I - 1}`, `${f}.remove`);
+    if (d.score !== 'wanda' && d.score !== 'probe')
+      fail(`layer ${l}: dynamicPrune.score ${JSON.stringify(d.score)}; allowed wanda | probe`, `${f}.score`);
+    if (
+      d.alpha !== undefined &&
+      d.alpha !== 'adaptive' &&
+      !(typeof d.alpha === 'number' && d.alpha >= 0 && d.alpha <= 1)
+    )
+      fail(
+        `layer ${l}: dynamicPrune.alpha ${JSON.stringify(d.alpha)}; allowed 0..1 or 'adaptive'`,
+        `${f}.alpha`,
+      );
+    const c = d.calibration;
+    if (
+      d.score === 'probe' &&
+      (!Array.isArray(c) || c.length !== I || c.some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+    )
+      fail(
+        `layer ${l}: dynamicPrune.calibration must list ${I} finite numbers (one per stored channel)`,
+        `${f}.calibration`,
+      );
+  }
   if (m.shared !== undefined) {
     mlp(m.shared, spec.sharedIntermediate, 'shared');
     if (m.sharedGate !== undefined) exact(m.sharedGate, [1, h], 'sharedGate');
@@ -211,6 +355,8 @@ export function viewFromManifest(
   m: ViewManifest,
   routing: RoutingSpec,
   read: (name: string) => Tensor2D | Tensor1D,
+  /** makes the weights of a quantized linear from its dequantization (keeps this module tfjs-free) */
+  make2d?: (data: Float32Array, shape: [number, number]) => Tensor2D,
 ): MoeLayerView {
   const memo = new Map<string, Tensor2D | Tensor1D>();
   const get = <T extends Tensor2D | Tensor1D = Tensor2D>(n: string) => {
@@ -221,11 +367,42 @@ export function viewFromManifest(
     }
     return t as T;
   };
+  const values = (n: string) => {
+    const t = read(n);
+    try {
+      return Float32Array.from(t.dataSync());
+    } finally {
+      t.dispose();
+    }
+  };
   const lin = (x: LinearRef): Linear => {
-    if ('W' in x)
-      return x.bias
+    if ('W' in x) {
+      const L: Linear = x.bias
         ? { kind: 'dense', w: get(x.W), bias: get<Tensor1D>(x.bias) }
         : { kind: 'dense', w: get(x.W) };
+      if (x.sparse) L.sparse = { pattern: x.sparse.pattern, pruned: x.sparse.pruned };
+      return L;
+    }
+    if ('quant' in x) {
+      const r = x.quant;
+      const codes = values(r.codes);
+      const inFeatures = values(r.gIdx).length;
+      const q: QuantizedWeight = {
+        bits: r.bits,
+        groupSize: r.groupSize,
+        symmetric: r.symmetric,
+        actOrder: r.actOrder,
+        outFeatures: codes.length / inFeatures,
+        inFeatures,
+        codes: Uint8Array.from(codes),
+        scales: values(r.scales),
+        zeros: Int32Array.from(values(r.zeros)),
+        gIdx: Int32Array.from(values(r.gIdx)),
+      };
+      if (!make2d) throw new Error('viewFromManifest: a quantized linear needs the make2d factory');
+      const w = make2d(dequantize(q), [q.outFeatures, q.inFeatures]);
+      return x.bias ? { kind: 'quantized', w, q, bias: get<Tensor1D>(x.bias) } : { kind: 'quantized', w, q };
+    }
     if ('base' in x) return { kind: 'delta', base: get(x.base), A: get(x.A), B: get(x.B) };
     return x.bias
       ? { kind: 'factored', A: get(x.A), B: get(x.B), bias: get<Tensor1D>(x.bias) }
@@ -243,10 +420,22 @@ export function viewFromManifest(
     routing: routing.kind === 'softmax-topk' ? { ...routing, topK: m.topK } : routing,
   };
   if (m.routerBias) view.routerBias = get<Tensor1D>(m.routerBias);
+  if (m.routerSparse) view.routerSparse = { pattern: m.routerSparse.pattern, pruned: m.routerSparse.pruned };
   if (m.sources) view.sources = m.sources.map((s) => [...s]);
+  if (m.dynamicPrune) {
+    const d = m.dynamicPrune;
+    view.dynamicPrune = {
+      remove: d.remove,
+      score: d.score,
+      ...(d.alpha !== undefined ? { alpha: d.alpha } : {}),
+      ...(d.calibration ? { calibration: Float32Array.from(d.calibration) } : {}),
+    };
+  }
   if (m.shared) {
     view.shared = ex(m.shared);
     if (m.sharedGate) view.shared.gateWeight = get<Tensor2D>(m.sharedGate);
+    if (m.sharedGate && m.sharedGateSparse)
+      view.shared.gateSparse = { pattern: m.sharedGateSparse.pattern, pruned: m.sharedGateSparse.pruned };
   }
   return view;
 }

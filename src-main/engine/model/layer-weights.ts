@@ -1,11 +1,14 @@
 // Loading one decoder layer: executable (pre-transposed) weights for the executor, and the HF-layout
 // MoE view for compression methods. Both are owned by the caller and freed with the dispose helpers.
 import { EngineError } from '../errors';
+import { dequantize } from '../methods/quant/quantized-weight';
 import { tf } from '../tensor/backend';
 import type { AttentionWeights } from './blocks/attention';
+import { buildExecDynamic } from './blocks/dynamic-prune';
 import type { ExecExpert } from './blocks/gated-mlp';
 import { type ExecLinear, execLinearTensors, toExecLinear } from './blocks/linear';
 import type { ExecMoe } from './blocks/moe-block';
+import { readQuantized } from './gptq-checkpoint';
 import type { LoadedModel } from './model';
 import { hasSharedExpert, hasSharedGate } from './tensor-layout';
 import { layerNames, type Proj, type WeightBias } from './tensor-names';
@@ -132,6 +135,12 @@ export function moeViewToExec(view: MoeLayerView): { exec: ExecMoe; owned: tf.Te
     routing: view.routing,
   };
   if (view.routerBias) exec.routerBias = view.routerBias;
+  if (view.dynamicPrune)
+    exec.dynamic = buildExecDynamic(
+      view.dynamicPrune,
+      view.experts.map((e) => e.down),
+      view.layer,
+    );
   if (view.shared) {
     const s = ex(view.shared);
     exec.shared = view.shared.gateWeight
@@ -144,7 +153,7 @@ export function moeViewToExec(view: MoeLayerView): { exec: ExecMoe; owned: tf.Te
 }
 
 function linearShape(L: Linear): [number, number] {
-  if (L.kind === 'dense') return L.w.shape;
+  if (L.kind === 'dense' || L.kind === 'quantized') return L.w.shape;
   if (L.kind === 'delta') return L.base.shape;
   return [L.A.shape[0], L.B.shape[1]];
 }
@@ -174,7 +183,7 @@ export function checkMoeView(view: MoeLayerView): void {
       );
     }
     for (const L of [e.gate, e.up, e.down]) {
-      if (L.kind !== 'dense' && L.A.shape[1] !== L.B.shape[0]) {
+      if ((L.kind === 'factored' || L.kind === 'delta') && L.A.shape[1] !== L.B.shape[0]) {
         throw new EngineError(`${name}: factor ranks differ (A [${L.A.shape}], B [${L.B.shape}])`, where);
       }
     }
@@ -187,10 +196,18 @@ export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
   if (spec.layerKinds[l] !== 'moe') throw new RangeError(`layer ${l} is a dense layer, not MoE`);
   const n = layerNames(spec, l);
   const mat = (name: string) => ck.readTensor(name) as Tensor2D;
+  // a GPTQ checkpoint's packed linear comes back with its integer form (w = its dequantization)
+  const lin = (name: string): Linear => {
+    const prefix = name.slice(0, -'.weight'.length);
+    const gq = model.gptq?.linears.get(prefix);
+    if (!gq) return { kind: 'dense', w: mat(name) };
+    const q = readQuantized(ck, prefix, gq);
+    return { kind: 'quantized', w: tf.tensor2d(dequantize(q), [q.outFeatures, q.inFeatures]), q };
+  };
   const mlp = (name: (p: Proj) => string): ExpertWeights => ({
-    gate: { kind: 'dense', w: mat(name('gate')) },
-    up: { kind: 'dense', w: mat(name('up')) },
-    down: { kind: 'dense', w: mat(name('down')) },
+    gate: lin(name('gate')),
+    up: lin(name('up')),
+    down: lin(name('down')),
   });
   const view: MoeLayerView = {
     layer: l,
@@ -206,7 +223,12 @@ export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
 }
 
 function linearTensors(L: Linear): tf.Tensor[] {
-  const t: tf.Tensor[] = L.kind === 'dense' ? [L.w] : L.kind === 'factored' ? [L.A, L.B] : [L.base, L.A, L.B];
+  const t: tf.Tensor[] =
+    L.kind === 'dense' || L.kind === 'quantized'
+      ? [L.w]
+      : L.kind === 'factored'
+        ? [L.A, L.B]
+        : [L.base, L.A, L.B];
   if ('bias' in L && L.bias) t.push(L.bias);
   return t;
 }

@@ -4,6 +4,7 @@ import type { ArchAdapter } from './adapter';
 import { baseHfConfig, llamaNames, W1_W3_W2 } from './adapter';
 import {
   commonFields,
+  expertCount,
   headDivisible,
   parseConfig,
   posInt,
@@ -25,7 +26,7 @@ const schema = z.looseObject({
   }),
   head_dim: posInt.nullable().default(null),
   sliding_window: posInt.nullable().default(null),
-  num_local_experts: posInt.default(8),
+  num_local_experts: expertCount.default(8),
   num_experts_per_tok: posInt.default(2),
 });
 

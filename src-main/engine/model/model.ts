@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
 import { Checkpoint, INDEX_FILE, SINGLE_FILE } from '../io/checkpoint';
+import { attachGptq, type GptqLayout } from './gptq-checkpoint';
 import { loadModelSpec } from './registry';
 import { globalTensors, layerTensors } from './tensor-layout';
 import type { ModelSpec } from './types';
@@ -21,6 +22,11 @@ export interface LoadedModel {
    * of named tensors, or a dropped sub-layer / block). Absent for a plain HF checkpoint.
    */
   stored?: StoredLayout;
+  /**
+   * GPTQ checkpoint (config.json quantization_config, model/gptq-checkpoint.ts): the linears stored
+   * packed; their `.weight` reads as the exact dequantization. Absent when nothing is quantized.
+   */
+  gptq?: GptqLayout;
 }
 
 export function weightsFile(dir: string): string {
@@ -61,12 +67,21 @@ export function openModel(dir: string): LoadedModel {
   const { spec, file, raw } = loadModelSpec(root);
   const checkpoint = Checkpoint.open(root);
   let stored: StoredLayout | null;
+  let gptq: GptqLayout | null;
   try {
+    gptq = attachGptq(checkpoint, raw, file);
     stored = parseStoredLayout(raw, spec, (n) => (checkpoint.has(n) ? checkpoint.info(n).shape : null), file);
     checkTensors(checkpoint, spec, file, stored ? absentTensorNames(spec, stored) : undefined);
   } catch (e) {
     checkpoint.close();
     throw e;
   }
-  return { dir: root, configFile: file, spec, checkpoint, ...(stored ? { stored } : {}) };
+  return {
+    dir: root,
+    configFile: file,
+    spec,
+    checkpoint,
+    ...(stored ? { stored } : {}),
+    ...(gptq ? { gptq } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import type { ArchAdapter } from './adapter';
 import { baseHfConfig, GATE_UP_DOWN, llamaNames } from './adapter';
 import {
   commonFields,
+  expertCount,
   headDivisible,
   parseConfig,
   posInt,
@@ -28,7 +29,7 @@ const schema = z.looseObject({
   attention_bias: z.boolean().default(false),
   clip_qkv: posNum.nullable().default(null),
   num_experts_per_tok: posInt.default(8),
-  num_experts: posInt.default(64),
+  num_experts: expertCount.default(64),
   norm_topk_prob: z.boolean().default(false),
 });
 

@@ -4,7 +4,15 @@ import { z } from 'zod';
 import { EngineError } from '../errors';
 import type { ArchAdapter } from './adapter';
 import { baseHfConfig, llamaNames, W1_W3_W2 } from './adapter';
-import { commonFields, headDivisible, parseConfig, posInt, requireSilu, ropeSettings } from './config';
+import {
+  commonFields,
+  expertCount,
+  headDivisible,
+  parseConfig,
+  posInt,
+  requireSilu,
+  ropeSettings,
+} from './config';
 import type { RopeSpec } from './types';
 
 const schema = z.looseObject({
@@ -21,7 +29,7 @@ const schema = z.looseObject({
   max_position_embeddings: posInt.default(131072),
   original_max_position_embeddings: posInt.nullable().default(null),
   sliding_window: posInt.nullable().default(null),
-  num_local_experts: posInt.default(16),
+  num_local_experts: expertCount.default(16),
   num_experts_per_tok: posInt.default(2),
   router_jitter_noise: z.number().nonnegative().default(0.01),
   attention_bias: z.boolean().default(false),

@@ -6,6 +6,7 @@ import type { ArchAdapter } from './adapter';
 import { baseHfConfig, GATE_UP_DOWN, layersDropped, llamaNames, qwenLayerKeys } from './adapter';
 import {
   commonFields,
+  expertCountOrZero,
   headDivisible,
   nonNegInt,
   parseConfig,
@@ -40,7 +41,7 @@ const schema = z.looseObject({
   moe_intermediate_size: posInt.default(1408),
   shared_expert_intermediate_size: nonNegInt.default(5632),
   num_experts_per_tok: posInt.default(4),
-  num_experts: nonNegInt.default(60),
+  num_experts: expertCountOrZero.default(60),
   norm_topk_prob: z.boolean().default(false),
   mlp_only_layers: z.array(nonNegInt).nullable().default([]),
 });

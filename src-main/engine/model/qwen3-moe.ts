@@ -4,6 +4,7 @@ import type { ArchAdapter } from './adapter';
 import { baseHfConfig, GATE_UP_DOWN, llamaNames, qwenLayerKeys } from './adapter';
 import {
   commonFields,
+  expertCountOrZero,
   headDivisible,
   nonNegInt,
   parseConfig,
@@ -32,7 +33,7 @@ const schema = z.looseObject({
   decoder_sparse_step: posInt.default(1),
   moe_intermediate_size: posInt.default(768),
   num_experts_per_tok: posInt.default(8),
-  num_experts: nonNegInt.default(128),
+  num_experts: expertCountOrZero.default(128),
   norm_topk_prob: z.boolean().default(false),
   mlp_only_layers: z.array(nonNegInt).nullable().default([]),
 });

@@ -3,6 +3,8 @@
 // sub-layer or a dropped block; null when the layer is the plain architecture's. The caller owns and
 // disposes the view (disposeMoeView). The executor and the runner both ask here, so a compressed
 // model runs, and compresses further, like any model.
+
+import { tf } from '../tensor/backend';
 import { viewFromManifest } from './layer-manifest';
 import type { LoadedModel } from './model';
 import type { LayerOverride, Tensor1D, Tensor2D } from './types';
@@ -14,11 +16,21 @@ export function sourceLayerOverride(model: LoadedModel, l: number): LayerOverrid
   const ck = model.checkpoint;
   const read: Tensor2D[] = [];
   try {
-    const moe = viewFromManifest(l, s.view, model.spec.routing, (name) => {
-      const t = ck.readTensor(name) as Tensor2D | Tensor1D;
-      read.push(t as Tensor2D);
-      return t;
-    });
+    const moe = viewFromManifest(
+      l,
+      s.view,
+      model.spec.routing,
+      (name) => {
+        const t = ck.readTensor(name) as Tensor2D | Tensor1D;
+        read.push(t as Tensor2D);
+        return t;
+      },
+      (data, shape) => {
+        const t = tf.tensor2d(data, shape);
+        read.push(t);
+        return t;
+      },
+    );
     return { moe };
   } catch (e) {
     for (const t of read) t.dispose();

@@ -1,5 +1,7 @@
 // Shared engine types: the normalised model spec every adapter produces, the uniform "MoE layer"
 // view compression methods work on, and the executor's observer interface.
+import type { QuantizedWeight } from '../methods/quant/quantized-weight';
+import type { SlimPattern } from '../methods/slim/accounting';
 import type { tf } from '../tensor/backend';
 
 export type Tensor1D = tf.Tensor1D;
@@ -11,10 +13,26 @@ export type Tensor2D = tf.Tensor2D;
  * *same tensor object*; the executor detects that and applies B once per token per layer.
  */
 export type Linear =
-  | { kind: 'dense'; w: Tensor2D; bias?: Tensor1D }
+  /**
+   * `sparse` is set by a slimming step (S): w holds the zeros in place, the tag says how the
+   * weight-bytes accounting stores it (kept values + pattern index, methods/slim/accounting.ts).
+   */
+  | { kind: 'dense'; w: Tensor2D; bias?: Tensor1D; sparse?: SparseTag }
   | { kind: 'factored'; A: Tensor2D; B: Tensor2D; bias?: Tensor1D }
   /** W = base + A·B: a shared base weight plus a per-expert low-rank delta (D²-MoE). */
-  | { kind: 'delta'; base: Tensor2D; A: Tensor2D; B: Tensor2D };
+  | { kind: 'delta'; base: Tensor2D; A: Tensor2D; B: Tensor2D }
+  /**
+   * A quantized matrix (Q steps): `w` [out, in] is the exact dequantization s·(q − z) the forward pass
+   * uses, `q` the integer codes, scales, zero points and g_idx the export writes.
+   */
+  | { kind: 'quantized'; w: Tensor2D; q: QuantizedWeight; bias?: Tensor1D };
+
+/** How a slimmed dense matrix is stored: its pattern and the positions the step zeroed. */
+export interface SparseTag {
+  pattern: SlimPattern;
+  /** entries set to zero by the step (the stored values are rows·cols − pruned) */
+  pruned: number;
+}
 
 /** One gated MLP: down(silu(gate(x)) * up(x)). */
 export interface ExpertWeights {
@@ -32,6 +50,8 @@ export type RoutingSpec =
 export interface SharedExpertView extends ExpertWeights {
   /** Qwen2-MoE: output scaled by sigmoid(x · gateWeight^T); gateWeight is [1, h]. */
   gateWeight?: Tensor2D;
+  /** slimming tag of gateWeight (S steps with includeRouter) */
+  gateSparse?: SparseTag;
 }
 
 /**
@@ -44,6 +64,8 @@ export interface MoeLayerView {
   /** [N, h] router weight; row e scores experts[e]. */
   router: Tensor2D;
   routerBias?: Tensor1D;
+  /** slimming tag of the router (S steps with includeRouter; dropped when rows are sliced) */
+  routerSparse?: SparseTag;
   experts: ExpertWeights[];
   shared?: SharedExpertView;
   routing: RoutingSpec;
@@ -52,6 +74,30 @@ export interface MoeLayerView {
    * group after merging). Absent = experts are the checkpoint's, in order.
    */
   sources?: number[][];
+  /** D²-MoE semi-dynamic base pruning (METHODS §3.5): what the executor prunes per inference batch. */
+  dynamicPrune?: DynamicPrune;
+}
+
+/**
+ * The dynamic half of D²-MoE's base pruning, decided per token chunk the MoE block sees (one forward
+ * batch up to the executor's `tokenChunk` rows): the `remove` lowest-scoring intermediate channels are
+ * dropped from every expert of the layer for that chunk — the base columns of down and the matching
+ * columns of the down delta's B, so the pruned channel contributes nothing (§3.5 code step 6).
+ *   'wanda' (paper, normative): C_j = ‖W_b2[:, j]‖₂ · ‖X[j, :]‖₂, X = the chunk's intermediates of
+ *           every routed (token, expert) pair; one channel set for the layer.
+ *   'probe' (Probe Pruning, the reference code): per expert, probe = the top max(⌈t/2⌉, 2) of its t
+ *           routed tokens by input L2 norm; q_j = ‖z_probe[:, j]‖² / n_probe of its real intermediate,
+ *           c_j = (1 − α) g_j + α q_j (α fixed, or adaptive q/(q + g + 1e-6)),
+ *           s_j = c_j · sqrt(Σ_i W_eff2[i, j]⁴), W_eff2 = W_b2 + ΔU_2 ΔV_2; one channel set per expert.
+ */
+export interface DynamicPrune {
+  /** channels dropped per chunk, of the layer's stored intermediate width */
+  remove: number;
+  score: 'wanda' | 'probe';
+  /** probe: α ∈ [0, 1] or 'adaptive' */
+  alpha?: number | 'adaptive';
+  /** probe: calibration mean squared activation per token of each stored channel, g_j */
+  calibration?: Float32Array;
 }
 
 /** Per-layer replacement the compression runner installs; the executor uses it instead of the checkpoint. */

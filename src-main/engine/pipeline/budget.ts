@@ -6,11 +6,20 @@
 // (`moe-bench plan`) and re-solves each step on the actual state while a run goes on.
 import { EngineError } from '../errors';
 import type { AnyMethodDeclaration, Family } from '../methods/method';
-import { type ModelPlanState, stateParams, stateWeightBytes } from './plan-state';
+import { type ModelPlanState, stateNonzeros, stateParams, stateWeightBytes } from './plan-state';
+
+/** What a budget ratio counts: parameters (default) or weight bytes as exported (S/Q storage included). */
+export type BudgetUnit = 'params' | 'bytes';
 
 export interface BudgetTarget {
   ratio?: number | undefined;
   contributions?: Partial<Record<Family, number>> | undefined;
+  unit?: BudgetUnit | undefined;
+}
+
+/** The quantity a budget in `unit` constrains, of a state. */
+export function budgetMeasure(unit: BudgetUnit | undefined): (s: ModelPlanState) => number {
+  return unit === 'bytes' ? stateWeightBytes : stateParams;
 }
 
 export interface StepInput {
@@ -28,7 +37,7 @@ export interface PlannedStep {
   method: string;
   family: Family;
   amount: StepAmount;
-  /** target parameter count of the step (null for fixed knobs) */
+  /** target of the step in the budget's unit, parameters or bytes (null for fixed knobs) */
   targetParams: number | null;
   noop: boolean;
   knobs: Record<string, number>;
@@ -36,14 +45,20 @@ export interface PlannedStep {
   clamped: boolean;
   paramsAfter: number;
   weightBytesAfter: number;
+  /** params minus the entries slimming zeroed */
+  nonzerosAfter: number;
   state: ModelPlanState;
 }
 
 export interface BudgetPlan {
+  /** what targetRatio/achievedRatio count */
+  unit: BudgetUnit;
   paramsBefore: number;
   weightBytesBefore: number;
   paramsAfter: number;
   weightBytesAfter: number;
+  nonzerosBefore: number;
+  nonzerosAfter: number;
   achievedRatio: number;
   targetRatio: number | null;
   /** largest |achieved − target| the integer knobs explain; beyond it the target is unreachable */
@@ -61,7 +76,11 @@ export function isBudgetDriven(s: StepInput, state: ModelPlanState): boolean {
 }
 
 /** The single rule for a step's amount: explicit knob > the step's own `ratio` > its budget share. */
-export function stepAmounts(steps: readonly StepInput[], state: ModelPlanState, target: BudgetTarget): StepAmount[] {
+export function stepAmounts(
+  steps: readonly StepInput[],
+  state: ModelPlanState,
+  target: BudgetTarget,
+): StepAmount[] {
   const budgeted = steps.map((s, i) => ({ s, i })).filter(({ s }) => isBudgetDriven(s, state));
   const families = budgeted.map(({ s }) => s.decl.family);
   const out: StepAmount[] = steps.map((s) => {
@@ -120,7 +139,12 @@ export function stepAmounts(steps: readonly StepInput[], state: ModelPlanState, 
 }
 
 /** Integer knob in [lo, hi] whose state's params are closest to t (f monotone in k; tie → smaller k). */
-export function searchKnob(f: (k: number) => number, lo: number, hi: number, t: number): { k: number; clamped: boolean } {
+export function searchKnob(
+  f: (k: number) => number,
+  lo: number,
+  hi: number,
+  t: number,
+): { k: number; clamped: boolean } {
   const inc = f(hi) >= f(lo);
   const ok = (k: number) => (inc ? f(k) <= t : f(k) >= t);
   let a = lo;
@@ -149,10 +173,18 @@ export function solveStep(
   cum: number,
   totalRatio: number | null,
   index = 0,
+  unit: BudgetUnit = 'params',
 ): PlannedStep {
   const { decl, params } = input;
+  const measure = budgetMeasure(unit);
   const knob = decl.knob;
-  const done = (knobs: Record<string, number>, s: ModelPlanState, targetParams: number | null, noop: boolean, clamped: boolean): PlannedStep => ({
+  const done = (
+    knobs: Record<string, number>,
+    s: ModelPlanState,
+    targetParams: number | null,
+    noop: boolean,
+    clamped: boolean,
+  ): PlannedStep => ({
     method: decl.id,
     family: decl.family,
     amount,
@@ -162,6 +194,7 @@ export function solveStep(
     clamped,
     paramsAfter: stateParams(s),
     weightBytesAfter: stateWeightBytes(s),
+    nonzerosAfter: stateNonzeros(s),
     state: s,
   });
   const why = decl.check?.(params, state);
@@ -170,31 +203,57 @@ export function solveStep(
   if (fixed !== null) {
     const [lo, hi] = knob.range(params, state);
     if (fixed < lo || fixed > hi)
-      throw new EngineError(`${decl.id}: ${knob.name} ${fixed} is outside what this model allows, [${lo}, ${hi}]`, {
-        field: `steps.${index}.params`,
-      });
+      throw new EngineError(
+        `${decl.id}: ${knob.name} ${fixed} is outside what this model allows, [${lo}, ${hi}]`,
+        {
+          field: `steps.${index}.params`,
+        },
+      );
     const s = knob.apply(params, state, fixed);
-    return done({ [knob.name]: fixed, ...(knob.describe?.(params, state, fixed) ?? {}) }, s, null, false, false);
+    // a "compression" that stores more than it replaces (a rank past the break-even) is refused,
+    // not run to report a negative ratio
+    if (stateParams(s) > stateParams(state))
+      throw new EngineError(
+        `${decl.id}: ${knob.name} ${fixed} makes the model larger (${stateParams(state)} → ${stateParams(s)} parameters)`,
+        {
+          field: `steps.${index}.params.${knob.name}`,
+          hint: `choose a smaller ${knob.name}, or give a ratio instead`,
+        },
+      );
+    return done(
+      { [knob.name]: fixed, ...(knob.describe?.(params, state, fixed) ?? {}) },
+      s,
+      null,
+      false,
+      false,
+    );
   }
   const ratio = amount.kind === 'ratio' ? amount.ratio : (totalRatio ?? 0) * cum;
   const t = (1 - ratio) * T;
-  const cur = stateParams(state);
+  const cur = measure(state);
   if (Math.abs(t - cur) <= 0.5 || t > cur + 0.5) return done({}, state, t, true, false);
-  if (knob.solve) {
+  // a closed-form solve is in parameters; a bytes budget searches the knob instead
+  if (knob.solve && unit === 'params') {
     const r = knob.solve(params, state, t);
     return done(r.knobs, r.state, t, false, false);
   }
   const [lo, hi] = knob.range(params, state);
   if (lo > hi) return done({}, state, t, true, true);
-  const f = (k: number) => stateParams(knob.apply(params, state, k));
+  const f = (k: number) => measure(knob.apply(params, state, k));
   const { k, clamped } = searchKnob(f, lo, hi, t);
   const s = knob.apply(params, state, k);
   return done({ [knob.name]: k, ...(knob.describe?.(params, state, k) ?? {}) }, s, t, false, clamped);
 }
 
 /** Plan every step from shapes: the knobs, the parameters and weight bytes after each step. */
-export function planBudget(steps: readonly StepInput[], state0: ModelPlanState, target: BudgetTarget): BudgetPlan {
-  const T = stateParams(state0);
+export function planBudget(
+  steps: readonly StepInput[],
+  state0: ModelPlanState,
+  target: BudgetTarget,
+): BudgetPlan {
+  const unit = target.unit ?? 'params';
+  const measure = budgetMeasure(unit);
+  const T = measure(state0);
   const amounts = stepAmounts(steps, state0, target);
   let state = state0;
   let cum = 0;
@@ -202,28 +261,37 @@ export function planBudget(steps: readonly StepInput[], state0: ModelPlanState, 
   steps.forEach((s, i) => {
     const a = amounts[i]!;
     if (a.kind === 'share') cum += a.contribution;
-    const p = solveStep(s, a, state, T, cum, target.ratio ?? null, i);
+    const p = solveStep(s, a, state, T, cum, target.ratio ?? null, i, unit);
     planned.push(p);
     state = p.state;
   });
-  const after = stateParams(state);
+  const after = measure(state);
   const achieved = T === 0 ? 0 : 1 - after / T;
   const last = [...planned].reverse().find((p) => !p.noop && p.targetParams !== null);
-  const unit = last ? knobUnit(steps[planned.indexOf(last)]!, planned, planned.indexOf(last), state0) : 0;
+  const step = last
+    ? knobUnit(steps[planned.indexOf(last)]!, planned, planned.indexOf(last), state0, measure)
+    : 0;
   return {
-    paramsBefore: T,
+    unit,
+    paramsBefore: stateParams(state0),
     weightBytesBefore: stateWeightBytes(state0),
-    paramsAfter: after,
+    paramsAfter: stateParams(state),
     weightBytesAfter: stateWeightBytes(state),
+    nonzerosBefore: stateNonzeros(state0),
+    nonzerosAfter: stateNonzeros(state),
     achievedRatio: achieved,
     targetRatio: finalTarget(steps, amounts, target),
-    tolerance: Math.max(1e-6, T === 0 ? 0 : unit / T),
+    tolerance: Math.max(1e-6, T === 0 ? 0 : step / T),
     steps: planned,
   };
 }
 
 /** What the whole pipeline aims at: the last step's own ratio or the budget's total. */
-function finalTarget(steps: readonly StepInput[], amounts: StepAmount[], target: BudgetTarget): number | null {
+function finalTarget(
+  steps: readonly StepInput[],
+  amounts: StepAmount[],
+  target: BudgetTarget,
+): number | null {
   if (amounts.some((a) => a.kind === 'share')) return target.ratio ?? null;
   for (let i = steps.length - 1; i >= 0; i--) {
     const a = amounts[i]!;
@@ -233,12 +301,18 @@ function finalTarget(steps: readonly StepInput[], amounts: StepAmount[], target:
 }
 
 /** Parameter change of one knob unit of a planned step (its rounding granularity). */
-function knobUnit(input: StepInput, planned: PlannedStep[], i: number, state0: ModelPlanState): number {
+function knobUnit(
+  input: StepInput,
+  planned: PlannedStep[],
+  i: number,
+  state0: ModelPlanState,
+  measure: (s: ModelPlanState) => number,
+): number {
   const before = i === 0 ? state0 : planned[i - 1]!.state;
   const k = planned[i]!.knobs[input.decl.knob.name];
   if (k === undefined) return 0;
   const [lo, hi] = input.decl.knob.range(input.params, before);
-  const f = (x: number) => stateParams(input.decl.knob.apply(input.params, before, x));
+  const f = (x: number) => measure(input.decl.knob.apply(input.params, before, x));
   const n = k < hi ? k + 1 : k > lo ? k - 1 : k;
   return Math.abs(f(n) - f(k));
 }
@@ -250,7 +324,15 @@ export function assertReachable(plan: BudgetPlan): void {
   if (Math.abs(gap) <= plan.tolerance + 1e-12) return;
   const limit = plan.steps.find((s) => s.clamped) ?? [...plan.steps].reverse().find((s) => !s.noop);
   throw new EngineError(
-    `the plan reaches a whole-model ratio of ${plan.achievedRatio.toFixed(4)}, not the target ${plan.targetRatio}${limit ? `: ${limit.method} ${limit.clamped ? 'hits the bound of its knob' : 'stops'} at ${Object.entries(limit.knobs).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`,
+    `the plan reaches a whole-model ${plan.unit === 'bytes' ? 'weight-bytes ' : ''}ratio of ${plan.achievedRatio.toFixed(4)}, not the target ${plan.targetRatio}${
+      limit
+        ? `: ${limit.method} ${limit.clamped ? 'hits the bound of its knob' : 'stops'} at ${Object.entries(
+            limit.knobs,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`
+        : ''
+    }`,
     {
       field: 'target.ratio',
       hint: `the reachable ratio with these steps is ${plan.achievedRatio.toFixed(4)}; lower target.ratio, change the contributions, or add a step`,

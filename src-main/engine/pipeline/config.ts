@@ -6,6 +6,8 @@
 // version 1 upgraded), which is what runs and what the store keeps.
 import { z } from 'zod';
 import { EngineError } from '../errors';
+import { McSettings } from '../eval/mc/settings.params';
+import { SpeedSettings } from '../eval/speed.params';
 import { METHODS } from '../methods/catalog';
 import { FAMILIES } from '../methods/method';
 
@@ -64,8 +66,16 @@ export const TargetConfig = z
       .min(0)
       .lt(1)
       .optional()
-      .describe('whole-model compression ratio 1 − params_after/params_before (METHODS §2.1)'),
+      .describe(
+        'whole-model compression ratio 1 − params_after/params_before (METHODS §2.1), or of weight bytes with unit "bytes"',
+      ),
     contributions: Contributions.optional(),
+    unit: z
+      .enum(['params', 'bytes'])
+      .optional()
+      .describe(
+        "what the ratio counts: 'params' (default, every stored parameter) or 'bytes' (weight bytes as exported: slimmed matrices as kept values + index, quantized ones in the GPTQ layout)",
+      ),
   })
   .strict()
   .describe(
@@ -82,22 +92,30 @@ const PplEvaluation = z
 
 const EvaluateConfig = z
   .object({
-    ppl: PplEvaluation.optional().describe('perplexity of the compressed model (METHODS §8.1); the primary figure'),
+    ppl: PplEvaluation.optional().describe(
+      'perplexity of the compressed model (METHODS §8.1); the primary figure',
+    ),
     perplexity: z
       .array(PplEvaluation)
       .max(8)
       .optional()
-      .describe('further perplexity evaluations after `ppl`, each recorded with its dataset'),
+      .describe('further perplexity evaluations after `ppl` (e.g. ptb, c4), each recorded with its dataset'),
+    mc: McSettings.optional().describe(
+      'zero-shot multiple-choice accuracy of the compressed model (METHODS §8.2, lm-eval 0.4): acc / acc_norm per task',
+    ),
+    speed: SpeedSettings.optional().describe(
+      'prefill/decode tokens/s, FLOPs/token of the compressed model and of the original (METHODS §8.3)',
+    ),
   })
   .strict();
 
 const ExportConfig = z
   .object({
     format: z
-      .enum(['factored', 'dense'])
+      .enum(['factored', 'dense', 'gptq'])
       .default('factored')
       .describe(
-        "'factored' = the workbench format (docs/workbench-format.md: factors, pruned/dropped layers); 'dense' = a plain Hugging Face checkpoint (W = A·B, experts renumbered) where the layout allows it",
+        "'factored' = the workbench format (docs/workbench-format.md: factors, pruned/dropped layers, quantized codes); 'dense' = a plain Hugging Face checkpoint (W = A·B, experts renumbered, sparse and quantized weights as floats) where the layout allows it; 'gptq' = that checkpoint with the quantized linears packed in the AutoGPTQ layout (qweight/qzeros/scales/g_idx) and a quantization_config (docs/export-formats.md)",
       ),
     dtype: z
       .enum(['F32', 'F16', 'BF16'])
@@ -151,12 +169,17 @@ export interface ConfigProblem {
 }
 
 /** Plain-sentence problems with the field, the value and what is allowed. */
-export function configProblems(raw: unknown): { ok: true; config: PipelineConfig } | { ok: false; problems: ConfigProblem[] } {
+export function configProblems(
+  raw: unknown,
+): { ok: true; config: PipelineConfig } | { ok: false; problems: ConfigProblem[] } {
   const r = PipelineConfig.safeParse(raw);
   if (!r.success) {
     return {
       ok: false,
-      problems: r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: plainMessage(i, raw) })),
+      problems: r.error.issues.map((i) => ({
+        path: i.path.map(String).join('.'),
+        message: plainMessage(i, raw),
+      })),
     };
   }
   const { $schema: _s, ...c } = r.data;
@@ -166,7 +189,8 @@ export function configProblems(raw: unknown): { ok: true; config: PipelineConfig
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = raw;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   return v;
 }
 
@@ -177,7 +201,10 @@ function plainMessage(i: z.core.$ZodIssue, raw: unknown): string {
   switch (i.code) {
     case 'invalid_union':
     case 'invalid_value':
-      if (i.path.at(-1) === 'method' || (i.code === 'invalid_union' && i.path.length === 2 && i.path[0] === 'steps')) {
+      if (
+        i.path.at(-1) === 'method' ||
+        (i.code === 'invalid_union' && i.path.length === 2 && i.path[0] === 'steps')
+      ) {
         return `${field}: unknown method ${JSON.stringify(valueAt(raw, [...i.path, 'method']) ?? value)}; allowed: ${[...METHODS.keys()].join(', ')}`;
       }
       if (i.path.at(-1) === 'version' || i.path.length === 0)
@@ -188,7 +215,9 @@ function plainMessage(i: z.core.$ZodIssue, raw: unknown): string {
     case 'too_small':
       return `${field}: ${shown} is too small; at least ${i.minimum}${i.inclusive === false ? ' (exclusive)' : ''}`;
     case 'invalid_type':
-      return value === undefined ? `${field} is required (${i.expected})` : `${field}: expected ${i.expected}, got ${shown}`;
+      return value === undefined
+        ? `${field} is required (${i.expected})`
+        : `${field}: expected ${i.expected}, got ${shown}`;
     case 'unrecognized_keys':
       return `${field}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
     default:

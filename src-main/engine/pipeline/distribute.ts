@@ -7,7 +7,11 @@
  * a full layer cannot take goes to the next layers that can, in order. Returns null when the total
  * exceeds what all layers together can give up.
  */
-export function distributeRemovals(total: number, counts: readonly number[], minKeep: readonly number[]): number[] | null {
+export function distributeRemovals(
+  total: number,
+  counts: readonly number[],
+  minKeep: readonly number[],
+): number[] | null {
   const L = counts.length;
   if (L === 0) return total === 0 ? [] : null;
   const room = counts.map((c, i) => Math.max(0, c - minKeep[i]!));

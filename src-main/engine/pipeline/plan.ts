@@ -22,6 +22,8 @@ export interface PlanStepSummary {
   knobs: Record<string, number>;
   paramsAfter: number;
   weightBytesAfter: number;
+  nonzerosAfter: number;
+  /** whole-model ratio after this step in the budget's unit (params or weight bytes) */
   ratioAfter: number;
 }
 
@@ -32,6 +34,10 @@ export interface PipelinePlan {
   paramsAfter: number;
   weightBytesBefore: number;
   weightBytesAfter: number;
+  nonzerosBefore: number;
+  nonzerosAfter: number;
+  /** what targetRatio / achievedRatio count */
+  unit: 'params' | 'bytes';
   achievedRatio: number;
   targetRatio: number | null;
   tolerance: number;
@@ -44,7 +50,13 @@ export interface PipelinePlan {
 export function checkpointDtype(dir: string): string {
   const index = path.join(dir, 'model.safetensors.index.json');
   const files = fs.existsSync(index)
-    ? [...new Set(Object.values((JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))].map((f: string) => path.join(dir, f))
+    ? [
+        ...new Set(
+          Object.values(
+            (JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map,
+          ),
+        ),
+      ].map((f: string) => path.join(dir, f))
     : [path.join(dir, 'model.safetensors')];
   const infos: { dtype: string; byteLength: number }[] = [];
   for (const f of files) {
@@ -64,7 +76,10 @@ export function exportDtype(config: PipelineConfig, sourceDtype: string): string
 
 /** The budget plan for a resolved config on a model's initial state. */
 export function budgetFor(config: PipelineConfig, state: ModelPlanState): BudgetPlan {
-  const steps = config.steps.map((s, i) => ({ decl: getMethod(s.method, `steps.${i}.method`), params: s.params }));
+  const steps = config.steps.map((s, i) => ({
+    decl: getMethod(s.method, `steps.${i}.method`),
+    params: s.params,
+  }));
   return planBudget(steps, state, config.target ?? {});
 }
 
@@ -77,11 +92,24 @@ export function summarize(plan: BudgetPlan): PlanStepSummary[] {
     knobs: s.knobs,
     paramsAfter: s.paramsAfter,
     weightBytesAfter: s.weightBytesAfter,
-    ratioAfter: plan.paramsBefore === 0 ? 0 : 1 - s.paramsAfter / plan.paramsBefore,
+    nonzerosAfter: s.nonzerosAfter,
+    ratioAfter:
+      plan.unit === 'bytes'
+        ? plan.weightBytesBefore === 0
+          ? 0
+          : 1 - s.weightBytesAfter / plan.weightBytesBefore
+        : plan.paramsBefore === 0
+          ? 0
+          : 1 - s.paramsAfter / plan.paramsBefore,
   }));
 }
 
-export function planFromSpec(config: PipelineConfig, spec: ModelSpec, dtype: string, model = config.model): PipelinePlan {
+export function planFromSpec(
+  config: PipelineConfig,
+  spec: ModelSpec,
+  dtype: string,
+  model = config.model,
+): PipelinePlan {
   const state = stateFromSpec(spec, dtypeBytes(exportDtype(config, dtype)));
   const plan = budgetFor(config, state);
   let problem: string | null = null;
@@ -97,6 +125,9 @@ export function planFromSpec(config: PipelineConfig, spec: ModelSpec, dtype: str
     paramsAfter: plan.paramsAfter,
     weightBytesBefore: plan.weightBytesBefore,
     weightBytesAfter: plan.weightBytesAfter,
+    nonzerosBefore: plan.nonzerosBefore,
+    nonzerosAfter: plan.nonzerosAfter,
+    unit: plan.unit,
     achievedRatio: plan.achievedRatio,
     targetRatio: plan.targetRatio,
     tolerance: plan.tolerance,

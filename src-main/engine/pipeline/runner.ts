@@ -20,7 +20,13 @@ import { CancelledError, EngineError } from '../errors';
 import { SafetensorsFile } from '../io/safetensors';
 import { writeSafetensors } from '../io/safetensors-writer';
 import { getMethod } from '../methods/catalog';
-import type { AnyMethodDeclaration, CurrentLayer, LayerSweep, StepContext, StepImplementation } from '../methods/method';
+import type {
+  AnyMethodDeclaration,
+  CurrentLayer,
+  LayerSweep,
+  StepContext,
+  StepImplementation,
+} from '../methods/method';
 import { type HiddenBatch, StreamingExecutor } from '../model/executor';
 import { type ViewManifest, viewEntries, viewFromManifest } from '../model/layer-manifest';
 import { disposeMoeView, moeViewTensors, readMoeView } from '../model/layer-weights';
@@ -28,10 +34,26 @@ import type { LoadedModel } from '../model/model';
 import { sourceLayerOverride } from '../model/source-layer';
 import type { LayerOverride, MoeLayerView, Tensor1D, Tensor2D } from '../model/types';
 import { tf } from '../tensor/backend';
-import { type BudgetPlan, planBudget, solveStep, type StepAmount, stepAmounts, assertReachable } from './budget';
+import {
+  assertReachable,
+  type BudgetPlan,
+  budgetMeasure,
+  planBudget,
+  type StepAmount,
+  solveStep,
+  stepAmounts,
+} from './budget';
 import type { PipelineConfig } from './config';
 import { checkMemory, estimateRunMemory } from './memory-preflight';
-import { type ModelPlanState, layerStateOf, stateFromSpec, stateParams, stateWeightBytes, stateWithOverrides } from './plan-state';
+import {
+  layerStateOf,
+  type ModelPlanState,
+  stateFromSpec,
+  stateNonzeros,
+  stateParams,
+  stateWeightBytes,
+  stateWithOverrides,
+} from './plan-state';
 
 export interface RunProgress {
   /** phase: plan, calibrate, compress, propagate, done */
@@ -59,6 +81,11 @@ export interface RunOptions {
   resume?: boolean;
   /** bytes per stored parameter of the export (weight-bytes accounting); default 4 */
   bytesPerParam?: number;
+  /**
+   * Restrict every step to these layers (per-layer sensitivity): the others run unchanged, and the
+   * budget and the steps see them as having no MoE sub-layer, so knobs are solved on these layers only.
+   */
+  onlyLayers?: readonly number[];
   /** for the memory pre-flight; default os.freemem() */
   availableMemoryBytes?: number;
   onProgress?(p: RunProgress): void;
@@ -76,6 +103,8 @@ export interface StepRun {
   decision: unknown;
   paramsAfter: number | null;
   weightBytesAfter: number | null;
+  /** params minus the entries slimming zeroed */
+  nonzerosAfter?: number | null;
 }
 
 /** plan.json: what the run decided, so a resume continues the same way. */
@@ -96,6 +125,8 @@ export interface RunResult {
   paramsAfter: number;
   weightBytesBefore: number;
   weightBytesAfter: number;
+  nonzerosBefore: number;
+  nonzerosAfter: number;
   achievedRatio: number;
   targetRatio: number | null;
   /** set when the achieved ratio misses the target by more than the knobs' rounding explains */
@@ -190,26 +221,39 @@ function persistLayer(
   writeAtomic(layerFile(workDir, s, l, 'json'), JSON.stringify(meta));
 }
 
-function loadPersistedLayer(model: LoadedModel, workDir: string, s: number, l: number): { override: LayerOverride; meta: PersistedLayer } {
+function loadPersistedLayer(
+  model: LoadedModel,
+  workDir: string,
+  s: number,
+  l: number,
+): { override: LayerOverride; meta: PersistedLayer } {
   const jf = layerFile(workDir, s, l, 'json');
   const meta = readJson<PersistedLayer>(jf);
   if (meta.kind === 'skipBlock') return { override: { skipBlock: true }, meta };
   if (meta.kind === 'skipFfn') return { override: { skipFfn: true }, meta };
   const sf = layerFile(workDir, s, l, 'safetensors');
   if (!fs.existsSync(sf) || (meta.sha256 && fileSha256(sf) !== meta.sha256))
-    throw new EngineError('a finished layer\'s work file is damaged (checksum mismatch)', {
+    throw new EngineError("a finished layer's work file is damaged (checksum mismatch)", {
       file: sf,
       field: 'workDir',
       hint: 'resume recomputes from this layer on; if this persists, delete the work folder',
     });
   const st = SafetensorsFile.open(sf);
   try {
-    const view = viewFromManifest(l, meta.manifest!, model.spec.routing, (n) => {
-      const shape = st.info(n).shape;
-      return (shape.length === 1 ? tf.tensor1d(st.readF32(n)) : tf.tensor2d(st.readF32(n), shape as [number, number])) as
-        | Tensor2D
-        | Tensor1D;
-    });
+    const view = viewFromManifest(
+      l,
+      meta.manifest!,
+      model.spec.routing,
+      (n) => {
+        const shape = st.info(n).shape;
+        return (
+          shape.length === 1
+            ? tf.tensor1d(st.readF32(n))
+            : tf.tensor2d(st.readF32(n), shape as [number, number])
+        ) as Tensor2D | Tensor1D;
+      },
+      (data, shape) => tf.tensor2d(data, shape),
+    );
     return { override: { moe: view }, meta };
   } finally {
     st.close();
@@ -249,7 +293,7 @@ function rewindToIntact(workDir: string, p: Progress, L: number): Progress | nul
 }
 
 /** The initial model state: the spec's, with the stored state of layers a compressed source already changed. */
-function initialState(model: LoadedModel, bytesPerParam: number): ModelPlanState {
+export function initialState(model: LoadedModel, bytesPerParam: number): ModelPlanState {
   const base = stateFromSpec(model.spec, bytesPerParam);
   return {
     ...base,
@@ -265,17 +309,32 @@ function initialState(model: LoadedModel, bytesPerParam: number): ModelPlanState
   };
 }
 
+/**
+ * The state in which only `layers` keep their MoE sub-layer: a layer outside is marked
+ * ffnDropped for planning only (the executor runs it unchanged, having no override for it).
+ */
+export function restrictTo(s: ModelPlanState, layers: readonly number[] | undefined): ModelPlanState {
+  if (!layers) return s;
+  const keep = new Set(layers);
+  return { ...s, layers: s.layers.map((l) => (keep.has(l.layer) ? l : { ...l, ffnDropped: true })) };
+}
+
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const { model, config } = o;
   const { spec } = model;
   const L = spec.layers;
   const S = config.steps.length;
-  if (o.calibration.length === 0) throw new EngineError('no calibration sequences', { field: 'calibration.samples' });
+  if (o.calibration.length === 0)
+    throw new EngineError('no calibration sequences', { field: 'calibration.samples' });
   const decls: AnyMethodDeclaration[] = config.steps.map((s, i) => getMethod(s.method, `steps.${i}.method`));
   const inputs = config.steps.map((s, i) => ({ decl: decls[i]!, params: s.params }));
-  const state0 = initialState(model, o.bytesPerParam ?? 4);
+  const state0 = restrictTo(initialState(model, o.bytesPerParam ?? 4), o.onlyLayers);
   const T = stateParams(state0);
+  // the budget's unit: parameters, or weight bytes as exported (target.unit)
+  const unit = config.target?.unit ?? 'params';
+  const measure = budgetMeasure(unit);
+  const M0 = measure(state0);
   const shapePlan: BudgetPlan = planBudget(inputs, state0, config.target ?? {});
   assertReachable(shapePlan);
   const amounts = stepAmounts(inputs, state0, config.target ?? {});
@@ -284,7 +343,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   fs.mkdirSync(path.join(o.workDir, 'steps'), { recursive: true });
   const planFile = path.join(o.workDir, 'plan.json');
   const progressFile = path.join(o.workDir, 'progress.json');
-  const key = runKey(config);
+  const key = o.onlyLayers ? `${runKey(config)} only ${o.onlyLayers.join(',')}` : runKey(config);
   let plan: RunPlan;
   let resumedAfter: Progress | null = null;
   if (o.resume && fs.existsSync(planFile)) {
@@ -296,7 +355,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         hint: `delete ${o.workDir} to start over, or use another output folder`,
       });
     plan = p;
-    if (fs.existsSync(progressFile)) resumedAfter = rewindToIntact(o.workDir, readJson<Progress>(progressFile), L);
+    if (fs.existsSync(progressFile))
+      resumedAfter = rewindToIntact(o.workDir, readJson<Progress>(progressFile), L);
   } else {
     fs.rmSync(progressFile, { force: true });
     fs.rmSync(path.join(o.workDir, 'steps'), { recursive: true, force: true });
@@ -306,7 +366,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       paramsBefore: T,
       targetRatio: shapePlan.targetRatio,
       tolerance: shapePlan.tolerance,
-      planned: shapePlan.steps.map((s) => ({ method: s.method, knobs: s.knobs, paramsAfter: s.paramsAfter, noop: s.noop })),
+      planned: shapePlan.steps.map((s) => ({
+        method: s.method,
+        knobs: s.knobs,
+        paramsAfter: s.paramsAfter,
+        noop: s.noop,
+      })),
       steps: config.steps.map(() => null),
     };
     writeAtomic(planFile, `${JSON.stringify(plan, null, 2)}\n`);
@@ -323,7 +388,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const embedAll = () => {
     tf.dispose(batches.map((b) => b.hidden));
     batches = [];
-    for (let i = 0; i < o.calibration.length; i += bsz) batches.push(exec.embed(o.calibration.slice(i, i + bsz)));
+    for (let i = 0; i < o.calibration.length; i += bsz)
+      batches.push(exec.embed(o.calibration.slice(i, i + bsz)));
   };
   const checkCancel = () => {
     if (o.signal?.aborted) throw new CancelledError();
@@ -418,7 +484,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       }
       let run = plan.steps[s];
       if (!run) {
-        const solved = solveStep(inputs[s]!, a, before, T, cum, config.target?.ratio ?? null, s);
+        const solved = solveStep(inputs[s]!, a, before, M0, cum, config.target?.ratio ?? null, s, unit);
         run = {
           method: decls[s]!.id,
           family: decls[s]!.family,
@@ -436,6 +502,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         unitsDone += unitsOf(s);
         run.paramsAfter = stateParams(before);
         run.weightBytesAfter = stateWeightBytes(before);
+        run.nonzerosAfter = stateNonzeros(before);
         savePlan();
         continue;
       }
@@ -498,9 +565,31 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       embedAll();
       // the state as this step goes: layer l's entry follows its override once the step replaced it
       let state = stateWithOverrides(state0, overrides);
+      // §10.6 'dense': the next layer's inputs come from layer l as it stood before this step
+      const denseCal = impl.calibrateOn?.(inputs[s]!.params) === 'dense';
       for (let l = 0; l < L; l++) {
         checkCancel();
         const tl = performance.now();
+        let propagated = false;
+        if (done(s, l) && denseCal && fs.existsSync(layerFile(o.workDir, s, l, 'json'))) {
+          // resumed: layer l already holds this step's result; propagate through its earlier state
+          const mine = overrides.get(l);
+          let prior: LayerOverride | undefined;
+          for (let s2 = s - 1; s2 >= 0 && !prior; s2--)
+            if (fs.existsSync(layerFile(o.workDir, s2, l, 'json')))
+              prior = loadPersistedLayer(model, o.workDir, s2, l).override;
+          if (prior) overrides.set(l, prior);
+          else overrides.delete(l);
+          try {
+            report('propagate', s, l);
+            await propagate(l);
+            propagated = true;
+          } finally {
+            if (prior?.moe) disposeMoeView(prior.moe);
+            if (mine) overrides.set(l, mine);
+            else overrides.delete(l);
+          }
+        }
         if (!done(s, l)) {
           const { cur, release } = currentLayer(l, state);
           let replaced = false;
@@ -509,6 +598,11 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
               report('calibrate', s, l);
               const stats = impl.collect ? await impl.collect(ctx, cur, sweepOf(l)) : null;
               checkCancel();
+              if (denseCal) {
+                report('propagate', s, l);
+                await propagate(l);
+                propagated = true;
+              }
               report('compress', s, l);
               const out = impl.apply(ctx, cur, stats);
               const seconds = (performance.now() - tl) / 1000;
@@ -516,7 +610,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
               if (out.override) {
                 const old = overrides.get(l);
                 overrides.set(l, out.override);
-                state = { ...state, layers: state.layers.map((x, i) => (i === l ? layerStateOf(state0.layers[l]!, out.override) : x)) };
+                state = {
+                  ...state,
+                  layers: state.layers.map((x, i) =>
+                    i === l ? layerStateOf(state0.layers[l]!, out.override) : x,
+                  ),
+                };
                 if (old?.moe) disposeReplaced(old.moe, out.override);
                 release(out.override);
                 replaced = true;
@@ -529,14 +628,17 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
             if (!replaced) release();
           }
         }
-        report('propagate', s, l);
-        await propagate(l);
+        if (!propagated) {
+          report('propagate', s, l);
+          await propagate(l);
+        }
         unitsDone += 1;
         if (!done(s, l)) writeAtomic(progressFile, JSON.stringify({ step: s, layer: l } satisfies Progress));
       }
       const after = stateWithOverrides(state0, overrides);
       run.paramsAfter = stateParams(after);
       run.weightBytesAfter = stateWeightBytes(after);
+      run.nonzerosAfter = stateNonzeros(after);
       savePlan();
     }
     report('done', S, null);
@@ -550,7 +652,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   exec.dispose();
   const final = stateWithOverrides(state0, overrides);
   const after = stateParams(final);
-  const achieved = T === 0 ? 0 : 1 - after / T;
+  const achieved = M0 === 0 ? 0 : 1 - measure(final) / M0;
   const target = plan.targetRatio;
   const offTarget =
     target !== null && Math.abs(achieved - target) > plan.tolerance + 1e-12
@@ -562,6 +664,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     paramsAfter: after,
     weightBytesBefore: stateWeightBytes(state0),
     weightBytesAfter: stateWeightBytes(final),
+    nonzerosBefore: stateNonzeros(state0),
+    nonzerosAfter: stateNonzeros(final),
     achievedRatio: achieved,
     targetRatio: target,
     offTarget,

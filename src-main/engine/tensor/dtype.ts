@@ -15,14 +15,24 @@ function checkDst(n: number, dst: Float32Array | undefined): Float32Array {
 }
 
 /**
+ * Set by the decoders when asked: whether every decoded value is finite. Found in the decoding
+ * loop itself (a value is NaN/±Inf iff its exponent bits are all ones: `(h & E) + lowest bit of E`
+ * reaches the next bit exactly then), so checking a checkpoint costs no pass of its own.
+ */
+export interface FiniteReport {
+  finite: boolean;
+}
+
+/**
  * bf16 -> f32: a bf16 is the top half of an f32, so this is a shift. Two values are decoded per
  * 32-bit load when both arrays are 4-byte aligned (about 2x faster than one per u16 load).
  */
-export function bf16ToF32(src: Uint16Array, dst?: Float32Array): Float32Array {
+export function bf16ToF32(src: Uint16Array, dst?: Float32Array, report?: FiniteReport): Float32Array {
   const n = src.length;
   const out = checkDst(n, dst);
   const o = i32View(out);
   let i = 0;
+  let bad = 0;
   const pairs = n >>> 1;
   if (src.byteOffset % 4 === 0 && pairedSafe(src, out, pairs)) {
     const w = new Int32Array(src.buffer, src.byteOffset, pairs);
@@ -30,12 +40,26 @@ export function bf16ToF32(src: Uint16Array, dst?: Float32Array): Float32Array {
       const v = w[p]!;
       o[2 * p] = v << 16; // little-endian: element 2p is the low half
       o[2 * p + 1] = v & -65536;
+      bad |= ((v & 0x7f80) + 0x80) | (((v >>> 16) & 0x7f80) + 0x80);
     }
     i = pairs * 2;
   }
   // Tail / unaligned path; also in-place safe when `src` lives in the upper half of `out`.
-  for (; i < n; i++) o[i] = src[i]! << 16;
+  for (; i < n; i++) {
+    const h = src[i]!;
+    o[i] = h << 16;
+    bad |= (h & 0x7f80) + 0x80;
+  }
+  if (report) report.finite = (bad & 0x8000) === 0;
   return out;
+}
+
+/** Whether every f32 in `a` is finite: one pass over the bits, for data read as stored (F32). */
+export function allFiniteF32(a: Float32Array): boolean {
+  const s = i32View(a);
+  let bad = 0;
+  for (let i = 0; i < s.length; i++) bad |= (s[i]! & 0x7f800000) + 0x800000;
+  return (bad & 0x80000000) === 0;
 }
 
 // Pair p reads source bytes [rel+4p, rel+4p+4) and writes [8p, 8p+8) of `out`; with the source at
@@ -92,12 +116,18 @@ function halfTable(): Int32Array {
 }
 
 /** f16 -> f32 through a 65536-entry bit table (exact, including subnormals, inf and NaN payloads). */
-export function f16ToF32(src: Uint16Array, dst?: Float32Array): Float32Array {
+export function f16ToF32(src: Uint16Array, dst?: Float32Array, report?: FiniteReport): Float32Array {
   const n = src.length;
   const out = checkDst(n, dst);
   const o = i32View(out);
   const t = halfTable();
-  for (let i = 0; i < n; i++) o[i] = t[src[i]!]!;
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const h = src[i]!;
+    o[i] = t[h]!;
+    bad |= (h & 0x7c00) + 0x400;
+  }
+  if (report) report.finite = (bad & 0x8000) === 0;
   return out;
 }
 

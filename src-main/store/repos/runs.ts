@@ -9,6 +9,7 @@ import type {
   RunSummary,
 } from '../../contract/index';
 import { metricSpec } from '../../contract/metrics';
+import { runProtocols } from '../../contract/protocol';
 import type { Db } from '../open-database';
 import { fromJson, nowIso, toJson } from './json-column';
 
@@ -65,8 +66,14 @@ export interface RunWithRecords {
   config: unknown;
 }
 
+// A run started by reference (a CLI `--model` folder not in the store, a pipeline run without a
+// saved pipeline) names its model and pipeline in its config: lists show those rather than nothing.
+const CONFIG_FIELD = (f: string) =>
+  `CASE WHEN json_valid(r.config_json) THEN COALESCE(json_extract(r.config_json, '$.${f}'), json_extract(r.config_json, '$.config.${f}')) END`;
+
 const SELECT_RUN = `
-  SELECT r.*, m.name AS model_name, p.name AS pipeline_name
+  SELECT r.*, COALESCE(m.name, ${CONFIG_FIELD('model')}) AS model_name,
+    COALESCE(p.name, ${CONFIG_FIELD('name')}) AS pipeline_name
   FROM runs r
   LEFT JOIN models m ON m.id = r.model_id
   LEFT JOIN pipelines p ON p.id = r.pipeline_id`;
@@ -88,6 +95,7 @@ function summaryOf(r: RunRow, headline: Record<string, number>): RunSummary {
     seconds: r.seconds,
     error: r.error,
     headline,
+    protocols: runProtocols(r.kind, fromJson(r.config_json, null)),
   };
 }
 
@@ -219,16 +227,37 @@ export function runsRepo(db: Db) {
       return getRow(id)?.last_finished_layer ?? null;
     },
 
-    /** Put a finished-but-unsuccessful run back in the queue to resume it; keeps what it recorded. */
-    requeue(id: number, ownerPid: number = process.pid): boolean {
+    /** Runs of `kind` that ended without success (newest first): the ones a start may continue. */
+    unfinishedOf(kind: string): number[] {
       return (
         db
           .prepare(
-            `UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, owner_pid = ?
-             WHERE id = ? AND status IN ('failed', 'cancelled', 'interrupted')`,
+            `SELECT id FROM runs WHERE kind = ? AND status IN ('failed', 'cancelled', 'interrupted') ORDER BY id DESC`,
           )
-          .run(ownerPid, id).changes > 0
-      );
+          .all(kind) as { id: number }[]
+      ).map((r) => r.id);
+    },
+
+    /**
+     * Put a finished-but-unsuccessful run back in the queue to resume it; keeps its layer records.
+     * Its metrics and artifacts go: jobs record those once their work is whole, and the resumed
+     * attempt records them again (no duplicates from an attempt that died while recording them).
+     */
+    requeue(id: number, ownerPid: number = process.pid): boolean {
+      return db.transaction(() => {
+        const changed =
+          db
+            .prepare(
+              `UPDATE runs SET status = 'queued', finished_at = NULL, error = NULL, owner_pid = ?
+               WHERE id = ? AND status IN ('failed', 'cancelled', 'interrupted')`,
+            )
+            .run(ownerPid, id).changes > 0;
+        if (changed) {
+          db.prepare('DELETE FROM metrics WHERE run_id = ?').run(id);
+          db.prepare('DELETE FROM artifacts WHERE run_id = ?').run(id);
+        }
+        return changed;
+      })();
     },
 
     configOf(id: number): unknown {
@@ -277,6 +306,25 @@ export function runsRepo(db: Db) {
           'UPDATE runs SET last_finished_layer = MAX(COALESCE(last_finished_layer, -1), ?) WHERE id = ?',
         ).run(layer, id);
       })();
+    },
+
+    /** The latest progress of a running run, for views in other processes (externalLive). */
+    setProgress(id: number, progress: Record<string, unknown>): void {
+      db.prepare('UPDATE runs SET progress_json = ? WHERE id = ?').run(toJson(progress), id);
+    },
+
+    /** Queued and running runs owned by another process, with their latest progress. */
+    externalLive(
+      selfPid: number = process.pid,
+    ): { id: number; status: RunStatus; progress: Record<string, unknown> | null }[] {
+      return (
+        db
+          .prepare(
+            `SELECT id, status, progress_json FROM runs
+             WHERE status IN ('queued', 'running') AND owner_pid IS NOT NULL AND owner_pid != ?`,
+          )
+          .all(selfPid) as { id: number; status: RunStatus; progress_json: string | null }[]
+      ).map((r) => ({ id: r.id, status: r.status, progress: fromJson(r.progress_json, null) }));
     },
 
     recordMetric(id: number, m: NewMetric): void {

@@ -3,18 +3,26 @@
 // CSV / Markdown. The target is what the run recorded (`targetRatio`: the solver's whole-model
 // target, which a step's own `ratio` may set), not a guess from `config.target.ratio`.
 import type { RunDetail } from '@contract';
+import { protocolText } from '@contract/protocol';
 import { type LayerRow, layerRows } from '../runs/layer-stats';
 import { metricOf, metricsMap, RUN_METRIC_LABELS, type RunMetricId } from '../runs/run-metrics';
 import { diffConfigs, formatLeaf } from './json-diff';
+import { comparableRuns, PROTOCOL_METRICS, runPplProtocol } from './protocol-match';
 import type { ExportTable } from './table-export';
 
 export const COMPARE_METRICS: RunMetricId[] = [
   'ppl',
+  'accAvg',
   'paramsAfter',
+  'weightBytesAfter',
+  'nonzerosAfter',
   'achievedRatio',
   'targetRatio',
   'tokensPerSecond',
   'peakRssBytes',
+  'prefillTokensPerSecond',
+  'decodeTokensPerSecond',
+  'flopsPerToken',
 ];
 
 export const runConfig = (d: RunDetail): unknown =>
@@ -59,6 +67,8 @@ export function runMetrics(d: RunDetail): Record<RunMetricId, number | null> {
   const out = {} as Record<RunMetricId, number | null>;
   for (const id of Object.keys(RUN_METRIC_LABELS) as RunMetricId[]) out[id] = metricOf(m, id);
   if (out.targetRatio === null) out.targetRatio = configTargetRatio(runConfig(d));
+  // an eval.speed run measures a stored model: its weight bytes are the model's size as it is
+  if (out.weightBytesAfter === null) out.weightBytesAfter = out.weightBytes;
   return out;
 }
 
@@ -68,14 +78,20 @@ export function relativeDelta(v: number | null, base: number | null): number | n
   return (v - base) / Math.abs(base);
 }
 
-/** One row per run: metrics and their relative deltas vs the baseline. */
+/**
+ * One row per run: metrics and their relative deltas vs the baseline, and the evaluation protocol
+ * last. A protocol-dependent metric (PROTOCOL_METRICS) of a run evaluated differently from the
+ * baseline gets no delta: the two numbers measure different things.
+ */
 export function metricsTable(runs: readonly RunDetail[], baselineId: number | null): ExportTable {
   const base = runs.find((r) => r.id === baselineId) ?? null;
   const bm = base ? runMetrics(base) : null;
   const columns = ['run', 'status', 'baseline', 'steps'];
   for (const id of COMPARE_METRICS) columns.push(id, ...(bm ? [`${id}_delta`] : []));
+  columns.push('protocol');
   const rows = runs.map((r) => {
     const m = runMetrics(r);
+    const matched = base !== null && comparableRuns(r, base);
     const row: (string | number | null)[] = [
       runLabel(r),
       r.status,
@@ -85,10 +101,11 @@ export function metricsTable(runs: readonly RunDetail[], baselineId: number | nu
     for (const id of COMPARE_METRICS) {
       row.push(m[id]);
       if (bm) {
-        const d = relativeDelta(m[id], bm[id]);
+        const d = PROTOCOL_METRICS.has(id) && !matched ? null : relativeDelta(m[id], bm[id]);
         row.push(d === null ? null : Number(d.toFixed(6)));
       }
     }
+    row.push(protocolText(runPplProtocol(r)));
     return row;
   });
   return { columns, rows };

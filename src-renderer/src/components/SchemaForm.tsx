@@ -1,5 +1,5 @@
 // A form generated from JSON Schema fields: numbers with their bounds, enums as selects, booleans
-// as checkboxes, nested objects as fieldsets. Unset fields show the schema default as placeholder.
+// as checkboxes, arrays of enum values as checkbox groups, nested objects as fieldsets. Unset fields show the schema default as placeholder.
 import { useId, useState } from 'react';
 import { getAt } from '../forms/object-path';
 import { type Field, parseNumberInput, rangeText } from '../forms/schema-fields';
@@ -144,6 +144,33 @@ function FieldRow({
         </select>
       );
       break;
+    case 'set': {
+      // unset shows the default; a toggle writes the chosen options in the schema's order
+      const chosen = new Set(Array.isArray(v) ? v : Array.isArray(field.default) ? field.default : []);
+      control = (
+        <fieldset id={id} className="checkbox-set" aria-describedby={helpId}>
+          {field.options.map((o) => (
+            <label key={String(o)} className="checkbox-row">
+              <input
+                type="checkbox"
+                checked={chosen.has(o)}
+                onChange={(e) => {
+                  const next = new Set(chosen);
+                  if (e.target.checked) next.add(o);
+                  else next.delete(o);
+                  onChange(
+                    field.path,
+                    field.options.filter((x) => next.has(x)),
+                  );
+                }}
+              />
+              {String(o)}
+            </label>
+          ))}
+        </fieldset>
+      );
+      break;
+    }
     case 'string':
       control = (
         <input

@@ -40,6 +40,8 @@ export type Field =
     })
   | (FieldBase & { kind: 'boolean' })
   | (FieldBase & { kind: 'enum'; options: (string | number)[] })
+  /** an array of distinct enum values (`z.array(z.enum(...))`): one checkbox per option */
+  | (FieldBase & { kind: 'set'; options: (string | number)[] })
   | (FieldBase & { kind: 'string' })
   | (FieldBase & { kind: 'object'; fields: Field[] })
   | (FieldBase & { kind: 'json' });
@@ -98,6 +100,9 @@ export function fieldsOf(schema: JsonSchema, path: string[] = []): Field[] {
           exclusiveMax: s.exclusiveMaximum !== undefined,
         };
       }
+      const items = type === 'array' && s.items ? unwrap(s.items) : undefined;
+      if (items?.enum?.every((v) => typeof v === 'string' || typeof v === 'number'))
+        return { ...base, kind: 'set', options: items.enum as (string | number)[] };
       if (type === 'boolean') return { ...base, kind: 'boolean' };
       if (type === 'string') return { ...base, kind: 'string' };
       if (type === 'object' && s.properties)

@@ -1,7 +1,7 @@
 // Colour scales for the per-layer heatmaps: a perceptually ordered sequential ramp (viridis stops),
 // a domain from the data that ignores missing values, and legend ticks.
 
-const VIRIDIS = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151', '#fde725'];
+export const VIRIDIS = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151', '#fde725'];
 
 function hexToRgb(h: string): [number, number, number] {
   const n = Number.parseInt(h.slice(1), 16);
@@ -9,6 +9,9 @@ function hexToRgb(h: string): [number, number, number] {
 }
 
 const toHex = (rgb: number[]) => `#${rgb.map((c) => Math.round(c).toString(16).padStart(2, '0')).join('')}`;
+
+/** Blue (negative) → near-white (0) → red (positive), for signed differences centred on 0 (ColorBrewer RdBu). */
+export const DIVERGING = ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'];
 
 /** Colour at t ∈ [0, 1] (clamped) on the ramp, linearly interpolated between stops. */
 export function rampColor(t: number, stops: readonly string[] = VIRIDIS): string {

@@ -1,12 +1,17 @@
 // Compare two or more saved runs of any age: charts, metrics with deltas against a baseline, the
 // config diff, per-layer deltas, and CSV / Markdown export of the same tables.
-import { useId, useMemo, useState } from 'react';
+import { protocolText } from '@contract/protocol';
+import { useCallback, useId, useMemo, useState } from 'react';
+import { formattedTable } from '../compare/cell-format';
 import { configDiffTable, layerDeltaTable, metricsTable, runLabel } from '../compare/comparison';
+import { protocolGroups } from '../compare/protocol-match';
 import { downloadText, toCsv, toMarkdown } from '../compare/table-export';
 import { CompareCharts } from '../components/compare/CompareCharts';
 import { ExportTableView } from '../components/compare/ExportTableView';
+import { ProtocolWarning } from '../components/compare/ProtocolWarning';
 import { InlineError } from '../components/InlineError';
 import { Panel } from '../components/Panel';
+import { ReportButtons } from '../components/ReportButtons';
 import { StatusBadge } from '../components/StatusBadge';
 import { useApiQuery } from '../hooks/use-api-query';
 import { navigate, useHashLocation } from '../hooks/use-hash-location';
@@ -69,6 +74,18 @@ export function ComparePage() {
   const diff = useMemo(() => configDiffTable(runs), [runs]);
   const layers = useMemo(() => layerDeltaTable(runs, baseline), [runs, baseline]);
   const stamp = () => new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  const idsKey = ids.join(',');
+  // the matched baseline joins the comparison as its baseline
+  const onMatched = useCallback(
+    (runId: number) => {
+      const cur = idsKey.split(',').map(Number);
+      setQuery(
+        [...new Set([...cur, runId])].sort((a, b) => a - b),
+        runId,
+      );
+    },
+    [idsKey],
+  );
 
   const exportCsv = () => downloadText(`moe-compare-${stamp()}.csv`, toCsv(metrics), 'text/csv');
   const exportMd = () =>
@@ -76,7 +93,10 @@ export function ComparePage() {
       `moe-compare-${stamp()}.md`,
       [
         `# Run comparison (baseline ${runs.find((r) => r.id === baseline) ? runLabel(runs.find((r) => r.id === baseline)!) : '—'})\n`,
-        toMarkdown(metrics, 'Metrics'),
+        `Evaluation protocols (deltas of perplexity and speed only within one):\n\n${protocolGroups(runs)
+          .map((g) => `- ${g.runIds.map((id) => `#${id}`).join(', ')}: ${protocolText(g.protocol)}`)
+          .join('\n')}\n`,
+        toMarkdown(formattedTable(metrics), 'Metrics'),
         toMarkdown(diff, 'Config differences'),
         toMarkdown(layers, 'Per-layer'),
       ].join('\n'),
@@ -118,9 +138,11 @@ export function ComparePage() {
                 <button type="button" className="button ghost" onClick={exportMd}>
                   Export Markdown
                 </button>
+                <ReportButtons ids={runs.map((r) => r.id)} baseline={baseline} />
               </>
             }
           >
+            <ProtocolWarning runs={runs} baselineId={baseline} onMatched={onMatched} />
             <CompareCharts runs={runs} baselineId={baseline} />
             <h3 className="section-title">Metrics (Δ relative to the baseline)</h3>
             <ExportTableView table={metrics} label="Compared metrics" />

@@ -3,6 +3,8 @@
 import { useState } from 'react';
 import { useApi } from '../api/api-context';
 import { AddModelForm } from '../components/AddModelForm';
+import { AnalysesPanel } from '../components/analyses/AnalysesPanel';
+import { EvaluateModel } from '../components/EvaluateModel';
 import { InlineError } from '../components/InlineError';
 import { ModelInspectView } from '../components/ModelInspectView';
 import { Panel } from '../components/Panel';
@@ -78,7 +80,11 @@ export function ModelsPage() {
         ) : null}
       </Panel>
       {current ? (
-        <ModelInspectView key={current.id} model={current} />
+        <div className="stack">
+          <ModelInspectView key={current.id} model={current} />
+          <EvaluateModel key={`eval-${current.id}`} model={current} />
+          <AnalysesPanel key={`analyses-${current.id}`} model={current.path} modelId={current.id} />
+        </div>
       ) : (
         <Panel title="Inspect">
           <p className="muted">Select a model to inspect its architecture and layers.</p>

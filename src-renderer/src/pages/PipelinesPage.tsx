@@ -15,9 +15,16 @@ import { MethodOptions, StageForm } from '../components/pipeline/StageForm';
 import { setAt } from '../forms/object-path';
 import type { JsonSchema } from '../forms/schema-fields';
 import { useApiQuery } from '../hooks/use-api-query';
-import { navigate } from '../hooks/use-hash-location';
+import { navigate, useHashLocation } from '../hooks/use-hash-location';
 import { configText, parseConfigText } from '../pipeline/editor-state';
-import { newPipelineConfig, type StageId, stageOfPath, stagesOf } from '../pipeline/pipeline-nodes';
+import { modelRef } from '../pipeline/model-ref';
+import {
+  DEFAULT_MODEL,
+  newPipelineConfig,
+  type StageId,
+  stageOfPath,
+  stagesOf,
+} from '../pipeline/pipeline-nodes';
 import { issueText } from '../pipeline/plan-view';
 import {
   addStep as addStepAt,
@@ -46,7 +53,7 @@ export function PipelinesPage() {
   const schema = useApiQuery('pipelines.schema', {});
   const addId = useId();
   const [docId, setDocId] = useState<number | null>(null);
-  const [text, setText] = useState(() => configText(newPipelineConfig('tiny-mixtral')));
+  const [text, setText] = useState(() => configText(newPipelineConfig(DEFAULT_MODEL)));
   const [selected, setSelected] = useState<StageId>('model');
   const [planState, setPlanState] = useState<PlanState>({ issues: [], plan: null, families: [] });
   const [checking, setChecking] = useState(false);
@@ -58,15 +65,52 @@ export function PipelinesPage() {
   const parsed = useMemo(() => parseConfigText(text), [text]);
   const config = parsed.ok ? parsed.config : null;
 
-  // a new draft defaults to the first model in the store
-  const firstModel = models.data?.[0]?.path;
+  // a new draft names the README's default model (tiny-mixtral, built in); only a store without it
+  // falls back to its first model
+  const firstModel =
+    models.data && !models.data.some((m) => m.builtin && m.name === DEFAULT_MODEL) && models.data[0]
+      ? modelRef(models.data[0])
+      : undefined;
   useEffect(() => {
     if (!firstModel || docId !== null) return;
     setText((t) => {
       const p = parseConfigText(t);
-      return p.ok && p.config.model === 'tiny-mixtral' ? configText({ ...p.config, model: firstModel }) : t;
+      return p.ok && p.config.model === DEFAULT_MODEL ? configText({ ...p.config, model: firstModel }) : t;
     });
   }, [firstModel, docId]);
+
+  // `#/pipelines?fromRun=<id>` opens a run's config, `?example=<file>` an example pipeline, as an
+  // unsaved draft (the run page's "Open in editor", the overview's examples)
+  const { query } = useHashLocation();
+  const fromRun = Number(query.get('fromRun'));
+  const example = query.get('example');
+  useEffect(() => {
+    let alive = true;
+    const load = (cfg: unknown, note: string) => {
+      if (!alive || cfg === null || typeof cfg !== 'object') return;
+      setDocId(null);
+      setText(configText(cfg as Record<string, unknown>));
+      setNotice(note);
+    };
+    if (Number.isInteger(fromRun) && fromRun > 0)
+      api.call('runs.get', { id: fromRun }).then(
+        (d) =>
+          load(
+            (d.config as { config?: unknown } | null)?.config ?? null,
+            `Opened the config of run #${fromRun}.`,
+          ),
+        (e: unknown) => alive && setActionError(e),
+      );
+    else if (example)
+      api.call('pipelines.examples', {}).then(
+        (list) =>
+          load(list.find((x) => x.file === example)?.config ?? null, `Opened the example ${example}.`),
+        (e: unknown) => alive && setActionError(e),
+      );
+    return () => {
+      alive = false;
+    };
+  }, [api, fromRun, example]);
 
   useEffect(() => {
     if (!parsed.ok) {
@@ -239,7 +283,7 @@ export function PipelinesPage() {
             className="button ghost"
             onClick={() => {
               setDocId(null);
-              setText(configText(newPipelineConfig(firstModel ?? 'tiny-mixtral')));
+              setText(configText(newPipelineConfig(firstModel ?? DEFAULT_MODEL)));
               setSelected('model');
             }}
           >

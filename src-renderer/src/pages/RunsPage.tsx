@@ -7,12 +7,14 @@ import { RunDetailView } from '../components/runs/RunDetailView';
 import { RunList } from '../components/runs/RunList';
 import { useApiQuery } from '../hooks/use-api-query';
 import { navigate, useHashLocation } from '../hooks/use-hash-location';
+import { useLiveProgress } from '../hooks/use-live-progress';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
 function RunsListView() {
   const api = useApi();
   const runs = useApiQuery('runs.table', {}, ['runs.changed']);
+  const progress = useLiveProgress();
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [text, setText] = useState('');
   const [status, setStatus] = useState('');
@@ -20,16 +22,33 @@ function RunsListView() {
   const filterId = useId();
   const statusId = useId();
 
-  const removeSelected = async () => {
+  const [confirming, setConfirming] = useState(false);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const removeSelected = async (artifacts: 'keep' | 'remove') => {
     setError(null);
+    const notes: string[] = [];
     try {
-      for (const id of selected) await api.call('runs.delete', { id });
+      for (const id of selected) {
+        const r = await api.call('runs.delete', { id, artifacts });
+        notes.push(
+          `#${id} deleted${r.removed?.length ? `, removed ${r.removed.join(', ')}` : ''}${r.kept?.length ? `, kept ${r.kept.join(', ')}` : ''}`,
+        );
+      }
       setSelected(new Set());
+      setConfirming(false);
     } catch (e) {
       setError(e);
     }
+    setOutcome(notes.length ? notes.join('; ') : null);
     runs.reload();
   };
+  const selectedLabels = [...selected]
+    .sort((a, b) => a - b)
+    .map((id) => {
+      const r = runs.data?.find((x) => x.id === id);
+      const name = r ? (r.pipelineName ?? r.configName ?? r.kind) : '';
+      return `#${id}${name ? ` ${name}` : ''}`;
+    });
 
   return (
     <Panel
@@ -48,7 +67,10 @@ function RunsListView() {
             type="button"
             className="button ghost"
             disabled={selected.size === 0}
-            onClick={removeSelected}
+            onClick={() => {
+              setOutcome(null);
+              setConfirming(true);
+            }}
           >
             Delete selected
           </button>
@@ -78,6 +100,36 @@ function RunsListView() {
           ))}
         </select>
       </div>
+      {confirming && selected.size > 0 ? (
+        <div
+          className="callout warn"
+          role="alertdialog"
+          aria-label="Confirm deletion"
+          data-testid="delete-confirm"
+        >
+          <p>
+            Delete {selected.size === 1 ? 'run' : `${selected.size} runs`} {selectedLabels.join(', ')} and
+            everything they recorded? Their exported checkpoints under the app home can go too, or stay on
+            disk.
+          </p>
+          <div className="toolbar">
+            <button type="button" className="button" onClick={() => void removeSelected('keep')}>
+              Delete, keep exported files
+            </button>
+            <button type="button" className="button ghost" onClick={() => void removeSelected('remove')}>
+              Delete with exported files
+            </button>
+            <button type="button" className="button ghost" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {outcome ? (
+        <p className="muted small" data-testid="delete-outcome">
+          {outcome}
+        </p>
+      ) : null}
       <InlineError error={runs.error ?? error} />
       {runs.data ? (
         <RunList
@@ -86,6 +138,7 @@ function RunsListView() {
           onSelectedChange={setSelected}
           filterText={text}
           status={status}
+          progress={progress}
         />
       ) : (
         <p className="muted">Loading…</p>

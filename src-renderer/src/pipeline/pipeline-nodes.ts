@@ -2,6 +2,7 @@
 // compression step in order → evaluation → export. Pure: derived from the config (and the live
 // plan, when there is one) on every edit.
 import type { PipelinePlan } from '@contract';
+import { DEFAULT_PPL_PROTOCOL } from '@contract/protocol';
 import { stepPlanLine } from './plan-view';
 
 export type StageId = 'model' | 'calibration' | `step-${number}` | 'evaluate' | 'export';
@@ -31,6 +32,18 @@ const asObj = (v: unknown): Obj =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
 const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : null);
 
+/** "perplexity · wikitext2 · 7 tasks ≤500 docs": what the evaluation stage will run. */
+function evaluateSummary(ev: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (ev.ppl) parts.push(`perplexity · ${String(asObj(ev.ppl).dataset ?? 'wikitext2')}`);
+  if (ev.mc) {
+    const mc = asObj(ev.mc);
+    const n = Array.isArray(mc.tasks) ? mc.tasks.length : 7;
+    parts.push(`${n} task${n === 1 ? '' : 's'}${typeof mc.limit === 'number' ? ` ≤${mc.limit} docs` : ''}`);
+  }
+  return parts.length ? parts.join(' · ') : 'none';
+}
+
 export function stagesOf(config: unknown, context: StageContext | ReadonlyMap<string, string> = {}): Stage[] {
   const ctx: StageContext = context instanceof Map ? { methodTitles: context } : (context as StageContext);
   const methodTitles = ctx.methodTitles ?? new Map<string, string>();
@@ -39,7 +52,6 @@ export function stagesOf(config: unknown, context: StageContext | ReadonlyMap<st
   const steps = Array.isArray(c.steps) ? c.steps : [];
   // a plan for another step list (an answer still on its way) is not shown on these nodes
   const planSteps = ctx.plan?.steps.length === steps.length ? ctx.plan.steps : null;
-  const ppl = asObj(asObj(c.evaluate).ppl);
   const exp = asObj(c.export);
   const model = typeof c.model === 'string' ? (c.model.split(/[\\/]/).filter(Boolean).pop() ?? c.model) : '—';
   const stages: Stage[] = [
@@ -90,8 +102,7 @@ export function stagesOf(config: unknown, context: StageContext | ReadonlyMap<st
     id: 'evaluate',
     kind: 'evaluate',
     title: 'Evaluation',
-    summary:
-      c.evaluate && asObj(c.evaluate).ppl ? `perplexity · ${String(ppl.dataset ?? 'wikitext2')}` : 'none',
+    summary: evaluateSummary(asObj(c.evaluate)),
   });
   stages.push({
     id: 'export',
@@ -114,6 +125,9 @@ export function stageOfPath(path: string): StageId {
   return 'model';
 }
 
+/** The model a new draft names: the README's default and the first-run baseline's (a built-in). */
+export const DEFAULT_MODEL = 'tiny-mixtral';
+
 /**
  * A new draft. Calibration uses `calib` (its own data set), never the evaluation text: calibrating
  * on WikiText-2 and then measuring perplexity on it would report a fitted, not a held-out, number.
@@ -126,7 +140,8 @@ export function newPipelineConfig(model: string, name = 'new-pipeline'): Record<
     calibration: { dataset: 'calib', samples: 32, seqLen: 256, seed: 3 },
     target: { ratio: 0.2 },
     steps: [{ method: 'svd', params: {} }],
-    evaluate: { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } },
+    // the first-run baseline's protocol: this pipeline's perplexity has a matched baseline
+    evaluate: { ppl: { ...DEFAULT_PPL_PROTOCOL } },
     export: { format: 'factored' },
   };
 }

@@ -27,8 +27,13 @@ export function stepMethod(step: unknown): string | undefined {
   return typeof m === 'string' ? m : undefined;
 }
 
+/** Slimming and quantization set their amount in their params (sparsity, bits): never a budget share. */
+const FIXED_FAMILIES = new Set(['S', 'Q']);
+
 function families(steps: readonly unknown[], familyOf: FamilyOf): string[] {
-  return steps.map((s) => familyOf(stepMethod(s) ?? '')).filter((f): f is string => f !== undefined);
+  return steps
+    .map((s) => familyOf(stepMethod(s) ?? ''))
+    .filter((f): f is string => f !== undefined && !FIXED_FAMILIES.has(f));
 }
 
 /** The config with new steps: version 2, contributions in step with the families present. */

@@ -406,6 +406,14 @@ export interface LayerRow {
   /** dropping: what went, and the similarity it was chosen by */
   dropped: DropKind | null;
   similarity: number | null;
+  /** slimming (S): fraction of the touched weights zeroed, the pattern, and each routed expert's fraction */
+  sparsity: number | null;
+  pattern: string | null;
+  expertSparsity: (number | null)[] | null;
+  /** quantization (Q): bits and group size (−1 = per channel), and each routed expert's bits */
+  bits: number | null;
+  groupSize: number | null;
+  expertBits: (number | null)[] | null;
   seconds: number | null;
 }
 
@@ -445,6 +453,12 @@ export function layerRows(records: readonly LayerRecord[]): LayerRow[] {
       groups: p?.mergedInto && Array.isArray(s.groups) ? (s.groups as number[][]) : null,
       dropped: dropKind(r),
       similarity: num(s.similarity),
+      sparsity: num(s.sparsity),
+      pattern: typeof s.pattern === 'string' ? s.pattern : null,
+      expertSparsity: numArray(s.expertSparsity),
+      bits: num(s.bits),
+      groupSize: num(s.groupSize),
+      expertBits: numArray(s.expertBits),
       seconds: r.seconds ?? num(s.seconds),
     };
   });

@@ -11,6 +11,13 @@ const RUN_METRIC_IDS = [
   'achievedRatio',
   'paramsBefore',
   'paramsAfter',
+  'accAvg',
+  'weightBytesAfter',
+  'nonzerosAfter',
+  'prefillTokensPerSecond',
+  'decodeTokensPerSecond',
+  'flopsPerToken',
+  'weightBytes',
 ] as const satisfies readonly MetricName[];
 
 export type RunMetricId = (typeof RUN_METRIC_IDS)[number];
@@ -30,6 +37,8 @@ export function runMetric(
 ): number | null {
   const v = metricOf(run.metrics, id) ?? metricOf(run.headline, id);
   if (v === null && id === 'targetRatio') return run.configTargetRatio;
+  // a compress run states its stored size as weightBytesAfter, an eval.speed run as weightBytes
+  if (v === null && id === 'weightBytes') return runMetric(run, 'weightBytesAfter');
   return v;
 }
 

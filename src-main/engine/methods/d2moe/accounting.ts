@@ -27,6 +27,9 @@ export interface D2Accounting {
   mergeU: boolean;
   trimDeltas: number;
   ignoreLayers: readonly number[];
+  /** semi-dynamic split of pp (default true) and the kept-channel multiple (default 1): stored count only */
+  dynamic?: boolean;
+  channelMultiple?: number;
 }
 
 export const BISECTION_TOLERANCE = 1e-4;
@@ -56,6 +59,14 @@ export function d2LayerExpertParams(h: number, I: number, N: number, p: D2Accoun
   return base + r * (2 * h + I) + (p.mergeU ? 1 : n) * r * (2 * I + h);
 }
 
+/** Of those, the params several experts hold as one tensor: the base, and V (ShareV) / U (MergeU) of the kept deltas. */
+export function d2LayerSharedParams(h: number, I: number, N: number, p: D2Accounting, r: number): number {
+  if (N < 2) return 0;
+  const base = Math.round(3 * h * I * (1 - p.ppRatio));
+  if (r === 0 || keptDeltas(N, p.trimDeltas) < 2 || !p.shareV) return base;
+  return base + r * (2 * h + I) + (p.mergeU ? r * (2 * I + h) : 0);
+}
+
 /** Layers the step compresses: live MoE layers with dense experts, minus `ignoreLayers`. */
 export function d2Layers(s: ModelPlanState, p: Pick<D2Accounting, 'ignoreLayers'>): LayerPlanState[] {
   const ignored = new Set(p.ignoreLayers);
@@ -72,6 +83,7 @@ export function d2Apply(p: D2Accounting, s: ModelPlanState, r: number): ModelPla
         ? {
             ...l,
             expertParams: d2LayerExpertParams(s.hidden, s.intermediate, l.experts, p, r),
+            sharedExpertParams: d2LayerSharedParams(s.hidden, s.intermediate, l.experts, p, r),
             form: 'delta' as const,
             rank: r,
           }
@@ -119,4 +131,26 @@ export function prunePlan(
   }
   const staticRemoved = dynamic ? Math.floor(removed / 2) : removed;
   return { removed, staticRemoved, dynamicRemoved: removed - staticRemoved, kept: I - removed };
+}
+
+/**
+ * Routed-expert params of one compressed layer *as stored* (what layerStateOf counts on the view and
+ * `moe-bench inspect` on the export), which differs from the budget's cal_params count when pp > 0:
+ * the base keeps I_k = I − staticRemoved channels (the dynamic half is chosen per batch, so those
+ * channels stay stored), and each delta is sliced to the same I_k channels
+ * (gate/up ΔU [I_k, r], down ΔV [r, I_k]). The probe statistic g_j is not a tensor.
+ */
+export function d2StoredLayerExpertParams(
+  h: number,
+  I: number,
+  N: number,
+  p: D2Accounting,
+  r: number,
+): number {
+  const Ik = I - prunePlan(I, p.ppRatio, p.dynamic ?? true, p.channelMultiple ?? 1).staticRemoved;
+  const base = 3 * h * Ik;
+  const n = keptDeltas(N, p.trimDeltas);
+  if (r === 0 || n === 0) return base;
+  if (!p.shareV) return base + n * 3 * r * (h + Ik);
+  return base + r * (2 * h + Ik) + (p.mergeU ? 1 : n) * r * (2 * Ik + h);
 }

@@ -7,7 +7,12 @@ import type { CurrentLayer, LayerSweep, StepContext, StepImplementation } from '
 import type { LowRankMethod } from '../types';
 import { decomposableLayers } from './knob';
 
-async function collect(ctx: StepContext<unknown>, layer: CurrentLayer, sweep: LayerSweep, needs: StatsNeeds): Promise<LayerStats> {
+async function collect(
+  ctx: StepContext<unknown>,
+  layer: CurrentLayer,
+  sweep: LayerSweep,
+  needs: StatsNeeds,
+): Promise<LayerStats> {
   const c = new LayerStatsCollector(
     layer.layer,
     layer.view!.experts.length,
@@ -47,7 +52,10 @@ export function lowRankStep<P>(
       });
       const d = ctx.decision as Decision | null;
       const sens = d?.sensitivity?.[String(layer.layer)];
-      return { override: { moe: out.view }, record: { ...out.record, ...(sens !== undefined ? { sensitivity: sens } : {}) } };
+      return {
+        override: { moe: out.view },
+        record: { ...out.record, ...(sens !== undefined ? { sensitivity: sens } : {}) },
+      };
     },
   };
   const plan = m.planPass;
@@ -61,7 +69,8 @@ export function lowRankStep<P>(
     };
     step.decide = (ctx, summaries): Decision => {
       const sensitivity: Record<string, number> = {};
-      for (const [l, s] of summaries) if (s) sensitivity[String(l)] = (s as { sensitivity?: number }).sensitivity ?? 0;
+      for (const [l, s] of summaries)
+        if (s) sensitivity[String(l)] = (s as { sensitivity?: number }).sensitivity ?? 0;
       if (ctx.knobs.rank === undefined) return { layers: [], sensitivity };
       const order = eligible(ctx.params, ctx.before)
         .map((l) => l.layer)

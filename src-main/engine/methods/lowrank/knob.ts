@@ -2,8 +2,14 @@
 // (compression-MoE §2.2 D-step), or fixed by `rank` / `keepRatio`. Accounting per layer from the
 // method's params-per-unit-of-rank on that layer's *current* expert count; a layer's cap is its
 // break-even rank. Shapes only: no tfjs.
+
+import {
+  type LayerPlanState,
+  liveMoeLayers,
+  type ModelPlanState,
+  stateParams,
+} from '../../pipeline/plan-state';
 import type { KnobSpec } from '../method';
-import { type LayerPlanState, liveMoeLayers, type ModelPlanState, stateParams } from '../../pipeline/plan-state';
 import { rankFromKeepRatio } from './rank';
 
 export interface LayerShape {
@@ -24,6 +30,8 @@ export interface LowRankAccounting<P> {
   unitPerRank(s: LayerShape, p: P): number;
   /** largest admissible rank of a layer */
   rankCap(s: LayerShape, p: P): number;
+  /** of unitPerRank, the params per unit of rank held by every expert as one tensor (a shared V); default 0 */
+  sharedPerRank?(s: LayerShape, p: P): number;
 }
 
 export const layerShape = (s: ModelPlanState, l: LayerPlanState): LayerShape => ({
@@ -55,13 +63,25 @@ export function fixedRank(p: RankParams, s: ModelPlanState): number | null {
 }
 
 /** State after decomposing `layers` at rank r. */
-export function decompose<P>(acc: LowRankAccounting<P>, p: P, s: ModelPlanState, layers: readonly number[], r: number): ModelPlanState {
+export function decompose<P>(
+  acc: LowRankAccounting<P>,
+  p: P,
+  s: ModelPlanState,
+  layers: readonly number[],
+  r: number,
+): ModelPlanState {
   const set = new Set(layers);
   return {
     ...s,
     layers: s.layers.map((l) =>
       set.has(l.layer)
-        ? { ...l, expertParams: r * acc.unitPerRank(layerShape(s, l), p), form: 'factored' as const, rank: r }
+        ? {
+            ...l,
+            expertParams: r * acc.unitPerRank(layerShape(s, l), p),
+            sharedExpertParams: r * (acc.sharedPerRank?.(layerShape(s, l), p) ?? 0),
+            form: 'factored' as const,
+            rank: r,
+          }
         : l,
     ),
   };

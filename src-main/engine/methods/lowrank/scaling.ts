@@ -1,11 +1,12 @@
 // Input-side scale S for factorising W S (METHODS §1.2–§1.3). Each scale carries both S (used in W·S)
 // and the S⁻¹ actually applied to the B factor: the references compute the inverse separately, with a
 // +1e-6·I retry when S is singular, so S⁻¹ may be the inverse of a slightly shifted S.
+
+import type { InputStatistics } from '../../calibration/gram';
 import { EngineError } from '../../errors';
 import type { Matrix64 } from '../../linalg/matrix';
 import { choleskyRepaired, type PdRepair, type PdRepairReport } from '../../linalg/pd-repair';
 import { invertLowerWithRetry } from '../../linalg/triangular';
-import type { InputStatistics } from '../../calibration/gram';
 
 const FILE = 'engine/methods/lowrank/scaling';
 

@@ -2,9 +2,15 @@
 // distribution (the extra groups go to the last layers). Accounting per layer: a merged-away expert
 // takes its share of the layer's expert params and its router row with it (plan-state
 // withExpertCount). The removal knob of P lives in methods/prune/knob.ts.
-import type { KnobSpec } from '../method';
+
 import { distributeGroups } from '../../pipeline/distribute';
-import { type LayerPlanState, liveMoeLayers, type ModelPlanState, withExpertCount } from '../../pipeline/plan-state';
+import {
+  type LayerPlanState,
+  liveMoeLayers,
+  type ModelPlanState,
+  withExpertCount,
+} from '../../pipeline/plan-state';
+import type { KnobSpec } from '../method';
 
 function withCounts(s: ModelPlanState, layers: LayerPlanState[], kept: number[]): ModelPlanState {
   const at = new Map(layers.map((l, i) => [l.layer, kept[i]!]));
@@ -12,7 +18,10 @@ function withCounts(s: ModelPlanState, layers: LayerPlanState[], kept: number[])
 }
 
 /** Per-layer group counts of a global group count (§2.3: the extra ones go to the last layers). */
-export function groupsPerLayer(s: ModelPlanState, total: number): { layers: LayerPlanState[]; groups: number[] } | null {
+export function groupsPerLayer(
+  s: ModelPlanState,
+  total: number,
+): { layers: LayerPlanState[]; groups: number[] } | null {
   const layers = liveMoeLayers(s);
   const groups = distributeGroups(
     total,
@@ -36,7 +45,10 @@ export function groupKnob<P>(fixed: (p: P, s: ModelPlanState) => number | null):
     fixed,
     range: (_p, s) => {
       const ls = liveMoeLayers(s);
-      return [ls.reduce((a, l) => a + Math.min(l.experts, l.minExperts), 0), ls.reduce((a, l) => a + l.experts, 0)];
+      return [
+        ls.reduce((a, l) => a + Math.min(l.experts, l.minExperts), 0),
+        ls.reduce((a, l) => a + l.experts, 0),
+      ];
     },
     apply: (_p, s, k) => mergeToGroups(s, k),
   };

@@ -51,7 +51,8 @@ function cloner() {
     const withBias = <M extends Linear>(m: M): M => ('bias' in L && L.bias ? { ...m, bias: t(L.bias) } : m);
     switch (L.kind) {
       case 'dense':
-        return withBias({ kind: 'dense', w: t(L.w) });
+      case 'quantized':
+        return withBias({ ...L, w: t(L.w) });
       case 'factored':
         return withBias({ kind: 'factored', A: t(L.A), B: t(L.B) });
       case 'delta':
@@ -80,7 +81,7 @@ function routingFor(r: RoutingSpec, kept: number, layer: number): RoutingSpec {
   return { ...r, topK: Math.min(r.topK, kept) };
 }
 
-const rankOf = (L: Linear) => (L.kind === 'dense' ? null : L.A.shape[1]);
+const rankOf = (L: Linear) => (L.kind === 'dense' || L.kind === 'quantized' ? null : L.A.shape[1]);
 
 /**
  * The view with one expert per group. `groups`: current expert indices, every expert in exactly one
@@ -140,8 +141,10 @@ export function mergeView(
   };
 
   const mergeLinear = (Ls: readonly Linear[], w: readonly number[], where: string): Linear => {
-    const kind = Ls[0]!.kind;
-    if (Ls.some((L) => L.kind !== kind))
+    // merging quantized or slimmed experts makes new dense weights (no longer on a grid / pattern)
+    const kindOf = (L: Linear) => (L.kind === 'quantized' ? 'dense' : L.kind);
+    const kind = kindOf(Ls[0]!);
+    if (Ls.some((L) => kindOf(L) !== kind))
       throw new EngineError(
         `${where}: cannot merge ${[...new Set(Ls.map((L) => L.kind))].join(' and ')} experts`,
         {

@@ -58,6 +58,7 @@ function addInto(acc: number[][], m: readonly (readonly number[])[], scale = 1):
 function linearVector(L: Linear): tf.Tensor1D {
   switch (L.kind) {
     case 'dense':
+    case 'quantized':
       return tf.reshape(L.w, [-1]) as tf.Tensor1D;
     case 'factored':
     case 'delta':

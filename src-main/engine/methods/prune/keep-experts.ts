@@ -20,8 +20,10 @@ function cloner() {
   };
   const lin = (L: Linear): Linear => {
     switch (L.kind) {
+      // same weights: a slimming tag or a quantized form still describes them
       case 'dense':
-        return L.bias ? { kind: 'dense', w: t(L.w), bias: t(L.bias) } : { kind: 'dense', w: t(L.w) };
+      case 'quantized':
+        return L.bias ? { ...L, w: t(L.w), bias: t(L.bias) } : { ...L, w: t(L.w) };
       case 'factored':
         return L.bias
           ? { kind: 'factored', A: t(L.A), B: t(L.B), bias: t(L.bias) }

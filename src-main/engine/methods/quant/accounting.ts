@@ -28,7 +28,12 @@ export interface GptqShapes {
   gIdx: [number];
 }
 
-export function gptqShapes(outFeatures: number, inFeatures: number, bits: number, groupSize: number): GptqShapes {
+export function gptqShapes(
+  outFeatures: number,
+  inFeatures: number,
+  bits: number,
+  groupSize: number,
+): GptqShapes {
   const G = quantGroups(inFeatures, groupSize);
   return {
     qweight: [Math.ceil(inFeatures / perWord(bits)), outFeatures],
@@ -39,7 +44,17 @@ export function gptqShapes(outFeatures: number, inFeatures: number, bits: number
 }
 
 /** Bytes of one quantized [out, in] matrix in the AutoGPTQ layout (qweight + qzeros + scales + g_idx). */
-export function quantMatrixBytes(outFeatures: number, inFeatures: number, bits: number, groupSize: number): number {
+export function quantMatrixBytes(
+  outFeatures: number,
+  inFeatures: number,
+  bits: number,
+  groupSize: number,
+): number {
   const s = gptqShapes(outFeatures, inFeatures, bits, groupSize);
-  return 4 * s.qweight[0] * s.qweight[1] + 4 * s.qzeros[0] * s.qzeros[1] + 2 * s.scales[0] * s.scales[1] + 4 * s.gIdx[0];
+  return (
+    4 * s.qweight[0] * s.qweight[1] +
+    4 * s.qzeros[0] * s.qzeros[1] +
+    2 * s.scales[0] * s.scales[1] +
+    4 * s.gIdx[0]
+  );
 }

@@ -10,7 +10,7 @@
 //   g_idx[perm[i]] = ⌊i/g⌋ (AutoGPTQ without static groups).
 import { hessianFromGram, inverseUpperCholesky, permuteSymmetric } from '../slim/hessian';
 import { obsSweep } from '../slim/obs';
-import { findParams, type QuantGrid, quantCode, type QuantizedMatrix } from './quantizer';
+import { findParams, type QuantGrid, type QuantizedMatrix, quantCode } from './quantizer';
 
 export interface GptqOptions {
   groupSize: number;
@@ -77,7 +77,8 @@ export function gptqQuantize(
       snap0 = i1;
       snapW = i2 - i1;
       snap = new Float64Array(rows * snapW);
-      for (let r = 0; r < rows; r++) for (let i = 0; i < snapW; i++) snap[r * snapW + i] = W[r * cols + i1 + i]!;
+      for (let r = 0; r < rows; r++)
+        for (let i = 0; i < snapW; i++) snap[r * snapW + i] = W[r * cols + i1 + i]!;
     },
     column(c, w, q) {
       if (o.groupSize !== -1 && c % gs === 0) {
@@ -119,5 +120,15 @@ export function gptqQuantize(
       out[r * cols + j] = W[r * cols + i]!;
     }
   }
-  return { w: out, codes, scales, zeros, gIdx, loss, deadInputs: h.deadCount, damp: f.damp, dampRetries: f.retries };
+  return {
+    w: out,
+    codes,
+    scales,
+    zeros,
+    gIdx,
+    loss,
+    deadInputs: h.deadCount,
+    damp: f.damp,
+    dampRetries: f.retries,
+  };
 }

@@ -67,7 +67,11 @@ export interface QuantGrid {
   symmetric: boolean;
 }
 
-export const quantGrid = (bits: number, symmetric: boolean): QuantGrid => ({ bits, maxq: 2 ** bits - 1, symmetric });
+export const quantGrid = (bits: number, symmetric: boolean): QuantGrid => ({
+  bits,
+  maxq: 2 ** bits - 1,
+  symmetric,
+});
 
 /**
  * Per-row scale and zero of columns [c0, c1) of W [rows, cols] (f32 or f64 row-major), written to
@@ -125,7 +129,13 @@ export interface QuantizedMatrix {
 }
 
 /** Round-to-nearest with groups of `groupSize` consecutive columns (−1 = per output channel). */
-export function rtnQuantize(W: Float32Array, rows: number, cols: number, g: QuantGrid, groupSize: number): QuantizedMatrix {
+export function rtnQuantize(
+  W: Float32Array,
+  rows: number,
+  cols: number,
+  g: QuantGrid,
+  groupSize: number,
+): QuantizedMatrix {
   const gs = groupSize === -1 ? cols : groupSize;
   const G = Math.ceil(cols / gs);
   const out: QuantizedMatrix = {

@@ -40,7 +40,15 @@ export function markLowest(
 }
 
 /** N:M mask of a [rows, cols] score matrix: per row, the N lowest of every M consecutive columns. */
-export function markNM(score: ArrayLike<number>, mask: Uint8Array, rows: number, cols: number, pattern: SlimPattern, c0 = 0, c1 = cols): void {
+export function markNM(
+  score: ArrayLike<number>,
+  mask: Uint8Array,
+  rows: number,
+  cols: number,
+  pattern: SlimPattern,
+  c0 = 0,
+  c1 = cols,
+): void {
   const nm = nmOf(pattern);
   if (!nm) throw new Error(`markNM: ${pattern} is not an N:M pattern`);
   for (let r = 0; r < rows; r++)

@@ -6,8 +6,20 @@ import { z } from 'zod';
 import type { ModelSpec } from '../../model/types';
 import type { ModelPlanState } from '../../pipeline/plan-state';
 import type { KnobSpec } from '../method';
-import { type WeightBytesPlan, weightBytesPlan, weightTargetCheck, withLayerStorage } from '../weight-targets';
-import { nmOf, prunedCount, SLIM_PATTERNS, type SlimGeometry, type SlimPattern, sparseLayout } from './accounting';
+import {
+  type WeightBytesPlan,
+  weightBytesPlan,
+  weightTargetCheck,
+  withLayerStorage,
+} from '../weight-targets';
+import {
+  nmOf,
+  prunedCount,
+  SLIM_PATTERNS,
+  type SlimGeometry,
+  type SlimPattern,
+  sparseLayout,
+} from './accounting';
 
 export const SlimOptions = {
   sparsity: z
@@ -15,7 +27,9 @@ export const SlimOptions = {
     .min(0)
     .lt(1)
     .default(0.5)
-    .describe('fraction of the weights of every slimmed matrix set to zero (Unified sparsity_ratio; default 0.5)'),
+    .describe(
+      'fraction of the weights of every slimmed matrix set to zero (Unified sparsity_ratio; default 0.5)',
+    ),
   pattern: z
     .enum(SLIM_PATTERNS)
     .default('2:4')
@@ -25,7 +39,9 @@ export const SlimOptions = {
   includeShared: z
     .boolean()
     .default(false)
-    .describe('also slim the shared expert(s) (the Unified scripts do, unless the DeepSeek "NoShared" variant)'),
+    .describe(
+      'also slim the shared expert(s) (the Unified scripts do, unless the DeepSeek "NoShared" variant)',
+    ),
   includeRouter: z
     .boolean()
     .default(false)
@@ -34,6 +50,33 @@ export const SlimOptions = {
     ),
 };
 
+/**
+ * Which activations the layers after a slimmed/quantized one calibrate on (METHODS §4, §10.6). The
+ * Unified reference writes its results to a separate state dict, so every layer sees the inputs the
+ * model produced *before the step* ('dense', its default); the original Wanda/SparseGPT/GPTQ feed each
+ * layer the outputs of the already-compressed ones ('compressed').
+ */
+export const CalibrateOn = z
+  .enum(['dense', 'compressed'])
+  .default('dense')
+  .describe(
+    "inputs of the later layers: 'dense' = as the model stood before this step (Unified reference, METHODS §10.6), 'compressed' = through the layers this step already changed (original Wanda/SparseGPT/GPTQ)",
+  );
+export type CalibrateOn = z.output<typeof CalibrateOn>;
+
+/** Bytes of the statistics an S/Q step holds for one layer (f64): full Grams or their diagonals. */
+export function slimStatsBytes(
+  spec: ModelSpec,
+  o: { includeShared: boolean; includeRouter?: boolean },
+  kind: 'gram' | 'diag',
+): number {
+  const sq = (n: number) => (kind === 'gram' ? n * n : n);
+  let n = spec.experts * (sq(spec.hidden) + sq(spec.moeIntermediate));
+  if (o.includeShared && spec.sharedIntermediate > 0) n += sq(spec.hidden) + sq(spec.sharedIntermediate);
+  if (o.includeRouter) n += sq(spec.hidden);
+  return 8 * n;
+}
+
 export const HessianOptions = {
   dampening: z
     .number()
@@ -41,7 +84,13 @@ export const HessianOptions = {
     .max(1)
     .default(0.01)
     .describe('damping added to the Hessian diagonal, as a fraction of its mean (percdamp)'),
-  blockSize: z.number().int().min(1).max(4096).default(128).describe('columns processed per lazy-update block'),
+  blockSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(128)
+    .describe('columns processed per lazy-update block'),
 };
 
 export interface SlimParams {
@@ -65,11 +114,15 @@ export function nmSparsityCheck(p: { sparsity: number; pattern: SlimPattern }, c
 
 /** Byte accounting of a slimming step on a state: touched parts before/after, per layer. */
 export function slimWeightBytes(geometry: SlimGeometry, blockSize?: number) {
-  return <P extends SlimParams & { blockSize?: number }>(p: P, spec: ModelSpec | null, s: ModelPlanState): WeightBytesPlan =>
+  return <P extends SlimParams & { blockSize?: number }>(
+    p: P,
+    spec: ModelSpec | null,
+    s: ModelPlanState,
+  ): WeightBytesPlan =>
     weightBytesPlan(spec, s, p, (m) => {
       const pruned = prunedCount(m.rows, m.cols, p.sparsity, p.pattern, geometry, p.blockSize ?? blockSize);
       const l = sparseLayout(m.rows, m.cols, pruned, p.pattern);
-      return { values: l.values, extraBytes: l.indexBytes };
+      return { values: l.values, extraBytes: l.indexBytes, zeros: pruned };
     });
 }
 

@@ -35,11 +35,18 @@ export function magnitudePrune(W: Float32Array, rows: number, cols: number, p: P
  * normalisation scales every column alike, so it does not change a row's order); unstructured = the
  * ⌊s·cols⌋ lowest of each row.
  */
-export function wandaPrune(W: Float32Array, rows: number, cols: number, sumSq: Float64Array, p: PruneSpec): PruneResult {
+export function wandaPrune(
+  W: Float32Array,
+  rows: number,
+  cols: number,
+  sumSq: Float64Array,
+  p: PruneSpec,
+): PruneResult {
   if (p.pattern === 'unstructured' && p.sparsity === 0) return noop(W);
   const norm = Float64Array.from(sumSq, Math.sqrt);
   const score = new Float64Array(W.length);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) score[r * cols + j] = Math.abs(W[r * cols + j]!) * norm[j]!;
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < cols; j++) score[r * cols + j] = Math.abs(W[r * cols + j]!) * norm[j]!;
   const mask = new Uint8Array(W.length);
   if (p.pattern === 'unstructured') {
     const k = Math.floor(cols * p.sparsity);
@@ -98,7 +105,8 @@ export function sparseGptPrune(
           score[r * count + i] = (v * v) / (d * d);
         }
       markLowest(score, sub, 0, rows * count, Math.floor(rows * count * o.sparsity));
-      for (let r = 0; r < rows; r++) for (let i = 0; i < count; i++) mask[r * cols + i1 + i] = sub[r * count + i]!;
+      for (let r = 0; r < rows; r++)
+        for (let i = 0; i < count; i++) mask[r * cols + i1 + i] = sub[r * count + i]!;
     },
     column(c, col, q) {
       if (nm && c % nm.m === 0) {
@@ -122,5 +130,13 @@ export function sparseGptPrune(
   });
   let pruned = 0;
   for (let i = 0; i < mask.length; i++) pruned += mask[i]!;
-  return { w: Float32Array.from(w), mask, pruned, loss, deadInputs: h.deadCount, damp: f.damp, dampRetries: f.retries };
+  return {
+    w: Float32Array.from(w),
+    mask,
+    pruned,
+    loss,
+    deadInputs: h.deadCount,
+    damp: f.damp,
+    dampRetries: f.retries,
+  };
 }

@@ -1,9 +1,12 @@
 // Causal self-attention with GQA (query head h reads kv head floor(h / groups), as HF repeat_kv),
 // optional q/k/v biases, q/k RMSNorm variants, clip_qkv, RoPE and a sliding window. Scores are
 // computed per sequence and per query chunk so activation memory stays bounded for long windows.
+// With a KV cache the new tokens' rotated keys and values are appended to the cached ones and the
+// queries (at absolute positions past..past+T-1) attend to every cached key the mask allows.
 import { tf } from '../../tensor/backend';
 import type { AttentionSpec, Tensor1D, Tensor2D } from '../types';
 import { causalMask, firstVisibleKey } from './causal-mask';
+import type { LayerKv } from './kv-cache';
 import { rmsNorm } from './rms-norm';
 import { applyRope, type RopeTables } from './rope';
 
@@ -28,6 +31,11 @@ export interface AttentionShape {
   normEps: number;
   /** Bytes allowed for one block of scores [H, qChunk, keys]. */
   scoreBudgetBytes: number;
+  /**
+   * This layer's KV cache: the new keys/values are appended to it and the queries sit after its
+   * `past` positions. `rope` must then hold the rows of positions past..past+seqLen-1.
+   */
+  kv?: LayerKv;
 }
 
 /** Kv head index of each query head. */
@@ -78,9 +86,13 @@ export function attention(
   const g = H / KV;
   const scale = 1 / Math.sqrt(D);
   const perSeq: Tensor2D[] = [];
-  const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * g * T))));
+  const past = s.kv?.past ?? 0;
+  if (s.kv && s.kv.keys.length !== 0 && s.kv.keys.length !== B)
+    throw new RangeError(`KV cache holds ${s.kv.keys.length} sequences, the batch has ${B}`);
+  const Tk = past + T;
+  const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * g * Tk))));
   for (let b = 0; b < B; b++) {
-    const [qb, kbT, vb] = tf.tidy(() => {
+    let [qb, kbT, vb] = tf.tidy(() => {
       const pick = (t: tf.Tensor4D, n: number) =>
         tf.reshape(tf.slice(t, [b, 0, 0, 0], [1, T, n, D]), [T, n, D]);
       return [
@@ -89,19 +101,23 @@ export function attention(
         tf.transpose(pick(v4, KV), [1, 0, 2]) as tf.Tensor3D, // [KV, T, D]
       ];
     });
+    if (s.kv) [kbT, vb] = s.kv.append(b, kbT, vb);
     const groups: tf.Tensor3D[] = [];
     for (let kv = 0; kv < KV; kv++) {
       const chunks: tf.Tensor3D[] = [];
       for (let q0 = 0; q0 < T; q0 += qChunk) {
         const q1 = Math.min(T, q0 + qChunk);
         const n = q1 - q0;
-        const k0 = firstVisibleKey(q0, s.window);
+        // absolute positions of the queries; keys are indexed absolutely (cache first)
+        const a0 = past + q0;
+        const a1 = past + q1;
+        const k0 = firstVisibleKey(a0, s.window);
         chunks.push(
           tf.tidy(() => {
             const qc = tf.reshape(tf.slice(qb, [kv * g, q0, 0], [g, n, D]), [g * n, D]);
-            const kc = tf.reshape(tf.slice(kbT, [kv, 0, k0], [1, D, q1 - k0]), [D, q1 - k0]);
-            const vc = tf.reshape(tf.slice(vb, [kv, k0, 0], [1, q1 - k0, D]), [q1 - k0, D]);
-            const scores = tf.add(tf.mul(tf.matMul(qc, kc), scale), causalMask(q0, q1, k0, q1, s.window, g));
+            const kc = tf.reshape(tf.slice(kbT, [kv, 0, k0], [1, D, a1 - k0]), [D, a1 - k0]);
+            const vc = tf.reshape(tf.slice(vb, [kv, k0, 0], [1, a1 - k0, D]), [a1 - k0, D]);
+            const scores = tf.add(tf.mul(tf.matMul(qc, kc), scale), causalMask(a0, a1, k0, a1, s.window, g));
             return tf.reshape(tf.matMul(tf.softmax(scores), vc), [g, n, D]) as tf.Tensor3D;
           }),
         );
@@ -112,9 +128,11 @@ export function attention(
     perSeq.push(
       tf.tidy(() => tf.reshape(tf.transpose(tf.concat(groups, 0), [1, 0, 2]), [T, H * D]) as Tensor2D),
     );
-    tf.dispose([qb, kbT, vb, ...groups]);
+    // the cache owns the joined keys/values it returned
+    tf.dispose(s.kv ? [qb, ...groups] : [qb, kbT, vb, ...groups]);
   }
   tf.dispose([q4, k4, v4]);
+  s.kv?.advance(T);
   const joined = perSeq.length === 1 ? perSeq[0]! : tf.concat(perSeq, 0);
   const out = tf.tidy(() => project(joined, w.oT, w.oBias));
   tf.dispose(perSeq.length === 1 ? joined : [joined, ...perSeq]);

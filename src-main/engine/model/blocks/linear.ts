@@ -9,13 +9,17 @@ export type ExecLinear =
   | { kind: 'factored'; bT: Tensor2D; aT: Tensor2D; bias?: Tensor1D }
   | { kind: 'delta'; baseT: Tensor2D; bT: Tensor2D; aT: Tensor2D };
 
-/** x [n, in] -> [n, out]. `pre` is x · bT when the caller already computed it (shared V). */
-export function applyLinear(x: Tensor2D, L: ExecLinear, pre?: Tensor2D): Tensor2D {
+/**
+ * x [n, in] -> [n, out]. `pre` is x · bT when the caller already computed it (shared V); `preBase`
+ * is x · wT (dense) or x · baseT (delta) when that matrix is shared by several experts and the
+ * caller applied it once to the whole chunk (D²-MoE's base, §3.3) and gathered this expert's rows.
+ */
+export function applyLinear(x: Tensor2D, L: ExecLinear, pre?: Tensor2D, preBase?: Tensor2D): Tensor2D {
   return tf.tidy(() => {
     let y: Tensor2D;
-    if (L.kind === 'dense') y = tf.matMul(x, L.wT);
+    if (L.kind === 'dense') y = preBase ? tf.clone(preBase) : tf.matMul(x, L.wT);
     else if (L.kind === 'factored') y = tf.matMul(pre ?? tf.matMul(x, L.bT), L.aT);
-    else y = tf.add(tf.matMul(x, L.baseT), tf.matMul(pre ?? tf.matMul(x, L.bT), L.aT));
+    else y = tf.add(preBase ?? tf.matMul(x, L.baseT), tf.matMul(pre ?? tf.matMul(x, L.bT), L.aT));
     return 'bias' in L && L.bias ? tf.add(y, L.bias) : y;
   });
 }
@@ -33,7 +37,8 @@ export function toExecLinear(L: Linear, memo: Map<tf.Tensor, Tensor2D>): ExecLin
     }
     return r;
   };
-  if (L.kind === 'dense')
+  // a quantized linear runs its exact dequantization as a dense product
+  if (L.kind === 'dense' || L.kind === 'quantized')
     return L.bias ? { kind: 'dense', wT: t(L.w), bias: L.bias } : { kind: 'dense', wT: t(L.w) };
   if (L.kind === 'factored') {
     return L.bias

@@ -1,9 +1,16 @@
 // Sparse MoE block on one token chunk: router on device, top-k on the host, each expert runs on
 // just its routed tokens (gather), weighted outputs are scatter-added on the host in expert order
 // (the order HF's index_add_ uses), then the shared expert (optionally sigmoid-gated) is added.
+// A matrix several experts share — a factor B (MoE-SVD V-sharing, D²-MoE ShareV) or a gate/up base
+// W_b (D²-MoE, §3.3 `shared_infer`) — is applied once to the whole chunk and each expert gathers its
+// rows; the down base is applied per expert (its input differs). D²-MoE's dynamic base pruning
+// (blocks/dynamic-prune.ts) runs between the experts' intermediates and their down projections.
 import { tf } from '../../tensor/backend';
 import type { LayerObserver, RoutingSpec, Tensor1D, Tensor2D } from '../types';
-import { type ExecExpert, gatedMlp } from './gated-mlp';
+import { type ExecDynamicPrune, probeKeep, prunedDown, wandaKeep } from './dynamic-prune';
+import { type ExecExpert, type GatedPre, gatedIntermediate, gatedMlp } from './gated-mlp';
+import { rowsOf } from './host-gather';
+import { applyLinear, type ExecLinear } from './linear';
 import { route } from './routing';
 
 export interface ExecMoe {
@@ -13,6 +20,26 @@ export interface ExecMoe {
   experts: ExecExpert[];
   shared?: ExecExpert & { gateT?: Tensor2D };
   routing: RoutingSpec;
+  /** D²-MoE semi-dynamic base pruning: the per-chunk half */
+  dynamic?: ExecDynamicPrune;
+  /** apply a shared gate/up base per expert, as a plain expert would (reference path for tests and bench) */
+  naiveBase?: boolean;
+}
+
+/** The [in, out] matrix a dense linear applies, or a delta linear's base. */
+function baseOf(L: ExecLinear): Tensor2D | null {
+  return L.kind === 'dense' ? L.wT : L.kind === 'delta' ? L.baseT : null;
+}
+
+/** Gate/up bases (or dense matrices) held by more than one expert as the same object. */
+export function sharedBases(experts: ExecExpert[]): Set<Tensor2D> {
+  const count = new Map<Tensor2D, number>();
+  for (const e of experts)
+    for (const L of [e.gate, e.up]) {
+      const b = baseOf(L);
+      if (b) count.set(b, (count.get(b) ?? 0) + 1);
+    }
+  return new Set([...count].filter(([, c]) => c > 1).map(([t]) => t));
 }
 
 /** Factor matrices B (as bT) used by more than one expert for gate or up: applied once per chunk. */
@@ -76,51 +103,112 @@ export async function moeBlock(
     }
   }
 
-  const shared = sharedFactors(w.experts);
-  const pre = new Map<Tensor2D, Tensor2D>();
-  for (const bT of shared) pre.set(bT, tf.matMul(x, bT));
-
+  // x·M of a matrix M several experts share, read to the host once; each expert copies its rows
+  const pre = new Map<Tensor2D, { data: Float32Array; cols: number }>();
   const acc = new Float32Array(n * h);
-  for (let e = 0; e < N; e++) {
-    const m = counts[e]!;
-    if (m === 0) continue;
-    const ex = w.experts[e]!;
-    const idx = tf.tensor1d(rows[e]!, 'int32');
-    const xe = tf.gather(x, idx) as Tensor2D;
-    const preE: { gate?: Tensor2D; up?: Tensor2D } = {};
-    if (ex.gate.kind !== 'dense' && pre.has(ex.gate.bT))
-      preE.gate = tf.gather(pre.get(ex.gate.bT)!, idx) as Tensor2D;
-    if (ex.up.kind !== 'dense' && pre.has(ex.up.bT)) preE.up = tf.gather(pre.get(ex.up.bT)!, idx) as Tensor2D;
-    const { out, intermediate } = gatedMlp(xe, ex, obs?.onExpert !== undefined, preE);
-    try {
-      const y = out.dataSync() as Float32Array;
-      if (obs?.onExpert) {
-        const abs = Int32Array.from(rows[e]!, (t) => t + rowStart);
-        if (!allExperts) await obs.onExpert({
-          layer,
-          expert: e,
-          rows: abs,
-          weights: wts[e]!,
-          input: xe,
-          intermediate: intermediate!,
-          output: out,
-        });
-      }
-      const re = rows[e]!;
-      const we = wts[e]!;
-      for (let i = 0; i < m; i++) {
-        const o = re[i]! * h;
-        const wi = we[i]!;
-        for (let j = 0; j < h; j++) acc[o + j] += Math.fround(y[i * h + j]! * wi);
-      }
-    } catch (err) {
-      tf.dispose([...pre.values()]);
-      throw err;
-    } finally {
-      tf.dispose([idx, xe, out, ...(intermediate ? [intermediate] : []), ...Object.values(preE)]);
-    }
+  const dyn = w.dynamic && w.dynamic.remove > 0 ? w.dynamic : null;
+  interface Part {
+    idx: tf.Tensor1D;
+    xe: Tensor2D;
+    act: Tensor2D;
   }
-  tf.dispose([...pre.values()]);
+  const parts = new Map<number, Part>();
+  const downMemo = new Map<Tensor2D, Tensor2D>();
+  let keep: Int32Array | null = null;
+  const freePart = (p: Part) => tf.dispose([p.idx, p.xe, p.act]);
+  try {
+    const once = (m: Tensor2D) => {
+      const y = tf.matMul(x, m);
+      try {
+        pre.set(m, { data: y.dataSync() as Float32Array, cols: m.shape[1] });
+      } finally {
+        y.dispose();
+      }
+    };
+    for (const bT of sharedFactors(w.experts)) once(bT);
+    if (!w.naiveBase) for (const b of sharedBases(w.experts)) once(b);
+    const intermediateOf = (e: number): Part => {
+      const ex = w.experts[e]!;
+      const idx = tf.tensor1d(rows[e]!, 'int32');
+      const preE: GatedPre = {};
+      const pick = (t: Tensor2D | null) => {
+        const p = t ? pre.get(t) : undefined;
+        return p ? rowsOf(p.data, p.cols, rows[e]!) : undefined;
+      };
+      try {
+        const xe = tf.gather(x, idx) as Tensor2D;
+        const g = pick(ex.gate.kind === 'dense' ? null : ex.gate.bT);
+        const u = pick(ex.up.kind === 'dense' ? null : ex.up.bT);
+        const gb = pick(baseOf(ex.gate));
+        const ub = pick(baseOf(ex.up));
+        if (g) preE.gate = g;
+        if (u) preE.up = u;
+        if (gb) preE.gateBase = gb;
+        if (ub) preE.upBase = ub;
+        return { idx, xe, act: gatedIntermediate(xe, ex, preE) };
+      } catch (err) {
+        idx.dispose();
+        throw err;
+      } finally {
+        tf.dispose(Object.values(preE));
+      }
+    };
+    const live = Array.from({ length: N }, (_, e) => e).filter((e) => counts[e]! > 0);
+    if (dyn?.score === 'wanda') {
+      // the paper's score needs every routed intermediate of the chunk before any down projection
+      for (const e of live) parts.set(e, intermediateOf(e));
+      keep = wandaKeep(
+        dyn,
+        live.map((e) => parts.get(e)!.act),
+      );
+    }
+    for (const e of live) {
+      const m = counts[e]!;
+      const ex = w.experts[e]!;
+      const p = parts.get(e) ?? intermediateOf(e);
+      parts.set(e, p);
+      let out: Tensor2D;
+      if (!dyn) out = applyLinear(p.act, ex.down);
+      else if (keep) out = prunedDown(dyn, p.act, ex.down, keep, downMemo);
+      else {
+        const memo = new Map<Tensor2D, Tensor2D>();
+        try {
+          out = prunedDown(dyn, p.act, ex.down, probeKeep(dyn, e, p.xe, p.act), memo);
+        } finally {
+          tf.dispose([...memo.values()]);
+        }
+      }
+      try {
+        const y = out.dataSync() as Float32Array;
+        if (obs?.onExpert && !allExperts) {
+          const abs = Int32Array.from(rows[e]!, (t) => t + rowStart);
+          await obs.onExpert({
+            layer,
+            expert: e,
+            rows: abs,
+            weights: wts[e]!,
+            input: p.xe,
+            intermediate: p.act,
+            output: out,
+          });
+        }
+        const re = rows[e]!;
+        const we = wts[e]!;
+        for (let i = 0; i < m; i++) {
+          const o = re[i]! * h;
+          const wi = we[i]!;
+          for (let j = 0; j < h; j++) acc[o + j] += Math.fround(y[i * h + j]! * wi);
+        }
+      } finally {
+        out.dispose();
+        freePart(p);
+        parts.delete(e);
+      }
+    }
+  } finally {
+    for (const p of parts.values()) freePart(p);
+    tf.dispose([...downMemo.values()]);
+  }
 
   const routed = tf.tensor2d(acc, [n, h]);
   if (!w.shared) return routed;
@@ -157,7 +245,16 @@ async function observeAllExperts(
     const weights = Float32Array.from({ length: n }, (_, t) => probs[t * N + e]!);
     const { out, intermediate } = gatedMlp(x, w.experts[e]!, true);
     try {
-      await obs.onExpert!({ layer, expert: e, rows, weights, input: x, intermediate: intermediate!, output: out, allTokens: true });
+      await obs.onExpert!({
+        layer,
+        expert: e,
+        rows,
+        weights,
+        input: x,
+        intermediate: intermediate!,
+        output: out,
+        allTokens: true,
+      });
     } finally {
       tf.dispose([out, intermediate!]);
     }

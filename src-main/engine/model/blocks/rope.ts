@@ -30,23 +30,33 @@ export function ropeFrequencies(spec: RopeSpec, seqLen: number): { invFreq: Floa
 }
 
 export function ropeTables(spec: RopeSpec, seqLen: number): RopeTables {
+  return ropeTablesAt(spec, seqLen, 0, seqLen);
+}
+
+/**
+ * Rows for positions start..start+count-1 of a sequence seqLen long (incremental decoding: the
+ * frequencies, longrope's short/long choice included, follow the length so far, as HF's rotary
+ * embedding computes them from the cached length plus the new tokens).
+ */
+export function ropeTablesAt(spec: RopeSpec, seqLen: number, start: number, count: number): RopeTables {
   const d = spec.rotaryDim;
   const half = d / 2;
   const { invFreq, mscale } = ropeFrequencies(spec, seqLen);
-  const cos = new Float32Array(seqLen * d);
-  const sin = new Float32Array(seqLen * d);
-  for (let t = 0; t < seqLen; t++) {
+  const cos = new Float32Array(count * d);
+  const sin = new Float32Array(count * d);
+  for (let r = 0; r < count; r++) {
+    const t = start + r;
     for (let i = 0; i < half; i++) {
       const a = Math.fround(t * invFreq[i]!);
       const c = Math.cos(a) * mscale;
       const s = Math.sin(a) * mscale;
-      cos[t * d + i] = c;
-      cos[t * d + half + i] = c;
-      sin[t * d + i] = s;
-      sin[t * d + half + i] = s;
+      cos[r * d + i] = c;
+      cos[r * d + half + i] = c;
+      sin[r * d + i] = s;
+      sin[r * d + half + i] = s;
     }
   }
-  return { cos: tf.tensor2d(cos, [seqLen, d]), sin: tf.tensor2d(sin, [seqLen, d]) };
+  return { cos: tf.tensor2d(cos, [count, d]), sin: tf.tensor2d(sin, [count, d]) };
 }
 
 /** x [B, T, H, D] -> rotated, using tables for T positions 0..T-1. */

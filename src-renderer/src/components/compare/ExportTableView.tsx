@@ -1,7 +1,7 @@
+import { formatCompareCell, isDeltaColumn } from '../../compare/cell-format';
 import type { Cell, ExportTable } from '../../compare/table-export';
-import { formatNumber } from '../../format/numbers';
 
-const isDelta = (col: string) => col.endsWith('_delta') || col.endsWith('Δ error');
+const isDelta = isDeltaColumn;
 
 /** Which direction is an improvement, per compared quantity; ratios and unknowns stay neutral. */
 const LOWER_IS_BETTER = /^(ppl|paramsAfter|peakRssBytes)_delta$|Δ error$/;
@@ -13,12 +13,7 @@ function deltaClass(col: string, v: number): string {
   return better === null ? '' : better ? 'delta-better' : 'delta-worse';
 }
 
-function show(c: Cell, col: string): string {
-  if (c === null || c === undefined || c === '') return '—';
-  if (typeof c !== 'number') return c;
-  if (isDelta(col)) return `${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%`;
-  return formatNumber(c);
-}
+const show = (c: Cell, col: string): string => formatCompareCell(col, c);
 
 /** A comparison table as the page shows it; deltas read as signed percentages, coloured by whether they are better. */
 export function ExportTableView({ table, label }: { table: ExportTable; label: string }) {

@@ -3,12 +3,20 @@
 // is a choice among the registered data sets; a step's method a choice among `methods.list`,
 // grouped by family.
 import type { DatasetRecord, MethodInfo, ModelRecord } from '@contract';
+import { DEFAULT_PPL_PROTOCOL } from '@contract/protocol';
 import { useId, useMemo } from 'react';
 import { getAt } from '../../forms/object-path';
 import { branchOf, fieldsOf, type JsonSchema } from '../../forms/schema-fields';
 import { familyName } from '../../pipeline/budget';
+import { modelNamed, modelRef } from '../../pipeline/model-ref';
 import type { Stage } from '../../pipeline/pipeline-nodes';
 import { SchemaForm } from '../SchemaForm';
+
+/** What ticking the multiple-choice box starts from: the reference configs' tasks and 500 documents. */
+const DEFAULT_MC_SETTINGS = {
+  tasks: ['arc_easy', 'arc_challenge', 'openbookqa', 'piqa', 'hellaswag', 'winogrande', 'mathqa'],
+  limit: 500,
+} as const;
 
 export interface StageFormProps {
   stage: Stage;
@@ -130,12 +138,13 @@ export function StageForm({
     [props.calibration],
   );
   const pplFields = useMemo(() => fieldsOf(props.evaluate?.properties?.ppl ?? {}), [props.evaluate]);
+  const mcFields = useMemo(() => fieldsOf(props.evaluate?.properties?.mc ?? {}), [props.evaluate]);
   const exportFields = useMemo(() => fieldsOf(props.export ?? {}), [props.export]);
 
   switch (stage.kind) {
     case 'model': {
       const model = typeof config.model === 'string' ? config.model : '';
-      const known = models.some((m) => m.path === model || m.name === model);
+      const chosen = modelNamed(models, model);
       return (
         <div className="schema-form">
           <div className="form-row">
@@ -160,12 +169,12 @@ export function StageForm({
               <select
                 id={`${ids}-model`}
                 className="input"
-                value={known ? models.find((m) => m.path === model || m.name === model)!.path : ''}
+                value={chosen ? modelRef(chosen) : ''}
                 onChange={(e) => set(['model'], e.target.value)}
               >
-                <option value="">{model && !known ? `(other: ${model})` : '(choose a model)'}</option>
+                <option value="">{model && !chosen ? `(other: ${model})` : '(choose a model)'}</option>
                 {models.map((m) => (
-                  <option key={m.id} value={m.path}>
+                  <option key={m.id} value={modelRef(m)}>
                     {m.name}
                   </option>
                 ))}
@@ -284,6 +293,7 @@ export function StageForm({
     }
     case 'evaluate': {
       const on = getAt(config, ['evaluate', 'ppl']) !== undefined;
+      const mcOn = getAt(config, ['evaluate', 'mc']) !== undefined;
       return (
         <div>
           <label className="checkbox-row">
@@ -291,12 +301,8 @@ export function StageForm({
               type="checkbox"
               checked={on}
               onChange={(e) =>
-                set(
-                  ['evaluate'],
-                  e.target.checked
-                    ? { ppl: { dataset: 'wikitext2', seqLen: 256, maxWindows: 16 } }
-                    : undefined,
-                )
+                // only the ppl part: the multiple-choice and speed settings stay as they are
+                set(['evaluate', 'ppl'], e.target.checked ? { ...DEFAULT_PPL_PROTOCOL } : undefined)
               }
             />
             Evaluate perplexity after compression
@@ -308,6 +314,30 @@ export function StageForm({
               onChange={(p, v) => set(['evaluate', 'ppl', ...p], v)}
               issues={issuesUnder(issues, 'evaluate.ppl')}
               idPrefix={`${ids}-ppl`}
+            />
+          ) : null}
+          <label className="checkbox-row">
+            <input
+              type="checkbox"
+              checked={mcOn}
+              onChange={(e) =>
+                set(
+                  ['evaluate', 'mc'],
+                  e.target.checked
+                    ? { ...DEFAULT_MC_SETTINGS, tasks: [...DEFAULT_MC_SETTINGS.tasks] }
+                    : undefined,
+                )
+              }
+            />
+            Evaluate zero-shot multiple-choice accuracy (lm-eval 0.4 tasks)
+          </label>
+          {mcOn ? (
+            <SchemaForm
+              fields={mcFields}
+              value={getAt(config, ['evaluate', 'mc'])}
+              onChange={(p, v) => set(['evaluate', 'mc', ...p], v)}
+              issues={issuesUnder(issues, 'evaluate.mc')}
+              idPrefix={`${ids}-mc`}
             />
           ) : null}
         </div>

@@ -10,7 +10,8 @@ import { EXPERT_METRICS, type ExpertGrid, type ExpertMetricId } from '../../runs
 
 const CELL = 26;
 const LEFT = 64;
-const TOP = 26;
+// the "experts →" caption (baseline y = 12) sits on its own line above the column numbers (TOP − 8)
+const TOP = 40;
 const KEPT_W = 56;
 
 export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {

@@ -2,7 +2,7 @@
 // steps show ranks, tokens and errors, pruning steps the metric, experts before → after and which
 // were removed, dropping steps what was dropped and its similarity.
 import type { ReactNode } from 'react';
-import { formatCount, formatNumber } from '../../format/numbers';
+import { formatCount, formatNumber, formatPercent } from '../../format/numbers';
 import { formatDuration } from '../../format/run-format';
 import type { LayerRow } from '../../runs/layer-stats';
 
@@ -60,6 +60,35 @@ const COLUMNS: Column[] = [
     has: (r) => r.groups !== null,
     cell: (r) =>
       r.groups!.map((g) => (g.length > 1 ? `${g[0]} ← ${g.slice(1).join(', ')}` : String(g[0]))).join('; '),
+    className: () => 'mono',
+  },
+  {
+    key: 'sparsity',
+    label: 'Sparsity',
+    num: true,
+    has: (r) => r.sparsity !== null,
+    cell: (r) =>
+      `${formatPercent(r.sparsity)}${r.pattern && r.pattern !== 'unstructured' ? ` (${r.pattern})` : ''}`,
+  },
+  {
+    key: 'expertSparsity',
+    label: 'Sparsity per expert',
+    has: (r) => r.expertSparsity !== null,
+    cell: (r) => r.expertSparsity!.map((x) => formatPercent(x, 0)).join(' '),
+    className: () => 'mono',
+  },
+  {
+    key: 'bits',
+    label: 'Bits (group)',
+    num: true,
+    has: (r) => r.bits !== null,
+    cell: (r) => `int${r.bits} (${r.groupSize === -1 ? 'per channel' : `g${r.groupSize ?? '—'}`})`,
+  },
+  {
+    key: 'expertBits',
+    label: 'Bits per expert',
+    has: (r) => r.expertBits !== null,
+    cell: (r) => r.expertBits!.map((b) => b ?? '—').join(' '),
     className: () => 'mono',
   },
   { key: 'rank', label: 'Rank', num: true, has: (r) => r.rank !== null, cell: (r) => r.rank ?? '—' },

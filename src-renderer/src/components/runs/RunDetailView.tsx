@@ -1,20 +1,27 @@
 // One run: live progress with Cancel while it runs; then its metrics, its steps in order (the
 // pipeline's step sequence) with per-step, per-layer views (heatmap of per-expert statistics with
 // removed experts and dropped layers, and a layer table), artifacts and the config it ran with.
+import { ANALYSIS_TITLES, analysisOfKind } from '@contract/analyses';
 import { useEffect, useMemo, useState } from 'react';
 import { formatBytes, formatCount, formatNumber, formatPercent } from '../../format/numbers';
 import { formatDuration, formatTimestamp, runSeconds } from '../../format/run-format';
 import { useApiQuery } from '../../hooks/use-api-query';
 import { useRunProgress } from '../../hooks/use-run-progress';
 import { layerRows, runSteps, stepGrid, stepSummary } from '../../runs/layer-stats';
+import { metricValues, offTargetText } from '../../runs/off-target';
 import { metricOf, metricsMap, RUN_METRIC_LABELS, type RunMetricId } from '../../runs/run-metrics';
+import { AnalysesPanel } from '../analyses/AnalysesPanel';
+import { AnalysisView } from '../analyses/AnalysisView';
 import { InlineError } from '../InlineError';
 import { JobProgressView } from '../JobProgressView';
 import { KeyValues } from '../KeyValues';
 import { Panel } from '../Panel';
+import { ReportButtons } from '../ReportButtons';
 import { StatusBadge } from '../StatusBadge';
 import { ExpertHeatmap } from './ExpertHeatmap';
 import { LayerTable } from './LayerTable';
+import { RunActions } from './RunActions';
+import { RunExport } from './RunExport';
 
 const FORMAT: Record<RunMetricId, (v: number | null) => string> = {
   ppl: formatNumber,
@@ -24,7 +31,22 @@ const FORMAT: Record<RunMetricId, (v: number | null) => string> = {
   achievedRatio: formatPercent,
   paramsBefore: formatCount,
   paramsAfter: formatCount,
+  accAvg: formatPercent,
+  weightBytesAfter: formatBytes,
+  nonzerosAfter: formatCount,
+  prefillTokensPerSecond: formatNumber,
+  decodeTokensPerSecond: formatNumber,
+  flopsPerToken: formatCount,
+  weightBytes: formatBytes,
 };
+
+/** The folder a compress run exported to (its params' outDir, against their baseDir), or null. */
+function exportFolder(config: unknown): string | null {
+  const c = (config ?? {}) as { outDir?: unknown; baseDir?: unknown };
+  if (typeof c.outDir !== 'string') return null;
+  if (/^([/\\]|[A-Za-z]:)/.test(c.outDir) || typeof c.baseDir !== 'string') return c.outDir;
+  return `${c.baseDir.replace(/[/\\]$/, '')}/${c.outDir}`;
+}
 
 export function RunDetailView({ runId }: { runId: number }) {
   const run = useApiQuery('runs.get', { id: runId }, ['runs.changed']);
@@ -51,6 +73,8 @@ export function RunDetailView({ runId }: { runId: number }) {
   const rows = useMemo(() => (shown ? layerRows(shown.records) : []), [shown]);
   if (!d) return run.error ? <InlineError error={run.error} /> : <p className="muted">Loading run…</p>;
   const active = d.status === 'running' || d.status === 'queued';
+  const analysis = analysisOfKind(d.kind);
+  const exportedModel = d.kind === 'compress' ? exportFolder(d.config) : null;
   const metrics = metricsMap(d.metrics);
   const known = (Object.keys(RUN_METRIC_LABELS) as RunMetricId[])
     .map((id) => [id, metricOf(metrics, id)] as const)
@@ -78,6 +102,7 @@ export function RunDetailView({ runId }: { runId: number }) {
         <a className="button ghost" href={`#/compare?runs=${d.id}`}>
           Compare…
         </a>
+        <RunActions run={d} />
       </header>
       {active || live.progress ? (
         <Panel title="Progress">
@@ -101,7 +126,12 @@ export function RunDetailView({ runId }: { runId: number }) {
           {d.error}
         </p>
       ) : null}
-      <Panel title="Metrics">
+      {offTargetText(metricValues(d.metrics)) ? (
+        <p className="warn-text" role="status" data-testid="off-target">
+          {offTargetText(metricValues(d.metrics))}
+        </p>
+      ) : null}
+      <Panel title="Metrics" actions={<ReportButtons ids={[d.id]} />}>
         {d.metrics.length === 0 ? <p className="muted">No metrics recorded{active ? ' yet' : ''}.</p> : null}
         <KeyValues
           wide
@@ -128,48 +158,62 @@ export function RunDetailView({ runId }: { runId: number }) {
           </details>
         ) : null}
       </Panel>
-      <Panel title={steps.length > 1 ? 'Steps and per-layer views' : 'Per-layer views'}>
-        {d.layers.length === 0 ? (
-          <p className="muted">No layer records{active ? ' yet' : ''}.</p>
-        ) : (
-          <>
-            {steps.length > 1 ? (
-              <div className="step-tabs" role="tablist" aria-label="Pipeline steps">
-                {steps.map((st, i) => (
-                  <button
-                    key={st.step}
-                    type="button"
-                    role="tab"
-                    id={`run-step-tab-${st.step}`}
-                    aria-selected={i === shownIndex}
-                    aria-controls="run-step-panel"
-                    className={`step-tab${i === shownIndex ? ' is-selected' : ''}`}
-                    onClick={() => setChosen(i)}
-                  >
-                    {st.step + 1}. {st.method ?? 'step'}
-                  </button>
-                ))}
-              </div>
-            ) : null}
-            <section
-              id="run-step-panel"
-              role={steps.length > 1 ? 'tabpanel' : undefined}
-              aria-labelledby={steps.length > 1 && shown ? `run-step-tab-${shown.step}` : undefined}
-              data-testid="run-step"
-              data-step={shown?.step}
-            >
-              {shown ? (
-                <p className="muted small" data-testid="run-step-summary">
-                  {steps.length > 1 ? `Step ${shown.step + 1} (${shown.method ?? 'unknown method'}): ` : ''}
-                  {stepSummary(shown)}
-                </p>
+      {analysis ? (
+        <Panel title={ANALYSIS_TITLES[analysis]}>
+          {d.layers.length === 0 ? (
+            <p className="muted">No layer results{active ? ' yet' : ''}.</p>
+          ) : (
+            <AnalysisView kind={analysis} layers={d.layers} />
+          )}
+        </Panel>
+      ) : null}
+      {exportedModel && d.status === 'succeeded' ? (
+        <AnalysesPanel model={exportedModel} modelId={null} title="Analyses of the compressed model" />
+      ) : null}
+      {analysis ? null : (
+        <Panel title={steps.length > 1 ? 'Steps and per-layer views' : 'Per-layer views'}>
+          {d.layers.length === 0 ? (
+            <p className="muted">No layer records{active ? ' yet' : ''}.</p>
+          ) : (
+            <>
+              {steps.length > 1 ? (
+                <div className="step-tabs" role="tablist" aria-label="Pipeline steps">
+                  {steps.map((st, i) => (
+                    <button
+                      key={st.step}
+                      type="button"
+                      role="tab"
+                      id={`run-step-tab-${st.step}`}
+                      aria-selected={i === shownIndex}
+                      aria-controls="run-step-panel"
+                      className={`step-tab${i === shownIndex ? ' is-selected' : ''}`}
+                      onClick={() => setChosen(i)}
+                    >
+                      {st.step + 1}. {st.method ?? 'step'}
+                    </button>
+                  ))}
+                </div>
               ) : null}
-              {grid ? <ExpertHeatmap key={shown?.step ?? 0} grid={grid} /> : null}
-              <LayerTable rows={rows} />
-            </section>
-          </>
-        )}
-      </Panel>
+              <section
+                id="run-step-panel"
+                role={steps.length > 1 ? 'tabpanel' : undefined}
+                aria-labelledby={steps.length > 1 && shown ? `run-step-tab-${shown.step}` : undefined}
+                data-testid="run-step"
+                data-step={shown?.step}
+              >
+                {shown ? (
+                  <p className="muted small" data-testid="run-step-summary">
+                    {steps.length > 1 ? `Step ${shown.step + 1} (${shown.method ?? 'unknown method'}): ` : ''}
+                    {stepSummary(shown)}
+                  </p>
+                ) : null}
+                {grid ? <ExpertHeatmap key={shown?.step ?? 0} grid={grid} /> : null}
+                <LayerTable rows={rows} />
+              </section>
+            </>
+          )}
+        </Panel>
+      )}
       {d.artifacts.length > 0 ? (
         <Panel title="Artifacts">
           <ul className="plain-list">
@@ -181,6 +225,7 @@ export function RunDetailView({ runId }: { runId: number }) {
           </ul>
         </Panel>
       ) : null}
+      <RunExport run={d} />
       <Panel title="Config">
         <pre className="code-block">{JSON.stringify(cfg, null, 2)}</pre>
       </Panel>

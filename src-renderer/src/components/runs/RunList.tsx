@@ -2,8 +2,9 @@
 // hundreds of runs scroll smoothly (only the visible rows are in the DOM).
 import type { RunRow } from '@contract';
 import { useMemo, useState } from 'react';
-import { formatBytes, formatNumber, formatPercent } from '../../format/numbers';
+import { formatBytes, formatCount, formatNumber, formatPercent } from '../../format/numbers';
 import { formatDuration, runSeconds } from '../../format/run-format';
+import { offTargetText } from '../../runs/off-target';
 import {
   filterRuns,
   type RunSort,
@@ -27,8 +28,13 @@ const COLUMNS: { key: RunSortKey; label: string; num?: boolean }[] = [
   { key: 'targetRatio', label: 'Target', num: true },
   { key: 'achievedRatio', label: 'Achieved', num: true },
   { key: 'ppl', label: 'Perplexity', num: true },
+  { key: 'accAvg', label: 'Avg accuracy', num: true },
   { key: 'tokensPerSecond', label: 'Tokens/s', num: true },
   { key: 'peakRssBytes', label: 'Peak memory', num: true },
+  { key: 'prefillTokensPerSecond', label: 'Prefill tok/s', num: true },
+  { key: 'decodeTokensPerSecond', label: 'Decode tok/s', num: true },
+  { key: 'flopsPerToken', label: 'FLOPs/token', num: true },
+  { key: 'weightBytes', label: 'Weights', num: true },
   { key: 'duration', label: 'Duration', num: true },
 ];
 
@@ -38,9 +44,11 @@ export interface RunListProps {
   onSelectedChange(next: Set<number>): void;
   filterText: string;
   status: string;
+  /** live progress fraction per running run (hooks/use-live-progress.ts) */
+  progress?: ReadonlyMap<number, number>;
 }
 
-export function RunList({ runs, selected, onSelectedChange, filterText, status }: RunListProps) {
+export function RunList({ runs, selected, onSelectedChange, filterText, status, progress }: RunListProps) {
   const [sort, setSort] = useState<RunSort>({ key: 'id', dir: 'desc' });
   const [scrollTop, setScrollTop] = useState(0);
   const shown = useMemo(
@@ -136,16 +144,43 @@ export function RunList({ runs, selected, onSelectedChange, filterText, status }
               </td>
               <td>
                 <StatusBadge status={r.status} />
+                {r.status === 'running' && progress?.has(r.id) ? (
+                  <progress
+                    className="inline-meter"
+                    max={100}
+                    value={Math.round(progress.get(r.id)! * 100)}
+                    aria-label={`Run ${r.id} progress`}
+                    title={`${Math.round(progress.get(r.id)! * 100)}%`}
+                  />
+                ) : null}
               </td>
               <td>{runModel(r) || '—'}</td>
               <td className="ellipsis" title={runPipelineSummary(r)}>
                 {runPipelineSummary(r) || '—'}
               </td>
               <td className="num">{formatPercent(runMetric(r, 'targetRatio'), 0)}</td>
-              <td className="num">{formatPercent(runMetric(r, 'achievedRatio'))}</td>
+              <td className="num">
+                {formatPercent(runMetric(r, 'achievedRatio'))}
+                {offTargetText(r.metrics) ? (
+                  <span
+                    className="warn-text"
+                    role="img"
+                    title={offTargetText(r.metrics)!}
+                    aria-label={offTargetText(r.metrics)!}
+                  >
+                    {' '}
+                    ⚠
+                  </span>
+                ) : null}
+              </td>
               <td className="num">{formatNumber(runMetric(r, 'ppl'))}</td>
+              <td className="num">{formatPercent(runMetric(r, 'accAvg'))}</td>
               <td className="num">{formatNumber(runMetric(r, 'tokensPerSecond'))}</td>
               <td className="num">{formatBytes(runMetric(r, 'peakRssBytes'))}</td>
+              <td className="num">{formatNumber(runMetric(r, 'prefillTokensPerSecond'))}</td>
+              <td className="num">{formatNumber(runMetric(r, 'decodeTokensPerSecond'))}</td>
+              <td className="num">{formatCount(runMetric(r, 'flopsPerToken'))}</td>
+              <td className="num">{formatBytes(runMetric(r, 'weightBytes'))}</td>
               <td className="num">{formatDuration(runSeconds(r))}</td>
             </tr>
           ))}

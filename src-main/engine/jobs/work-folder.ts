@@ -1,0 +1,149 @@
+// A run's folders, checked before any work: the output folder must be writable (found out by
+// writing, not by a recursive mkdir, which spins forever under /proc), the work folder is one the
+// workbench created (a marker file says so, and only such a folder is ever deleted), one run at a
+// time holds it (a lock file naming the process), and the disk has room for the estimate.
+import fs from 'node:fs';
+import path from 'node:path';
+import { EngineError } from '../errors';
+
+export const WORK_MARKER = '.moe-workbench-work';
+const LOCK = '.lock';
+const RUNNER_FILES = new Set(['plan.json', 'progress.json', 'steps', LOCK]);
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** The nearest existing folder at or above `dir`, and the segments below it that are missing. */
+function existingAncestor(dir: string, field: string): { base: string; missing: string[] } {
+  let head = path.resolve(dir);
+  const missing: string[] = [];
+  for (;;) {
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(head);
+    } catch {
+      st = null;
+    }
+    if (st) {
+      if (!st.isDirectory())
+        throw new EngineError(`'${head}' exists and is not a folder`, {
+          field,
+          hint: 'choose an output folder that is a folder or does not exist yet',
+        });
+      return { base: head, missing };
+    }
+    const parent = path.dirname(head);
+    if (parent === head) return { base: head, missing };
+    missing.unshift(path.basename(head));
+    head = parent;
+  }
+}
+
+/**
+ * Throws an EngineError naming the folder unless files can be created in `dir`: the missing
+ * folders are made one at a time (each failure is a clear error), a probe file is written, and
+ * what the check created is removed again.
+ */
+export function checkOutputFolder(dir: string, field: string): void {
+  const { base, missing } = existingAncestor(dir, field);
+  const made: string[] = [];
+  let at = base;
+  try {
+    for (const seg of missing) {
+      at = path.join(at, seg);
+      fs.mkdirSync(at);
+      made.push(at);
+    }
+    const probe = path.join(at, `.write-probe-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new EngineError(
+      `cannot write in '${at}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      {
+        field,
+        file: path.resolve(dir),
+        hint: 'choose an output folder on a writable disk',
+      },
+    );
+  } finally {
+    for (const d of made.reverse()) fs.rmdirSync(d);
+  }
+}
+
+/** Fails before the work when the file system holding `dir` has less than `bytes` free. */
+export function checkFreeSpace(dir: string, bytes: number, field: string, what: string): void {
+  const { base } = existingAncestor(dir, field);
+  let free: number;
+  try {
+    const s = fs.statfsSync(base);
+    free = s.bavail * s.bsize;
+  } catch {
+    return; // no statfs here: the write itself reports ENOSPC with the file
+  }
+  if (free < bytes)
+    throw new EngineError(
+      `not enough free disk space: ${what} needs about ${mib(bytes)}, ${mib(free)} free`,
+      {
+        file: base,
+        field,
+        hint: 'free some space or choose a folder on another disk',
+      },
+    );
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Makes `dir` this run's work folder: created with the marker, or an existing one that carries the
+ * marker (a resume) or is empty; anything else is a user folder and refused. Takes the lock; a lock
+ * of a live other process is refused (two runs sharing an output folder), a dead one's is taken
+ * over. Returns the release.
+ */
+export function claimWorkFolder(dir: string, field = 'workDir'): () => void {
+  checkOutputFolder(dir, field);
+  fs.mkdirSync(dir, { recursive: true });
+  const marker = path.join(dir, WORK_MARKER);
+  if (!fs.existsSync(marker)) {
+    // a work folder written before the marker existed holds only the runner's own files
+    if (fs.readdirSync(dir).some((f) => !RUNNER_FILES.has(f)))
+      throw new EngineError(`'${dir}' already holds files the workbench did not create`, {
+        field,
+        hint: 'choose another output or work folder; the workbench never writes into or deletes a folder it did not create',
+      });
+    fs.writeFileSync(marker, 'created by MoE Workbench: per-layer work files of one run\n');
+  }
+  const lock = path.join(dir, LOCK);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = fs.openSync(lock, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      const pid = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid))
+        throw new EngineError(`the work folder is in use by another run (process ${pid})`, {
+          file: dir,
+          field,
+          hint: 'wait for that run to finish, or give this run another --out',
+        });
+      fs.rmSync(lock, { force: true }); // left by a process that is gone: take it over
+    }
+  }
+  return () => fs.rmSync(lock, { force: true });
+}
+
+/** Deletes `dir` only when the marker says the workbench created it; returns whether it did. */
+export function removeWorkFolder(dir: string): boolean {
+  if (!fs.existsSync(path.join(dir, WORK_MARKER))) return false;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
