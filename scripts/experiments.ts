@@ -21,8 +21,9 @@ const o = new Command()
   .option('--calib-samples <n>', 'calibration sequences of 256 tokens from `calib`', '32')
   .option('--only <regex>', 'run only experiments whose label matches')
   .option('--no-baseline', 'skip the uncompressed baseline row')
-  .option('--ratios <list>', 'whole-model ratios of the d2moe suite', '0.4,0.6')
+  .option('--ratios <list>', 'whole-model ratios of the d2moe suite and of the order-m M↔D rows', '0.4,0.6')
   .option('--json <file>', 'also write the rows as JSON')
+  .option('--pm-ratio <r>', 'order-m suite: whole-model ratio of P→M vs M→P', '0.4')
   .option(
     '--merge-metrics <list>',
     'merge suite: similarity metrics to try (l2 is the reference default)',
@@ -42,6 +43,7 @@ const o = new Command()
     ratios: string;
     json?: string;
     mergeMetrics: string;
+    pmRatio: string;
   }>();
 
 const SEQ = Number(o.seq);
@@ -151,33 +153,38 @@ const SUITES: Record<string, () => Experiment[]> = {
     });
     const lowrank = { method: 'svd-llm', params: {} };
     return [
-      ...[0.4, 0.6].flatMap((ratio) => [
+      ...o.ratios
+        .split(',')
+        .map(Number)
+        .flatMap((ratio) => [
+          {
+            label: `M→D ${ratio * 100}% (0.5/0.5)`,
+            steps: [merge(), lowrank],
+            target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+          },
+          {
+            label: `D→M factors ${ratio * 100}% (0.5/0.5)`,
+            steps: [lowrank, merge('factors')],
+            target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+          },
+          {
+            label: `D→M reconstruct ${ratio * 100}% (0.5/0.5)`,
+            steps: [lowrank, merge('reconstruct')],
+            target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+          },
+        ]),
+      ...[Number(o.pmRatio)].flatMap((ratio) => [
         {
-          label: `M→D ${ratio * 100}% (0.5/0.5)`,
-          steps: [merge(), lowrank],
-          target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+          label: `P→M ${ratio * 100}% (0.5/0.5)`,
+          steps: [prune, merge()],
+          target: { ratio, contributions: { P: 0.5, M: 0.5 } },
         },
         {
-          label: `D→M factors ${ratio * 100}% (0.5/0.5)`,
-          steps: [lowrank, merge('factors')],
-          target: { ratio, contributions: { M: 0.5, D: 0.5 } },
-        },
-        {
-          label: `D→M reconstruct ${ratio * 100}% (0.5/0.5)`,
-          steps: [lowrank, merge('reconstruct')],
-          target: { ratio, contributions: { M: 0.5, D: 0.5 } },
+          label: `M→P ${ratio * 100}% (0.5/0.5)`,
+          steps: [merge(), prune],
+          target: { ratio, contributions: { P: 0.5, M: 0.5 } },
         },
       ]),
-      {
-        label: 'P→M 40% (0.5/0.5)',
-        steps: [prune, merge()],
-        target: { ratio: 0.4, contributions: { P: 0.5, M: 0.5 } },
-      },
-      {
-        label: 'M→P 40% (0.5/0.5)',
-        steps: [merge(), prune],
-        target: { ratio: 0.4, contributions: { P: 0.5, M: 0.5 } },
-      },
       {
         label: 'P→M→D 40% (0.3/0.3/0.4)',
         steps: [prune, merge(), lowrank],

@@ -291,10 +291,11 @@ describe.skipIf(!hasChromium)('multi-step pipelines: editor, live plan, budget, 
       .filter({ hasText: `#${runIds[0]} prune-then-svd` })
       .first();
     expect(await first.textContent()).toContain('expert-prune → svd-llm');
-    // the recorded targetRatio (the step's own 40%), not config.target.ratio (20%)
+    // the recorded targetRatio (the step's own 40%), not config.target.ratio (20%), shown in its
+    // unit (a ratio reads as a percentage; exports keep the raw 0.4)
     const cols = await metrics.locator('thead th').allTextContents();
     const cells = await first.locator('td').allTextContents();
-    expect(cells[cols.indexOf('targetRatio')]).toBe('0.4');
+    expect(cells[cols.indexOf('targetRatio')]).toBe('40.0%');
     await shot('34-compare-steps');
   });
 

@@ -24,6 +24,7 @@ declare function editorText(): string;
 describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → compare', () => {
   let tmp: string;
   let modelDir: string;
+  let dataDir: string;
   let app: WorkbenchApp;
   let server: RunningServer;
   let browser: Browser;
@@ -44,11 +45,16 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
       path.join(broken, 'config.json'),
       JSON.stringify({ model_type: 'not_a_moe', architectures: ['Nope'] }),
     );
+    // browser mode reads client-named files only inside the home and the allowed roots
+    // (`serve --allow-root`): the data file lies in one, a second file outside them all
+    dataDir = path.join(tmp, 'data');
+    mkdirSync(dataDir);
     writeFileSync(
-      path.join(tmp, 'notes.txt'),
+      path.join(dataDir, 'notes.txt'),
       'The quick brown fox.\nJumps over the lazy dog.\n\nA third line of text.\n',
     );
-    app = await createApp({ home: path.join(tmp, 'home'), mode: 'browser' });
+    writeFileSync(path.join(tmp, 'outside.txt'), 'Not for this client.\n');
+    app = await createApp({ home: path.join(tmp, 'home'), mode: 'browser', allowedRoots: [dataDir] });
     server = await startServer(app, { port: 0, rendererDir });
     browser = await launchChromium();
     page = await browser.context.newPage();
@@ -100,8 +106,19 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
 
   it('adds a data file, previews its first rows and counts its tokens with the model tokenizer', async () => {
     await go('#/datasets');
-    await page.getByLabel('Data file path').fill(path.join(tmp, 'notes.txt'));
+    // outside the allowed roots: refused in words on the form, nothing added
+    const outside = path.join(tmp, 'outside.txt');
+    await page.getByLabel('Data file path').fill(outside);
     await page.getByRole('button', { name: 'Add data set' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'outside the folders this client may use' });
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain(outside);
+    expect(await refused.textContent()).toContain('--allow-root');
+    expect((await app.handlers['datasets.list']({})).some((d) => d.path.endsWith('outside.txt'))).toBe(false);
+
+    await page.getByLabel('Data file path').fill(path.join(dataDir, 'notes.txt'));
+    await page.getByRole('button', { name: 'Add data set' }).click();
+    await refused.waitFor({ state: 'detached' });
     const rows = page.getByRole('list', { name: 'First rows' });
     await rows.getByText('The quick brown fox.').waitFor();
     expect(await rows.locator('li').count()).toBe(3);
@@ -411,7 +428,11 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await go('#/pipelines');
     await page.locator('.monaco-editor.vs-dark').waitFor();
     const calibration = page.getByTestId('pipeline-graph').locator('[data-stage="calibration"] button');
+    // xyflow keeps a node hidden until it has measured it, and a hidden button cannot take focus
+    // (the key press would then go nowhere): wait until it shows, and check the focus landed
+    await calibration.waitFor();
     await calibration.focus();
+    await expect.poll(() => calibration.evaluate((b) => b === document.activeElement)).toBe(true);
     await page.keyboard.press('Enter');
     await page.getByRole('region', { name: 'Calibration settings' }).getByLabel('Samples').waitFor();
     expect(await calibration.getAttribute('aria-pressed')).toBe('true');

@@ -1,6 +1,6 @@
 // The browser-mode WebSocket as a client sees it: the token gate, typed errors for frames that are
 // not JSON or break the contract (on a connection that stays usable), and broadcast events.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,12 +220,28 @@ describe('pipelines over the WebSocket', () => {
       result: { ok: false, issues: [{ path: 'calibration.dataset' }] },
     });
 
+    // browser mode reads client-named text only inside the home and the allowed roots: this app has
+    // no resources folder, so the install's calibration file is outside them and refused on its field
+    const outside = await call('pipelines.run', {
+      config: {
+        ...base,
+        calibration: { dataset: calibFile, samples: 2, seqLen: 16 },
+        steps: [{ method: 'svd', params: {} }],
+      },
+    });
+    expect(outside).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    const outsideMessage = (outside.error as { message: string }).message;
+    expect(outsideMessage).toMatch(/^params\.config\.calibration\.dataset: /);
+    expect(outsideMessage).toContain('outside the folders this client may use');
+
+    const homeCalib = path.join(home, 'c4-calib.txt');
+    copyFileSync(calibFile, homeCalib);
     const c = await connect();
     const v1 = {
       version: 1,
       name: 'ws-run',
       model,
-      calibration: { dataset: calibFile, samples: 2, seqLen: 16 },
+      calibration: { dataset: homeCalib, samples: 2, seqLen: 16 },
       target: { ratio: 0.2 },
       steps: [{ method: 'svd', params: {} }],
     };
@@ -238,7 +254,7 @@ describe('pipelines over the WebSocket', () => {
     expect(stored.config).toMatchObject({
       version: 2,
       name: 'ws-run',
-      calibration: { dataset: calibFile, samples: 2, seqLen: 16, seed: 3, batch: 8 },
+      calibration: { dataset: homeCalib, samples: 2, seqLen: 16, seed: 3, batch: 8 },
       steps: [{ method: 'svd', params: { svd: { method: 'auto' } } }],
     });
     c.ws.send(JSON.stringify({ id: 3, method: 'jobs.cancel', params: { jobId: job.jobId } }));
