@@ -2,6 +2,7 @@
 // grid → cell geometry and colours, the colour domains, and the CSV every surface exports (parsed
 // back to the exact stored numbers). Also the sweep report built from the same layout.
 import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src-main/app/report/csv';
 import { renderSweepReport } from '../../src-main/app/report/sweep-report';
 import {
   bestOfTable,
@@ -25,35 +26,6 @@ import {
   progressFraction,
   TOP,
 } from '../../src-renderer/src/sweeps/surface-layout';
-
-/** RFC 4180 reader (quoted fields, doubled quotes, CRLF rows) for the round trips. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  return rows;
-}
 
 // the pmd-balance grid (step 0.25) at two ratios, with values that do not print short (thirds)
 let run = 100;

@@ -5,6 +5,7 @@
 // setting), metric, delta (value − baseline), layer (name = stat, scalar stats only), analysis
 // (name = <kind>.<field>).
 import type { ReportModel } from './report-model';
+import { scalarFields } from './report-text';
 
 export const CSV_COLUMNS = ['section', 'run', 'name', 'dataset', 'step', 'layer', 'value', 'unit'] as const;
 
@@ -37,13 +38,8 @@ export function renderCsv(m: ReportModel): string {
       });
   for (const a of m.analyses)
     for (const rec of a.records)
-      for (const [k, v] of Object.entries(rec))
-        if (
-          k !== 'analysis' &&
-          k !== 'layer' &&
-          (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
-        )
-          add('analysis', a.runId, `${a.kind}.${k}`, null, 0, rec.layer, v, null);
+      for (const [k, v] of scalarFields(rec))
+        add('analysis', a.runId, `${a.kind}.${k}`, null, 0, rec.layer, v, null);
   return `${rows.map((r) => r.map(quote).join(',')).join('\r\n')}\r\n`;
 }
 

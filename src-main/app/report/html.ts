@@ -3,7 +3,7 @@
 // metrics, charts, layers, analyses.
 import type { AnalysisSection, ReportModel } from './report-model';
 import { runLabel } from './report-model';
-import { formatCell, formatDelta, formatMetric, SECTIONS } from './report-text';
+import { formatCell, formatDelta, formatMetric, SECTIONS, scalarColumns } from './report-text';
 import { barChart, esc, heatmap, lineChart, type Series } from './svg';
 
 const CSS = `
@@ -207,20 +207,7 @@ function analysisCharts(a: AnalysisSection): string[] {
 }
 
 function analysisTable(a: AnalysisSection): string {
-  const scalarKeys = [
-    ...new Set(
-      a.records.flatMap((r) =>
-        Object.entries(r)
-          .filter(
-            ([k, v]) =>
-              k !== 'analysis' &&
-              k !== 'layer' &&
-              (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'),
-          )
-          .map(([k]) => k),
-      ),
-    ),
-  ];
+  const scalarKeys = scalarColumns(a.records);
   return table(
     ['layer', ...scalarKeys],
     a.records.map((r) => {

@@ -1,7 +1,7 @@
 // The Markdown report: the HTML report's sections as GitHub tables (no charts; the analyses as
 // their per-layer tables).
 import type { ReportModel } from './report-model';
-import { formatCell, formatDelta, formatMetric, SECTIONS } from './report-text';
+import { formatCell, formatDelta, formatMetric, SECTIONS, scalarColumns } from './report-text';
 
 const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -91,20 +91,7 @@ export function renderMarkdown(m: ReportModel): string {
       ? 'None of these runs holds a sensitivity analysis.'
       : m.analyses
           .map((a) => {
-            const keys = [
-              ...new Set(
-                a.records.flatMap((r) =>
-                  Object.entries(r)
-                    .filter(
-                      ([k, v]) =>
-                        k !== 'analysis' &&
-                        k !== 'layer' &&
-                        ['number', 'string', 'boolean'].includes(typeof v),
-                    )
-                    .map(([k]) => k),
-                ),
-              ),
-            ];
+            const keys = scalarColumns(a.records);
             return `### ${a.title} (run ${a.runId})\n\n${table(
               ['layer', ...keys],
               a.records.map((r) => [

@@ -31,3 +31,18 @@ export function formatCell(v: number | string | boolean | null | undefined): str
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number(v.toPrecision(4)).toString();
   return String(v);
 }
+
+export type ScalarValue = number | string | boolean;
+
+/** The scalar fields of an analysis record (its kind and layer are shown apart), in record order. */
+export function scalarFields(rec: object): [string, ScalarValue][] {
+  return Object.entries(rec).filter(
+    (e): e is [string, ScalarValue] =>
+      e[0] !== 'analysis' && e[0] !== 'layer' && ['number', 'string', 'boolean'].includes(typeof e[1]),
+  );
+}
+
+/** The scalar field names of a set of records, each once (the columns of an analysis table). */
+export function scalarColumns(records: readonly object[]): string[] {
+  return [...new Set(records.flatMap((r) => scalarFields(r).map(([k]) => k)))];
+}
