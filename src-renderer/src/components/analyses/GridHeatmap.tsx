@@ -4,6 +4,7 @@
 import { useId, useState } from 'react';
 import type { Grid } from '../../analyses/analysis-data';
 import { cellColor, type Domain, domainOf, legendTicks, rampColor } from '../../heatmap/color-scale';
+import { HatchPattern } from '../../heatmap/HatchPattern';
 
 const LEFT = 44;
 const TOP = 24;
@@ -50,16 +51,7 @@ export function GridHeatmap({
           onMouseLeave={() => setHover(null)}
         >
           <defs>
-            <pattern
-              id={patternId}
-              width="6"
-              height="6"
-              patternUnits="userSpaceOnUse"
-              patternTransform="rotate(45)"
-            >
-              <rect width="6" height="6" fill="var(--surface-2)" />
-              <line x1="0" y1="0" x2="0" y2="6" stroke="var(--border)" strokeWidth="3" />
-            </pattern>
+            <HatchPattern id={patternId} />
           </defs>
           {grid.colLabels.map((c, j) => (
             <text

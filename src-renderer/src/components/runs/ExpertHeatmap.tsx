@@ -6,6 +6,7 @@
 // keeps. Every cell has a tooltip; the layer table below is the tabular equivalent.
 import { useId, useState } from 'react';
 import { cellColor, domainOf, legendTicks, rampColor } from '../../heatmap/color-scale';
+import { HatchPattern } from '../../heatmap/HatchPattern';
 import { EXPERT_METRICS, type ExpertGrid, type ExpertMetricId } from '../../runs/layer-stats';
 
 const CELL = 26;
@@ -68,16 +69,7 @@ export function ExpertHeatmap({ grid }: { grid: ExpertGrid }) {
           onFocus={showCell}
         >
           <defs>
-            <pattern
-              id={patternId}
-              width="6"
-              height="6"
-              patternUnits="userSpaceOnUse"
-              patternTransform="rotate(45)"
-            >
-              <rect width="6" height="6" fill="var(--surface-2)" />
-              <line x1="0" y1="0" x2="0" y2="6" stroke="var(--border)" strokeWidth="3" />
-            </pattern>
+            <HatchPattern id={patternId} />
           </defs>
           {expertIds.map((e) => (
             <text
