@@ -7,6 +7,7 @@ import { describeError } from './app/api-error';
 import type { WorkbenchApp } from './app/create-app';
 import { CliError } from './cli/cli-error';
 import { type CliContext, type CliIo, type GlobalOptions, readJsonFile } from './cli/context';
+import { installInterrupts } from './cli/interrupts';
 import { buildProgram } from './cli/program';
 
 const processIo: CliIo = {
@@ -31,6 +32,10 @@ function describe(err: unknown): { code: number; message: string; hint?: string 
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let app = null as Promise<WorkbenchApp> | null;
+  const interrupts = installInterrupts(
+    (line) => io.stderr(`${line}\n`),
+    (code) => process.exit(code),
+  );
   let program: Awaited<ReturnType<typeof buildProgram>> | null = null;
   const globals = (): GlobalOptions => {
     const o = program?.opts() ?? {};
@@ -51,6 +56,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     },
     progress: (line) => io.stderr(`${line}\n`),
     readJsonFile,
+    onInterrupt: interrupts.onInterrupt,
   };
   let code = 0;
   try {
@@ -66,6 +72,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       if (verbose && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     }
   } finally {
+    interrupts.uninstall();
     if (app) {
       try {
         await (await app).close();

@@ -18,6 +18,7 @@ import { createApp, type WorkbenchApp } from './app/create-app';
 import { dispatch } from './app/dispatch';
 import { startFirstRunDemo } from './app/first-run';
 import { EVENT_CHANNEL } from './ipc/channels';
+import { registerFolderPicker } from './ipc/pick-folder';
 import { forwardEvents, registerIpc } from './ipc/register-ipc';
 import { appMenuTemplate } from './shell/app-menu';
 import { parseLaunchArgs } from './shell/launch-args';
@@ -87,6 +88,8 @@ async function openModelFolder(app: WorkbenchApp): Promise<void> {
     ? await dialog.showOpenDialog(mainWindow, options)
     : await dialog.showOpenDialog(options);
   if (picked.canceled || !picked.filePaths[0]) return;
+  // a folder picked in the native dialog is the user's choice: the renderer may name it from now on
+  app.allowRoot(picked.filePaths[0]);
   const out = await dispatch(app, 'models.add', { path: picked.filePaths[0] });
   if (!out.ok) {
     dialog.showErrorBox('Could not add the model', out.error.message);
@@ -121,6 +124,12 @@ async function start(): Promise<void> {
   workbench = app;
   lockDown();
   registerIpc(ipcMain, app, isTrustedUrl);
+  registerFolderPicker(ipcMain, {
+    showOpenDialog: (options) =>
+      mainWindow ? dialog.showOpenDialog(mainWindow, options) : dialog.showOpenDialog(options),
+    allowRoot: (dir) => app.allowRoot(dir),
+    isTrustedUrl,
+  });
   const template = appMenuTemplate(
     { openModelFolder: () => void openModelFolder(app), about: () => void showAbout(app) },
     process.platform,

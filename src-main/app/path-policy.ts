@@ -1,9 +1,10 @@
 // Which paths a client of the app may name. The CLI is the local user on their own machine and
 // writes where they say; the Electron renderer and a browser-mode client are not trusted that far:
 // what they ask a job to write (outDir, workDir, out) resolves inside the workbench home or a folder
-// the user allowed (a native dialog pick, `serve --allow-root`), and in browser mode what they ask to
-// read (data files, calibration / evaluation text, token-id files, search roots) resolves inside
-// those folders or the install's built-in resources. Links are resolved before the check.
+// the user allowed (a native dialog pick, `serve --allow-root`), and what they ask to read (model
+// folders, data files, calibration / evaluation text, token-id files, search roots) resolves inside
+// those folders or the install's built-in resources. Links are resolved before the check. In the
+// desktop app a folder elsewhere becomes usable by picking it in a native dialog (`allow`).
 import path from 'node:path';
 import { confinePath, realPathOf } from '../engine/io/path-confinement';
 import type { ResolverRoots } from '../engine/io/resolver';
@@ -37,7 +38,7 @@ export class PathPolicy {
   }
 
   get confinesReads(): boolean {
-    return this.mode === 'browser';
+    return this.mode !== 'cli';
   }
 
   /** A folder the user picked in a native dialog: the client may use it from now on. */
@@ -53,8 +54,8 @@ export class PathPolicy {
     return [...this.writeRoots(), ...this.resources.modelRoots, ...this.resources.datasetRoots];
   }
 
-  /** A file a client asks to read (datasets.add): its real path, confined in browser mode. */
-  readFile(given: string, field: string): string {
+  /** A file or folder a client asks to read (models.add, datasets.add): its real path, confined. */
+  readPath(given: string, field: string): string {
     return this.confinesReads ? confinePath(given, this.home, this.readRoots(), field) : realPathOf(given);
   }
 

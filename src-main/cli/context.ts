@@ -31,6 +31,11 @@ export interface CliContext {
   progress(line: string): void;
   /** Read and parse a JSON file; throws an EngineError naming the file and the problem. */
   readJsonFile(file: string, what: string): unknown;
+  /**
+   * The graceful stop the first Ctrl+C calls until the returned function is called (cli/interrupts.ts);
+   * a second Ctrl+C, or one while none is registered, exits at once.
+   */
+  onInterrupt(stop: () => void, note: string): () => void;
 }
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;

@@ -40,11 +40,10 @@ export async function runJob<R>(
     if (event === 'job.progress' && p.jobId === job.jobId && (opts.show?.(p, verbose) ?? true))
       ctx.progress(progressLine(p));
   });
-  const onSigint = () => {
-    ctx.progress(opts.cancelNote ?? 'cancelling…');
-    void app.handlers['jobs.cancel']({ jobId: job.jobId });
-  };
-  process.once('SIGINT', onSigint);
+  const offInterrupt = ctx.onInterrupt(
+    () => void app.handlers['jobs.cancel']({ jobId: job.jobId }),
+    opts.cancelNote ?? 'cancelling…',
+  );
   try {
     const finished = await app.waitForJob(job.jobId);
     if (finished.state !== 'succeeded')
@@ -52,6 +51,6 @@ export async function runJob<R>(
     return finished as JobFinished & { result: R };
   } finally {
     off();
-    process.off('SIGINT', onSigint);
+    offInterrupt();
   }
 }

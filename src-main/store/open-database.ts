@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { formatBytes } from '../contract/units';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations/index';
 import { type BindingChoice, chooseSqliteBinding, isAddonLoadFailure } from './native-binding';
 import { StoreError, storeFailure } from './store-error';
@@ -47,12 +48,9 @@ function ensureFreeSpace(dir: string): void {
     return; // no statfs: SQLite reports what it can
   }
   if (free < MIN_FREE_BYTES)
-    throw new StoreError(
-      `the disk holding the store folder '${dir}' is full (${(free / 2 ** 20).toFixed(1)} MiB free)`,
-      {
-        hint: `free at least ${MIN_FREE_BYTES / 2 ** 20} MiB there, or pass --home DIR on another disk`,
-      },
-    );
+    throw new StoreError(`the disk holding the store folder '${dir}' is full (${formatBytes(free)} free)`, {
+      hint: `free at least ${formatBytes(MIN_FREE_BYTES)} there, or pass --home DIR on another disk`,
+    });
 }
 
 function schemaVersionOf(db: Db): number {

@@ -16,7 +16,9 @@ const GridContributions = z
       .min(0)
       .lt(1)
       .optional()
-      .describe('first grid value (default: step); the §2.2 sweep uses start 0.1, step 0.2'),
+      .describe(
+        'first grid value (default: step); the reference ratio sweep uses start 0.1, step 0.2 (docs/sweeps.md)',
+      ),
   })
   .strict()
   .describe(

@@ -54,7 +54,12 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
       'The quick brown fox.\nJumps over the lazy dog.\n\nA third line of text.\n',
     );
     writeFileSync(path.join(tmp, 'outside.txt'), 'Not for this client.\n');
-    app = await createApp({ home: path.join(tmp, 'home'), mode: 'browser', allowedRoots: [dataDir] });
+    // the model folders too: models.add is confined like every other client-named path
+    app = await createApp({
+      home: path.join(tmp, 'home'),
+      mode: 'browser',
+      allowedRoots: [dataDir, modelDir, broken],
+    });
     server = await startServer(app, { port: 0, rendererDir });
     browser = await launchChromium();
     page = await browser.context.newPage();

@@ -28,7 +28,11 @@ describe.skipIf(!hasChromium)('workbench UI in browser mode', () => {
     mkdirSync(SHOTS, { recursive: true });
     home = mkdtempSync(path.join(os.tmpdir(), 'moe-e2e-home-'));
     // a first start without bundled models, so the empty states show (built-ins: app-builtins.test.ts)
-    app = await createApp({ home, mode: 'browser' }, { resourcesDir: null });
+    // the fixtures folder as `serve --allow-root` would allow it: models.add is confined
+    app = await createApp(
+      { home, mode: 'browser', allowedRoots: [path.join(root, 'tests', 'fixtures')] },
+      { resourcesDir: null },
+    );
     server = await startServer(app, { port: 0, rendererDir });
     browser = await launchChromium();
     page = await browser.context.newPage();

@@ -21,8 +21,8 @@ export function datasetPreviewHandlers(
   const datasets = ctx.store.datasets;
   return {
     'datasets.add': async ({ path: given, name }) => {
-      // links resolved (the store keeps the file actually read), confined to the allowed roots in browser mode
-      const file = ctx.paths.readFile(given, 'path');
+      // links resolved (the store keeps the file actually read), confined to the allowed roots for clients
+      const file = ctx.paths.readPath(given, 'path');
       let stat: fs.Stats;
       try {
         stat = fs.statSync(file);

@@ -58,7 +58,8 @@ export function modelHandlers(
   return {
     'models.list': async () => models.list(),
     'models.add': async ({ path: given, name }) => {
-      const dir = path.resolve(given);
+      // a renderer or browser client names folders inside the allowed roots only (app/path-policy.ts)
+      const dir = ctx.paths.readPath(given, 'path');
       const cfg = readModelConfig(dir);
       if (models.findByPath(dir))
         throw new ApiError('conflict', `model folder '${dir}' is already in the store`);

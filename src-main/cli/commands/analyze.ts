@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ANALYSIS_KINDS, type AnalysisKind, type AnalysisRecord } from '../../contract/analyses';
 import type { AnalysisResult } from '../../engine/jobs/analysis';
-import { intList, positiveInt } from '../arg-parsers';
+import { intList, nonNegativeInt, positiveInt, unitFraction } from '../arg-parsers';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
 import { cliRefs, runJob } from '../run-job';
@@ -20,13 +20,13 @@ interface AnalyzeOptions {
   calibSamples?: number;
   calibSeqLen?: number;
   calibBatch?: number;
-  seed?: string;
+  seed?: number;
   minTokens?: number;
   ckaTokens?: number;
   whitened?: boolean;
   method?: string;
   methodParams?: string;
-  ratio?: string;
+  ratio?: number;
   dataset?: string;
   seqLen?: number;
   maxWindows?: number;
@@ -77,7 +77,7 @@ export function analyzeParams(kind: AnalysisKind, o: AnalyzeOptions, file: unkno
   if (o.calibSamples !== undefined) calibration.samples = o.calibSamples;
   if (o.calibSeqLen !== undefined) calibration.seqLen = o.calibSeqLen;
   if (o.calibBatch !== undefined) calibration.batch = o.calibBatch;
-  if (o.seed !== undefined) calibration.seed = Number(o.seed);
+  if (o.seed !== undefined) calibration.seed = o.seed;
   const p: Record<string, unknown> = { ...base, model: o.model, calibration };
   if (o.layers) p.layers = o.layers;
   const only = (flag: string, kinds: AnalysisKind[]) => {
@@ -110,11 +110,7 @@ export function analyzeParams(kind: AnalysisKind, o: AnalyzeOptions, file: unkno
         throw usageError(`--method-params is not JSON: ${(e as Error).message}`);
       }
     }
-    if (o.ratio !== undefined) {
-      const r = Number(o.ratio);
-      if (!(r >= 0 && r < 1)) throw usageError(`--ratio must be a number in [0, 1), got '${o.ratio}'`);
-      p.ratio = r;
-    }
+    if (o.ratio !== undefined) p.ratio = o.ratio;
     const ev: Record<string, unknown> = { ...((base.evaluation as object) ?? {}) };
     if (o.dataset) ev.dataset = o.dataset;
     if (o.seqLen !== undefined) ev.seqLen = o.seqLen;
@@ -137,7 +133,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--calib-samples <n>', 'calibration sequences (default 32)', positiveInt)
     .option('--calib-seq-len <n>', 'tokens per calibration sequence (default 256)', positiveInt)
     .option('--calib-batch <n>', 'sequences per layer batch (default 8)', positiveInt)
-    .option('--seed <n>', 'calibration sampler seed (default 3)')
+    .option('--seed <n>', 'calibration sampler seed (default 3)', nonNegativeInt)
     .option(
       '--min-tokens <n>',
       'routing: routed tokens an expert needs to count as covered (default 1)',
@@ -151,7 +147,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--whitened', 'energy: singular values of W·chol(G) (SVD-LLM whitening) instead of W')
     .option('--method <id>', 'sensitivity: compression method')
     .option('--method-params <json>', 'sensitivity: the method params as JSON')
-    .option('--ratio <r>', 'sensitivity: share of each layer’s routed-expert params removed (default 0.4)')
+    .option(
+      '--ratio <r>',
+      'sensitivity: share of each layer’s routed-expert params removed, in [0, 1) (default 0.4)',
+      unitFraction,
+    )
     .option('--dataset <name|path>', 'sensitivity: perplexity data set (default wikitext2)')
     .option('--seq-len <n>', 'sensitivity: perplexity window (default 2048)', positiveInt)
     .option('--max-windows <k>', 'sensitivity: at most k windows', positiveInt)

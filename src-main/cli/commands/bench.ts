@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { JobProgress, RunDetail } from '../../contract/index';
-import { intList, positiveNumber } from '../arg-parsers';
+import { positiveIntList, positiveNumber } from '../arg-parsers';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
 
@@ -22,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
   bench
     .command('gemm')
     .description('GEMM throughput (GFLOP/s) of the active backend for square sizes')
-    .option('--sizes <list>', 'comma-separated matrix sizes', intList, [256, 512, 1024])
+    .option('--sizes <list>', 'comma-separated matrix sizes', positiveIntList, [256, 512, 1024])
     .option('--seconds <s>', 'measuring time per size', positiveNumber, 1)
     .action(async (o: { sizes: number[]; seconds: number }) => {
       const app = await ctx.app();
@@ -34,11 +34,10 @@ export function register(program: Command, ctx: CliContext): void {
         if (event === 'job.progress' && (data as JobProgress).jobId === job.jobId)
           ctx.progress(progressLine(data as JobProgress));
       });
-      const onSigint = () => {
-        ctx.progress('cancelling…');
-        void app.handlers['jobs.cancel']({ jobId: job.jobId });
-      };
-      process.once('SIGINT', onSigint);
+      const offInterrupt = ctx.onInterrupt(
+        () => void app.handlers['jobs.cancel']({ jobId: job.jobId }),
+        'cancelling…',
+      );
       try {
         const finished = await app.waitForJob(job.jobId);
         const run = await app.handlers['runs.get']({ id: finished.runId! });
@@ -50,7 +49,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
       } finally {
         off();
-        process.off('SIGINT', onSigint);
+        offInterrupt();
       }
     });
 }

@@ -8,7 +8,7 @@ import { safeSegment } from '../../engine/io/path-confinement';
 import type { CompressResult } from '../../engine/jobs/compress';
 import { METHOD_IDS } from '../../engine/methods/catalog';
 import { type PipelineConfig, parsePipelineConfig } from '../../engine/pipeline/config';
-import { positiveInt } from '../arg-parsers';
+import { nonNegativeInt, positiveInt, unitFraction } from '../arg-parsers';
 import { CliError, usageError } from '../cli-error';
 import type { CliContext } from '../context';
 
@@ -17,12 +17,12 @@ interface CompressOptions {
   out?: string;
   model?: string;
   method?: string;
-  ratio?: string;
+  ratio?: number;
   calibDataset?: string;
   calibText?: string;
   calibSamples?: number;
   calibSeqLen?: number;
-  seed?: string;
+  seed?: number;
   format?: 'factored' | 'dense' | 'gptq';
   dataDir: string[];
 }
@@ -35,25 +35,20 @@ export function quickConfig(o: CompressOptions): Record<string, unknown> {
     throw usageError('the quick form needs --model DIR --method NAME --ratio R (or use --config FILE)');
   if (!METHOD_IDS.includes(o.method))
     throw usageError(`unknown --method '${o.method}'; expected ${METHOD_IDS.join(', ')}`);
-  // an empty flag is refused, not read as 0 (Number('') is 0)
-  const ratio = String(o.ratio).trim() === '' ? Number.NaN : Number(o.ratio);
-  if (!(ratio >= 0 && ratio < 1)) throw usageError(`--ratio must be a number in [0, 1), got '${o.ratio}'`);
-  if (o.seed !== undefined && !/^\d+$/.test(String(o.seed)))
-    throw usageError(`--seed must be a non-negative integer, got '${o.seed}'`);
   if (o.calibDataset && o.calibText) throw usageError('give --calib-dataset or --calib-text, not both');
   const calibration: Record<string, unknown> = {};
   if (o.calibText) calibration.text = path.resolve(o.calibText);
   else if (o.calibDataset) calibration.dataset = o.calibDataset;
   if (o.calibSamples !== undefined) calibration.samples = o.calibSamples;
   if (o.calibSeqLen !== undefined) calibration.seqLen = o.calibSeqLen;
-  if (o.seed !== undefined) calibration.seed = Number(o.seed);
+  if (o.seed !== undefined) calibration.seed = o.seed;
   return {
     version: 1,
-    name: `${o.method}-${ratio}`,
+    name: `${o.method}-${o.ratio}`,
     // as given: a folder path resolves against the working directory, a bare name may be a built-in
     model: o.model,
     calibration,
-    target: { ratio },
+    target: { ratio: o.ratio },
     steps: [{ method: o.method, params: {} }],
     export: { format: o.format ?? 'factored' },
   };
@@ -96,12 +91,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--out <dir>', 'output folder for the compressed checkpoint')
     .option('--model <dir>', 'quick form: model folder or built-in name')
     .option('--method <id>', `quick form: ${METHOD_IDS.join(' | ')}`)
-    .option('--ratio <r>', 'quick form: whole-model compression ratio in [0, 1)')
+    .option('--ratio <r>', 'quick form: whole-model compression ratio in [0, 1)', unitFraction)
     .option('--calib-dataset <name>', 'quick form: calibration dataset (default calib)')
     .option('--calib-text <file>', 'quick form: calibration text file')
     .option('--calib-samples <n>', 'quick form: calibration sequences', positiveInt)
     .option('--calib-seq-len <n>', 'quick form: tokens per calibration sequence', positiveInt)
-    .option('--seed <s>', 'quick form: sampler seed')
+    .option('--seed <s>', 'quick form: sampler seed (non-negative integer)', nonNegativeInt)
     .option('--format <f>', 'quick form: factored | dense | gptq export')
     .option('--data-dir <dir>', 'extra folder to search for built-in datasets (repeatable)', collect, [])
     .action(async (o: CompressOptions) => {
@@ -141,11 +136,10 @@ export function register(program: Command, ctx: CliContext): void {
           );
         }
       });
-      const onSigint = () => {
-        ctx.progress('cancelling… (finished layers are kept; run the same command again to resume)');
-        void app.handlers['jobs.cancel']({ jobId: job.jobId });
-      };
-      process.once('SIGINT', onSigint);
+      const offInterrupt = ctx.onInterrupt(
+        () => void app.handlers['jobs.cancel']({ jobId: job.jobId }),
+        'cancelling… (finished layers are kept; run the same command again to resume)',
+      );
       try {
         const finished = await app.waitForJob(job.jobId);
         if (finished.state !== 'succeeded')
@@ -177,7 +171,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
       } finally {
         off();
-        process.off('SIGINT', onSigint);
+        offInterrupt();
       }
     });
 }

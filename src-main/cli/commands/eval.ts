@@ -2,6 +2,7 @@
 // (METHODS §8.1), and the logits of one sequence. Both run as jobs (eval.ppl, eval.logits), so each
 // result is a stored run (`moe-bench runs list`).
 import type { Command } from 'commander';
+import { formatBytes } from '../../contract/units';
 import type { PerplexityResult } from '../../engine/eval/perplexity';
 import type { EvalLogitsResult } from '../../engine/jobs/eval-logits';
 import type { EvalPplResult } from '../../engine/jobs/eval-ppl';
@@ -32,7 +33,7 @@ export interface LogitsOptions {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function human(r: PerplexityResult): string {
-  return `ppl ${r.ppl.toFixed(4)} over ${r.tokens} tokens (${r.windows} windows) in ${r.seconds.toFixed(1)} s, ${r.tokensPerSecond.toFixed(1)} tok/s, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${r.backend}`;
+  return `ppl ${r.ppl.toFixed(4)} over ${r.tokens} tokens (${r.windows} windows) in ${r.seconds.toFixed(1)} s, ${r.tokensPerSecond.toFixed(1)} tok/s, peak RSS ${formatBytes(r.peakRssBytes)}, ${r.backend}`;
 }
 
 /** `moe-bench logits` and `moe-bench eval logits`: one job, one output. */
@@ -134,8 +135,8 @@ function speedCommand(cmd: Command, ctx: CliContext): Command {
         { ...r, flopsPerToken: flops.flopsPerToken, flops },
         (x) =>
           `prefill ${x.prefillTokensPerSecond.toFixed(1)} tok/s, decode ${x.decodeTokensPerSecond.toFixed(1)} tok/s (median step), ` +
-          `${(x.flopsPerToken / 1e6).toFixed(3)} MFLOP/token, weights ${(x.weightBytes / 2 ** 20).toFixed(2)} MiB, ` +
-          `peak tensors ${(x.peakTensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(x.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${x.backend}` +
+          `${(x.flopsPerToken / 1e6).toFixed(3)} MFLOP/token, weights ${formatBytes(x.weightBytes, 2)}, ` +
+          `peak tensors ${formatBytes(x.peakTensorBytes)}, peak RSS ${formatBytes(x.peakRssBytes)}, ${x.backend}` +
           (x.runId !== null ? `, run ${x.runId}` : ''),
       );
     });

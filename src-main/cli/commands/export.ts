@@ -5,6 +5,7 @@
 // different expert counts per layer) is written in the workbench format, with a warning. Runs as the
 // `export` job: the written files are a stored run's artifacts.
 import type { Command } from 'commander';
+import { formatBytes } from '../../contract/units';
 import type { ExportJobResult } from '../../engine/jobs/export';
 import { usageError } from '../cli-error';
 import type { CliContext } from '../context';
@@ -42,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.output(
         r,
         (x) =>
-          `${x.params} params written to ${x.outDir} (${x.files.length} file(s), ${(x.bytes / 2 ** 20).toFixed(1)} MiB)`,
+          `${x.params} params written to ${x.outDir} (${x.files.length} file(s), ${formatBytes(x.bytes)})`,
       );
     });
 }

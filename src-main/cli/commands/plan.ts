@@ -4,16 +4,14 @@
 // parameters). An unreachable target is reported with the reachable value and exit code 1.
 import path from 'node:path';
 import type { Command } from 'commander';
+import { formatBytes, formatCount } from '../../contract/units';
 import type { PipelinePlan } from '../../engine/pipeline/plan';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
 
-const fmt = (n: number) =>
-  n >= 1e9 ? `${(n / 1e9).toFixed(3)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(3)} M` : String(n);
-
 function human(p: PipelinePlan): string {
   const lines = [
-    `${p.model} (${p.architecture}): ${fmt(p.paramsBefore)} params`,
+    `${p.model} (${p.architecture}): ${formatCount(p.paramsBefore)} params, ${formatBytes(p.weightBytesBefore)} of weights`,
     ...p.steps.map(
       (s, i) =>
         `  ${i + 1}. ${s.method} [${s.family}] ${
@@ -22,9 +20,9 @@ function human(p: PipelinePlan): string {
             : Object.entries(s.knobs)
                 .map(([k, v]) => `${k} ${v}`)
                 .join(', ')
-        } → ${fmt(s.paramsAfter)} params, ratio ${s.ratioAfter.toFixed(4)}`,
+        } → ${formatCount(s.paramsAfter)} params, ${formatBytes(s.weightBytesAfter)}, ratio ${s.ratioAfter.toFixed(4)}`,
     ),
-    `achieved ratio ${p.achievedRatio.toFixed(4)}${p.targetRatio !== null ? ` (target ${p.targetRatio})` : ''}, ${fmt(p.paramsAfter)} params`,
+    `achieved ratio ${p.achievedRatio.toFixed(4)}${p.targetRatio !== null ? ` (target ${p.targetRatio})` : ''}, ${formatCount(p.paramsAfter)} params, ${formatBytes(p.weightBytesAfter)} of weights`,
   ];
   if (p.problem) lines.push(`problem: ${p.problem}`);
   return lines.join('\n');

@@ -2,18 +2,13 @@
 // WebSocket server; the page URL carries the access token. Runs until SIGINT/SIGTERM.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { portNumber } from '../arg-parsers';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
+import { untilStopped } from '../interrupts';
 
 export const DEFAULT_PORT = 7321;
-
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535)
-    throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
-  return n;
-}
 
 function openInBrowser(url: string): void {
   const [cmd, args] =
@@ -29,18 +24,6 @@ function openInBrowser(url: string): void {
   } catch {
     // no browser launcher: the URL is printed anyway
   }
-}
-
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 interface ServeOptions {
@@ -126,8 +109,8 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.progress(`first run: started a baseline perplexity run of ${FIRST_RUN_MODEL}`);
       }
       if (o.open) openInBrowser(server.url);
-      const signal = await untilSignal();
-      ctx.progress(`${signal}: stopping…`);
+      const signal = await untilStopped(ctx, 'SIGINT: stopping…');
+      if (signal === 'SIGTERM') ctx.progress('SIGTERM: stopping…');
       await server.close();
       await app.close();
     });

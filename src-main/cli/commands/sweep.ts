@@ -28,11 +28,10 @@ async function runAndReport(ctx: CliContext, sweepId: number, o: RunOptions): Pr
   const app = await ctx.app();
   const t0 = performance.now();
   let last = '';
-  const onSigint = () => {
-    ctx.progress(`cancelling sweep ${sweepId}… (running points stop, finished ones stay stored)`);
-    app.sweeps.cancel(sweepId);
-  };
-  process.once('SIGINT', onSigint);
+  const offInterrupt = ctx.onInterrupt(
+    () => app.sweeps.cancel(sweepId),
+    `cancelling sweep ${sweepId}… (running points stop, finished ones stay stored)`,
+  );
   try {
     const p = await app.sweeps.run(sweepId, {
       ...execution(o),
@@ -48,7 +47,7 @@ async function runAndReport(ctx: CliContext, sweepId: number, o: RunOptions): Pr
       (r) => `${line(r)}\nsweep ${sweepId} ${r.status} in ${r.seconds.toFixed(1)} s (${r.mode})`,
     );
   } finally {
-    process.off('SIGINT', onSigint);
+    offInterrupt();
   }
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt } from '../arg-parsers';
 import type { CliContext } from '../context';
+import { untilStopped } from '../interrupts';
 
 interface WorkerFlags {
   redis: string;
@@ -56,15 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(o.lockMs ? { lockMs: o.lockMs } : {}),
         log: (l) => ctx.progress(l),
       });
-      const sig = await new Promise<NodeJS.Signals>((resolve) => {
-        const on = (s: NodeJS.Signals) => {
-          process.off('SIGINT', on);
-          process.off('SIGTERM', on);
-          resolve(s);
-        };
-        process.on('SIGINT', on);
-        process.on('SIGTERM', on);
-      });
+      const sig = await untilStopped(ctx, 'stopping the worker…');
       ctx.progress(`${sig}: worker ${w.id} stopping after ${w.processed()} points`);
       await w.close();
       ctx.output(

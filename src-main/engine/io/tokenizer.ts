@@ -42,7 +42,104 @@ const FLAG_CLASSES: Record<string, { bos: boolean; eos: boolean }> = {
   GPTNeoXTokenizer: { bos: false, eos: false },
 };
 
-const SUPPORTED_MODELS = ['BPE', 'WordPiece', 'Unigram'];
+/** The tokenizers.json model types read here (those @huggingface/tokenizers implements). */
+export const SUPPORTED_TOKENIZER_MODELS = ['BPE', 'WordPiece', 'Unigram'] as const;
+const SUPPORTED_LIST = 'BPE, WordPiece and Unigram';
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+/**
+ * The `model` section must be one of the supported types and hold what that type needs: the
+ * library, given another type's tables, fails with a JS message ("text is not iterable") or, worse,
+ * builds a tokenizer that yields `undefined` ids (a BPE vocab labelled WordPiece).
+ */
+function checkTokenizerModel(model: unknown, file: string): void {
+  const type = isPlainObject(model) ? model.type : undefined;
+  if (!(SUPPORTED_TOKENIZER_MODELS as readonly unknown[]).includes(type)) {
+    throw new EngineError(
+      `unsupported tokenizer model type ${JSON.stringify(type)}; the workbench reads ${SUPPORTED_LIST} tokenizers`,
+      {
+        file,
+        field: 'model.type',
+        hint: 'save the tokenizer with a fast (tokenizers-backed) class: AutoTokenizer.from_pretrained(...).save_pretrained(dir)',
+      },
+    );
+  }
+  const m = model as Record<string, unknown>;
+  const wrong = (field: string, needs: string, got: string) =>
+    new EngineError(`model.type is "${type}", whose ${field} must be ${needs}; this one is ${got}`, {
+      file,
+      field: `model.${field.replace(/^model\./, '')}`,
+      hint: `model.type must name the model the file holds (${SUPPORTED_LIST} are read)`,
+    });
+  if (type === 'Unigram') {
+    if (!Array.isArray(m.vocab))
+      throw wrong(
+        'model.vocab',
+        'a list of [piece, score] pairs',
+        `${describeValue(m.vocab)}${isPlainObject(m.vocab) ? ' (the vocab of a BPE or WordPiece model)' : ''}`,
+      );
+    const bad = m.vocab.findIndex(
+      (e) => !Array.isArray(e) || typeof e[0] !== 'string' || !Number.isFinite(e[1]),
+    );
+    if (bad >= 0)
+      throw wrong(
+        'model.vocab',
+        'a list of [piece, score] pairs',
+        `entry ${bad}: ${JSON.stringify(m.vocab[bad])}`,
+      );
+    const unk = m.unk_id;
+    if (
+      unk !== undefined &&
+      unk !== null &&
+      !(Number.isInteger(unk) && (unk as number) >= 0 && (unk as number) < m.vocab.length)
+    )
+      throw wrong('model.unk_id', `null or an index 0..${m.vocab.length - 1}`, JSON.stringify(unk));
+    return;
+  }
+  if (!isPlainObject(m.vocab))
+    throw wrong(
+      'model.vocab',
+      'an object mapping each token to its id',
+      `${describeValue(m.vocab)}${Array.isArray(m.vocab) ? ' (the vocab of a Unigram model)' : ''}`,
+    );
+  const vocab = m.vocab;
+  for (const [token, id] of Object.entries(vocab))
+    if (!Number.isSafeInteger(id) || (id as number) < 0)
+      throw wrong(
+        'model.vocab',
+        'an object mapping each token to its id',
+        `${JSON.stringify(token)}: ${JSON.stringify(id)}`,
+      );
+  const unk = m.unk_token;
+  if (type === 'WordPiece' && (typeof unk !== 'string' || !(unk in vocab)))
+    throw wrong('model.unk_token', 'a token of model.vocab', JSON.stringify(unk));
+  if (type === 'BPE') {
+    if (unk !== undefined && unk !== null && (typeof unk !== 'string' || !(unk in vocab)))
+      throw wrong('model.unk_token', 'null or a token of model.vocab', JSON.stringify(unk));
+    if (!Array.isArray(m.merges))
+      throw wrong('model.merges', 'a list of merges ("a b" or ["a", "b"])', describeValue(m.merges));
+    const bad = m.merges.findIndex(
+      (x) =>
+        !(typeof x === 'string' && x.includes(' ')) &&
+        !(Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string'),
+    );
+    if (bad >= 0)
+      throw wrong(
+        'model.merges',
+        'a list of merges ("a b" or ["a", "b"])',
+        `entry ${bad}: ${JSON.stringify(m.merges[bad])}`,
+      );
+  }
+}
 
 function readJson(file: string, what: string): unknown {
   let text: string;
@@ -85,17 +182,7 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
   if (tj === null || typeof tj !== 'object' || Array.isArray(tj)) {
     throw new EngineError('tokenizer.json must be a JSON object', { file: tjPath });
   }
-  const model = (tj as { model?: { type?: unknown } }).model;
-  const modelType = model && typeof model === 'object' ? model.type : undefined;
-  if (!SUPPORTED_MODELS.includes(String(modelType))) {
-    throw new EngineError(
-      `unsupported tokenizer model type ${JSON.stringify(modelType)}; supported: ${SUPPORTED_MODELS.join(', ')}`,
-      {
-        file: tjPath,
-        field: 'model.type',
-      },
-    );
-  }
+  checkTokenizerModel((tj as { model?: unknown }).model, tjPath);
   const cfgPath = path.join(dir, 'tokenizer_config.json');
   const cfgRaw = fs.existsSync(cfgPath) ? readJson(cfgPath, 'tokenizer_config.json') : {};
   if (cfgRaw === null || typeof cfgRaw !== 'object' || Array.isArray(cfgRaw)) {

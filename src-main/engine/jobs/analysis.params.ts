@@ -14,7 +14,7 @@ const common = {
     .min(1)
     .describe('built-in model name (tiny-mixtral, …) or a model folder (a workbench export too)'),
   calibration: CalibrationConfig.prefault({}).describe(
-    'calibration tokens the analysis routes (METHODS §1.5 sampler)',
+    'calibration tokens the analysis routes (the sampler of docs/pipeline-config.md: calibration)',
   ),
   layers: z
     .array(z.number().int().min(0))
@@ -84,7 +84,9 @@ export const SensitivityAnalysisParams = z
       })
       .strict()
       .prefault({})
-      .describe('perplexity windows, the same for the baseline and every layer (METHODS §8.1)'),
+      .describe(
+        'perplexity windows, the same for the baseline and every layer (docs/evaluation.md: Perplexity)',
+      ),
   })
   .strict();
 

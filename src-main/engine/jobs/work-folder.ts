@@ -2,15 +2,17 @@
 // writing, not by a recursive mkdir, which spins forever under /proc), the work folder is one the
 // workbench created (a marker file says so, and only such a folder is ever deleted), one run at a
 // time holds it (a lock file naming the process), and the disk has room for the estimate.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../../contract/units';
 import { EngineError } from '../errors';
 
 export const WORK_MARKER = '.moe-workbench-work';
 const LOCK = '.lock';
-const RUNNER_FILES = new Set(['plan.json', 'progress.json', 'steps', LOCK]);
-
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+/** what a work folder of the runner holds (a marker of a run racing this one included) */
+const RUNNER_FILES = new Set(['plan.json', 'progress.json', 'steps', LOCK, WORK_MARKER]);
+const isRunnerFile = (f: string) => RUNNER_FILES.has(f) || f.startsWith(`${LOCK}.`);
 
 /** The nearest existing folder at or above `dir`, and the segments below it that are missing. */
 function existingAncestor(dir: string, field: string): { base: string; missing: string[] } {
@@ -82,7 +84,7 @@ export function checkFreeSpace(dir: string, bytes: number, field: string, what: 
   }
   if (free < bytes)
     throw new EngineError(
-      `not enough free disk space: ${what} needs about ${mib(bytes)}, ${mib(free)} free`,
+      `not enough free disk space: ${what} needs about ${formatBytes(bytes)}, ${formatBytes(free)} free`,
       {
         file: base,
         field,
@@ -112,7 +114,7 @@ export function claimWorkFolder(dir: string, field = 'workDir'): () => void {
   const marker = path.join(dir, WORK_MARKER);
   if (!fs.existsSync(marker)) {
     // a work folder written before the marker existed holds only the runner's own files
-    if (fs.readdirSync(dir).some((f) => !RUNNER_FILES.has(f)))
+    if (fs.readdirSync(dir).some((f) => !isRunnerFile(f)))
       throw new EngineError(`'${dir}' already holds files the workbench did not create`, {
         field,
         hint: 'choose another output or work folder; the workbench never writes into or deletes a folder it did not create',
@@ -120,25 +122,53 @@ export function claimWorkFolder(dir: string, field = 'workDir'): () => void {
     fs.writeFileSync(marker, 'created by MoE Workbench: per-layer work files of one run\n');
   }
   const lock = path.join(dir, LOCK);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = fs.openSync(lock, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-      const pid = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid))
-        throw new EngineError(`the work folder is in use by another run (process ${pid})`, {
-          file: dir,
-          field,
-          hint: 'wait for that run to finish, or give this run another --out',
-        });
-      fs.rmSync(lock, { force: true }); // left by a process that is gone: take it over
+  // the lock appears whole or not at all (a link of a file already holding the pid): a second
+  // process never reads a half-written lock and mistakes it for a stale one
+  const mine = `${lock}.${process.pid}.${randomUUID()}`;
+  fs.writeFileSync(mine, String(process.pid));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkOrCreate(mine, lock);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = lockHolder(lock);
+        if (attempt > 0 || (pid !== null && pid !== process.pid && pidAlive(pid)))
+          throw new EngineError(`the work folder is in use by another run (process ${pid ?? 'unknown'})`, {
+            file: dir,
+            field,
+            hint: 'wait for that run to finish, or give this run another --out',
+          });
+        // left by a process that is gone: take it over, if nobody else has meanwhile
+        if (lockHolder(lock) === pid) fs.rmSync(lock, { force: true });
+      }
     }
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
   return () => fs.rmSync(lock, { force: true });
+}
+
+/** The pid a lock file names, or null (unreadable, gone, or not a pid). */
+function lockHolder(lock: string): number | null {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `target` made atomically from the finished `source`; where links are not supported, created exclusively. */
+function linkOrCreate(source: string, target: string): void {
+  try {
+    fs.linkSync(source, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    fs.writeFileSync(target, fs.readFileSync(source), { flag: 'wx' });
+  }
 }
 
 /** Deletes `dir` only when the marker says the workbench created it; returns whether it did. */

@@ -1,8 +1,10 @@
 // Declaration of `asvd` (family D): activation-aware diagonal scaling per expert (METHODS §1.3).
 import { z } from 'zod';
+import { captureBudgetBytes } from '../calibration/streaming-limits';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
+import { expertByExpertMemory } from './lowrank/memory-schedule';
 import type { MethodDeclaration } from './method';
-import { gramBytes, RankOptions, SvdOptions } from './params-common';
+import { RankOptions, SvdOptions } from './params-common';
 
 export const AsvdParams = z
   .object({
@@ -27,9 +29,21 @@ export const asvdDeclaration: MethodDeclaration<AsvdParams> = {
   params: AsvdParams,
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
-  statsBytes: (_p, spec) => gramBytes(spec),
+  statsBytes: (p, spec, s, calibration, knobs) =>
+    expertByExpertMemory({
+      spec,
+      state: s,
+      calibration,
+      rank: knobs.rank ?? perExpertCap({ hidden: s.hidden, intermediate: s.intermediate }),
+      scale: 'diagonal',
+      oversampling: p.svd.oversampling,
+      captureBudgetBytes: captureBudgetBytes(),
+    }),
   load: async () => {
-    const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./asvd')]);
-    return lowRankStep(m.asvd);
+    const [{ expertByExpertStep }, m] = await Promise.all([
+      import('./lowrank/expert-step'),
+      import('./asvd'),
+    ]);
+    return expertByExpertStep(m.asvdExpert);
   },
 };

@@ -23,7 +23,7 @@ export const FisherParams = z
       .enum(['next-token', 'reference'])
       .default('next-token')
       .describe(
-        "loss whose gradient is squared: 'next-token' = standard causal-LM loss; 'reference' = get_fisher.py's double label shift (predict t+2), §3.1 PITFALL",
+        "loss whose gradient is squared: 'next-token' = standard causal-LM loss; 'reference' = get_fisher.py's double label shift (predict t+2), a pitfall of the reference (docs/pipeline-config.md: d2-moe)",
       ),
     samples: z
       .number()
@@ -43,7 +43,7 @@ export const FisherParams = z
       .min(0)
       .default(1e-12)
       .describe(
-        'elements whose Σ_e f_e·F_e is ≤ epsilon·max (incl. all-zero Fisher) take the frequency-weighted mean instead (§3.2 PITFALL)',
+        'elements whose Σ_e f_e·F_e is ≤ epsilon·max (incl. all-zero Fisher) take the frequency-weighted mean instead (an all-zero Fisher would divide by zero)',
       ),
   })
   .strict()
@@ -86,13 +86,13 @@ export const D2MoeParams = z
       .boolean()
       .default(true)
       .describe(
-        'semi-dynamic pruning (§3.5): half of pp static from calibration, half per inference batch; false = all of pp static',
+        'semi-dynamic pruning (docs/pipeline-config.md: d2-moe): half of pp static from calibration, half per inference batch; false = all of pp static',
       ),
     dynamicScore: z
       .enum(['wanda', 'probe'])
       .default('wanda')
       .describe(
-        "dynamic-half score (§3.5): 'wanda' = the paper's ‖W_b2[:, j]‖·‖X[j, :]‖ over each batch (one channel set per layer); 'probe' = the reference's Probe Pruning (per expert, from a probe of its highest-norm tokens and the calibration statistic)",
+        "dynamic-half score: 'wanda' = the paper's ‖W_b2[:, j]‖·‖X[j, :]‖ over each batch (one channel set per layer); 'probe' = the reference's Probe Pruning (per expert, from a probe of its highest-norm tokens and the calibration statistic)",
       ),
     probeAlpha: z
       .number()
@@ -115,20 +115,17 @@ export const D2MoeParams = z
       .enum(['fisher', 'freq', 'mean'])
       .default('fisher')
       .describe(
-        "base weight W_b (§3.2): 'fisher' = Σ f_e F_e ⊙ W_e / Σ f F; 'freq' = frequency-weighted mean; 'mean'",
+        "base weight W_b: 'fisher' = Σ f_e F_e ⊙ W_e / Σ f F; 'freq' = frequency-weighted mean; 'mean'",
       ),
-    shareV: z
-      .boolean()
-      .default(false)
-      .describe('ShareV (§3.4): one V per projection type from the stacked deltas'),
-    mergeU: z.boolean().default(false).describe('MergeU (§3.4, needs shareV): one frequency-weighted U too'),
+    shareV: z.boolean().default(false).describe('ShareV: one V per projection type from the stacked deltas'),
+    mergeU: z.boolean().default(false).describe('MergeU (needs shareV): one frequency-weighted U too'),
     trimDeltas: z
       .number()
       .int()
       .min(0)
       .default(0)
       .describe(
-        'delta trimming (§3.6): per layer, the deltas of this many least frequent experts are dropped (they run on W_b)',
+        'delta trimming: per layer, the deltas of this many least frequent experts are dropped (they run on W_b)',
       ),
     ignoreLayers: z
       .array(z.number().int().min(0))

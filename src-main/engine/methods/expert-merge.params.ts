@@ -24,7 +24,7 @@ export const ExpertMergeParams = z
       .enum(['weight', 'router_logits', 'output'])
       .default('weight')
       .describe(
-        "what is compared (METHODS §2.6 eval_object): 'weight' = flattened projections (A and B concatenated for factored experts), averaged over gate/up/down; 'router_logits' = each expert's column of router logits per calibration batch; 'output' = routing-weighted expert outputs per batch, mean-subtracted and L2-normalised. Not used by hc-smoe (its features are the mean expert outputs)",
+        "what is compared (docs/pipeline-config.md: Merging): 'weight' = flattened projections (A and B concatenated for factored experts), averaged over gate/up/down; 'router_logits' = each expert's column of router logits per calibration batch; 'output' = routing-weighted expert outputs per batch, mean-subtracted and L2-normalised. Not used by hc-smoe (its features are the mean expert outputs)",
       ),
     metric: z
       .enum(['l2', 'cosine'])
@@ -50,7 +50,7 @@ export const ExpertMergeParams = z
       .min(1)
       .optional()
       .describe(
-        'routed experts kept after merging, counted globally across the MoE layers (METHODS §2.2 M); split by §2.3',
+        'routed experts kept after merging, counted globally across the MoE layers; split over the layers as docs/pipeline-config.md describes (Merging)',
       ),
     fraction: z
       .number()

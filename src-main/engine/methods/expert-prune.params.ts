@@ -24,7 +24,7 @@ export const ExpertPruneParams = z
       .enum(['fixed', 'threshold'])
       .default('fixed')
       .describe(
-        "per-layer split of the global count: 'fixed' = floor(P/L) each, one more for the first P mod L layers (METHODS §2.3); 'threshold' = the globally lowest scores across layers, no layer below its minimum",
+        "per-layer split of the global count: 'fixed' = floor(P/L) each, one more for the first P mod L layers; 'threshold' = the globally lowest scores across layers, no layer below its minimum",
       ),
     ...RemovalAmount,
     calibrateAll: z

@@ -10,6 +10,7 @@
 import type { z } from 'zod';
 import type { LoadedModel } from '../model/model';
 import type { LayerObserver, LayerOverride, ModelSpec, MoeLayerView } from '../model/types';
+import type { StepMemory } from '../pipeline/memory-preflight';
 import type { LayerPlanState, ModelPlanState } from '../pipeline/plan-state';
 
 /**
@@ -58,14 +59,17 @@ export interface MethodDeclaration<P = unknown> {
    * Called at validation, before any compute.
    */
   check?(p: P, s: ModelPlanState): string | null;
-  /** bytes of statistics the step holds at once (memory pre-flight); default 0 */
+  /**
+   * Memory pre-flight: bytes of statistics the step holds for a whole layer at once, or — for a
+   * step that works expert by expert — its per-expert schedule (phases and what it keeps); default 0
+   */
   statsBytes?(
     p: P,
     spec: ModelSpec,
     s: ModelPlanState,
     calibration: { samples: number; seqLen: number },
     knobs: Record<string, number>,
-  ): number;
+  ): number | StepMemory;
   /** the engine-side implementation (imports tfjs) */
   load(): Promise<StepImplementation<P>>;
 }

@@ -23,7 +23,7 @@ export const MoeSvdParams = z
       .enum(['equation', 'appendix'])
       .default('equation')
       .describe(
-        "reading of §5.5: 'equation' = layer-level whitening, A_i = Σ U_jΣ_j, one shared V·S⁻¹; 'appendix' = the pseudocode ((ΣU)(ΣΣ), own S_i⁻¹)",
+        "reading of MoE-SVD's U trimming (docs/pipeline-config.md: moe-svd): 'equation' = layer-level whitening, A_i = Σ U_jΣ_j, one shared V·S⁻¹; 'appendix' = the pseudocode ((ΣU)(ΣΣ), own S_i⁻¹)",
       ),
     uKeep: z
       .number()

@@ -5,7 +5,7 @@ import type { ModelSpec } from '../model/types';
 /** positive-definite repair variants of the Gram before Cholesky (linalg/pd-repair) */
 export const PdRepair = z.enum(['none', 'shift-min-eig', 'clamp-eig', 'shift-all']);
 
-/** per-expert Gram accumulators of one layer in f64 (inputs h×h and intermediates I×I) */
+/** every expert's Gram accumulators of one layer at once, f64 (inputs h×h and intermediates I×I): the whole-layer schedule (MoE-SVD, D²-MoE) */
 export function gramBytes(spec: ModelSpec): number {
   return 2 * 8 * spec.experts * (spec.hidden ** 2 + spec.moeIntermediate ** 2);
 }
@@ -50,7 +50,7 @@ export const RankOptions = {
     .max(1)
     .optional()
     .describe(
-      'per-matrix keep ratio instead of a whole-model target: r = floor(keep·m·n/(m+n)) (METHODS §1.4)',
+      'per-matrix keep ratio instead of a whole-model target: r = floor(keep·m·n/(m+n)) (docs/pipeline-config.md: Methods and their parameters)',
     ),
   rank: z
     .number()

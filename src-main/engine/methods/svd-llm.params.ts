@@ -1,8 +1,10 @@
 // Declaration of `svd-llm` (family D): Cholesky whitening per expert from its own routed tokens (§1.2).
 import { z } from 'zod';
+import { captureBudgetBytes } from '../calibration/streaming-limits';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
+import { expertByExpertMemory } from './lowrank/memory-schedule';
 import type { MethodDeclaration } from './method';
-import { gramBytes, PdRepair, RankOptions, SvdOptions } from './params-common';
+import { PdRepair, RankOptions, SvdOptions } from './params-common';
 
 export const SvdLlmParams = z
   .object({
@@ -25,9 +27,22 @@ export const svdLlmDeclaration: MethodDeclaration<SvdLlmParams> = {
   params: SvdLlmParams,
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
-  statsBytes: (_p, spec) => gramBytes(spec),
+  statsBytes: (p, spec, s, calibration, knobs) =>
+    expertByExpertMemory({
+      spec,
+      state: s,
+      calibration,
+      rank: knobs.rank ?? perExpertCap({ hidden: s.hidden, intermediate: s.intermediate }),
+      scale: 'whitening',
+      repair: p.repair,
+      oversampling: p.svd.oversampling,
+      captureBudgetBytes: captureBudgetBytes(),
+    }),
   load: async () => {
-    const [{ lowRankStep }, m] = await Promise.all([import('./lowrank/as-step'), import('./svd-llm')]);
-    return lowRankStep(m.svdLlm);
+    const [{ expertByExpertStep }, m] = await Promise.all([
+      import('./lowrank/expert-step'),
+      import('./svd-llm'),
+    ]);
+    return expertByExpertStep(m.svdLlmExpert);
   },
 };

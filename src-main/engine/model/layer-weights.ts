@@ -190,8 +190,7 @@ export function checkMoeView(view: MoeLayerView): void {
   });
 }
 
-/** The HF-layout MoE view of layer l as stored in the checkpoint (caller disposes with disposeMoeView). */
-export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
+function moeReaders(model: LoadedModel, l: number) {
   const { spec, checkpoint: ck } = model;
   if (spec.layerKinds[l] !== 'moe') throw new RangeError(`layer ${l} is a dense layer, not MoE`);
   const n = layerNames(spec, l);
@@ -204,20 +203,55 @@ export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
     const q = readQuantized(ck, prefix, gq);
     return { kind: 'quantized', w: tf.tensor2d(dequantize(q), [q.outFeatures, q.inFeatures]), q };
   };
-  const mlp = (name: (p: Proj) => string): ExpertWeights => ({
-    gate: lin(name('gate')),
-    up: lin(name('up')),
-    down: lin(name('down')),
-  });
-  const view: MoeLayerView = {
-    layer: l,
-    router: mat(n.router.weight),
-    experts: Array.from({ length: spec.experts }, (_, e) => mlp((p) => n.expert(e, p))),
-    routing: spec.routing,
+  const mlp = (name: (p: Proj) => string): ExpertWeights => {
+    const read: Linear[] = [];
+    try {
+      for (const p of ['gate', 'up', 'down'] as const) read.push(lin(name(p)));
+    } catch (e) {
+      tf.dispose(read.map((L) => (L as { w: tf.Tensor }).w));
+      throw e;
+    }
+    return { gate: read[0]!, up: read[1]!, down: read[2]! };
   };
+  return { n, mat, mlp };
+}
+
+/**
+ * Routed expert e of layer l as stored in the checkpoint, decoded to f32 in HF layout (caller
+ * disposes its three tensors): what an expert-by-expert method reads instead of the whole layer.
+ */
+export function readExpert(model: LoadedModel, l: number, e: number): ExpertWeights {
+  if (!Number.isInteger(e) || e < 0 || e >= model.spec.experts)
+    throw new RangeError(`expert ${e} is outside 0..${model.spec.experts - 1}`);
+  const { n, mlp } = moeReaders(model, l);
+  return mlp((p) => n.expert(e, p));
+}
+
+/** Layer l's MoE view without its routed experts (router, shared expert): `experts` is empty. */
+export function readMoeShell(model: LoadedModel, l: number): MoeLayerView {
+  const { spec } = model;
+  const { n, mat, mlp } = moeReaders(model, l);
+  const view: MoeLayerView = { layer: l, router: mat(n.router.weight), experts: [], routing: spec.routing };
   if (hasSharedExpert(spec)) {
-    const s = mlp((p) => n.shared(p));
-    view.shared = hasSharedGate(spec) ? { ...s, gateWeight: mat(n.sharedGate) } : s;
+    try {
+      const s = mlp((p) => n.shared(p));
+      view.shared = hasSharedGate(spec) ? { ...s, gateWeight: mat(n.sharedGate) } : s;
+    } catch (e) {
+      disposeMoeView(view);
+      throw e;
+    }
+  }
+  return view;
+}
+
+/** The HF-layout MoE view of layer l as stored in the checkpoint (caller disposes with disposeMoeView). */
+export function readMoeView(model: LoadedModel, l: number): MoeLayerView {
+  const view = readMoeShell(model, l);
+  try {
+    for (let e = 0; e < model.spec.experts; e++) view.experts.push(readExpert(model, l, e));
+  } catch (err) {
+    disposeMoeView(view);
+    throw err;
   }
   return view;
 }

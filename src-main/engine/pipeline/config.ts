@@ -25,7 +25,9 @@ export const CalibrationConfig = z
       .min(1)
       .max(4096)
       .default(32)
-      .describe('calibration sequences (SVD-LLM character-offset sampler, METHODS §1.5)'),
+      .describe(
+        'calibration sequences (SVD-LLM character-offset sampler; docs/pipeline-config.md: calibration)',
+      ),
     seqLen: z.number().int().min(2).max(32768).default(256).describe('tokens per calibration sequence'),
     seed: z.number().int().default(3).describe('sampler seed (compression-MoE reference runs: 3)'),
     batch: z
@@ -67,7 +69,7 @@ export const TargetConfig = z
       .lt(1)
       .optional()
       .describe(
-        'whole-model compression ratio 1 − params_after/params_before (METHODS §2.1), or of weight bytes with unit "bytes"',
+        'whole-model compression ratio 1 − params_after/params_before (docs/pipeline-config.md: target.ratio), or of weight bytes with unit "bytes"',
       ),
     contributions: Contributions.optional(),
     unit: z
@@ -79,7 +81,7 @@ export const TargetConfig = z
   })
   .strict()
   .describe(
-    'one whole-model budget split between the steps that set no amount of their own (METHODS §2.2 any-order solver)',
+    'one whole-model budget split between the steps that set no amount of their own (docs/pipeline-config.md: How much each step does)',
   );
 
 const PplEvaluation = z
@@ -93,7 +95,7 @@ const PplEvaluation = z
 const EvaluateConfig = z
   .object({
     ppl: PplEvaluation.optional().describe(
-      'perplexity of the compressed model (METHODS §8.1); the primary figure',
+      'perplexity of the compressed model (docs/evaluation.md: Perplexity); the primary figure',
     ),
     perplexity: z
       .array(PplEvaluation)
@@ -101,10 +103,10 @@ const EvaluateConfig = z
       .optional()
       .describe('further perplexity evaluations after `ppl` (e.g. ptb, c4), each recorded with its dataset'),
     mc: McSettings.optional().describe(
-      'zero-shot multiple-choice accuracy of the compressed model (METHODS §8.2, lm-eval 0.4): acc / acc_norm per task',
+      'zero-shot multiple-choice accuracy of the compressed model (lm-eval 0.4; docs/evaluation.md: Multiple choice): acc / acc_norm per task',
     ),
     speed: SpeedSettings.optional().describe(
-      'prefill/decode tokens/s, FLOPs/token of the compressed model and of the original (METHODS §8.3)',
+      'prefill/decode tokens/s, FLOPs/token of the compressed model and of the original (docs/evaluation.md: Speed and size)',
     ),
   })
   .strict();

@@ -1,6 +1,7 @@
 import type { ModelRecord } from '@contract';
 import { type FormEvent, useId, useState } from 'react';
 import { useApi } from '../api/api-context';
+import { windowFolderPicker } from '../api/folder-picker';
 import { InlineError } from './InlineError';
 
 /** Registers a local model folder (Hugging Face layout: config.json + *.safetensors). */
@@ -12,6 +13,22 @@ export function AddModelForm({ onAdded }: { onAdded: (model?: ModelRecord) => vo
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
+  // the desktop app: the system's folder dialog, whose pick the main process allows
+  const pickFolder = windowFolderPicker();
+
+  const add = async (folder: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const model = await api.call('models.add', { path: folder });
+      setPath('');
+      onAdded(model);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const trimmed = path.trim();
@@ -19,16 +36,15 @@ export function AddModelForm({ onAdded }: { onAdded: (model?: ModelRecord) => vo
       setError(new Error('Enter the path of a model folder.'));
       return;
     }
-    setBusy(true);
+    await add(trimmed);
+  };
+  const choose = async () => {
     setError(null);
     try {
-      const model = await api.call('models.add', { path: trimmed });
-      setPath('');
-      onAdded(model);
+      const picked = await pickFolder?.('model-folder');
+      if (picked) await add(picked);
     } catch (err) {
       setError(err);
-    } finally {
-      setBusy(false);
     }
   };
 
@@ -51,6 +67,11 @@ export function AddModelForm({ onAdded }: { onAdded: (model?: ModelRecord) => vo
         <button type="submit" className="button" disabled={busy}>
           {busy ? 'Adding…' : 'Add model'}
         </button>
+        {pickFolder ? (
+          <button type="button" className="button ghost" disabled={busy} onClick={() => void choose()}>
+            Choose folder…
+          </button>
+        ) : null}
       </div>
       <InlineError error={error} id={errorId} />
     </form>

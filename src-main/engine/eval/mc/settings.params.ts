@@ -13,7 +13,9 @@ export const McSettings = z
       .max(MC_TASKS.length)
       .refine((t) => new Set(t).size === t.length, { message: 'each task at most once' })
       .default([...MC_TASKS])
-      .describe('zero-shot multiple-choice tasks (METHODS §8.2), scored in this order'),
+      .describe(
+        'zero-shot multiple-choice tasks (docs/evaluation.md: Multiple choice), scored in this order',
+      ),
     limit: z
       .number()
       .int()

@@ -57,7 +57,9 @@ export function decomposableLayers(s: ModelPlanState): LayerPlanState[] {
 }
 
 export function fixedRank(p: RankParams, s: ModelPlanState): number | null {
-  if (p.rank !== undefined) return Math.min(p.rank, s.hidden, s.intermediate);
+  // as given: the knob's range check refuses a rank past the cap naming this value (a clamp here
+  // made `rank 100000` read "rank 64 is outside [1, 32]")
+  if (p.rank !== undefined) return p.rank;
   if (p.keepRatio !== undefined) return Math.max(1, rankFromKeepRatio(p.keepRatio, s.intermediate, s.hidden));
   return null;
 }

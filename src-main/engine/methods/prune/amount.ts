@@ -11,7 +11,7 @@ export const RemovalAmount = {
     .min(0)
     .optional()
     .describe(
-      'routed experts to remove in total, counted globally across the MoE layers (METHODS §2.2); split over the layers by the strategy (§2.3)',
+      'routed experts to remove in total, counted globally across the MoE layers; split over the layers by the strategy (docs/pipeline-config.md: Pruning and trimming methods)',
     ),
   fraction: z
     .number()

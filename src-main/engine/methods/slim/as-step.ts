@@ -18,7 +18,7 @@ type SlimMethod = 'magnitude' | 'wanda' | 'sparsegpt';
 type AnySlimParams = MagnitudeParams | WandaParams | SparseGptParams;
 
 export const ROUTER_WARNING =
-  'the router is slimmed too: this reproduces the Unified reference, whose name filter misses Mixtral/Qwen routers (METHODS §4.1 PITFALL); it is not what the method intends';
+  'the router is slimmed too: this reproduces the Unified reference, whose name filter misses Mixtral/Qwen routers (docs/pipeline-config.md: Slimming and quantization); it is not what the method intends';
 
 const inputKind = (m: SlimMethod): InputKind | null =>
   m === 'magnitude' ? null : m === 'wanda' ? 'diag' : 'gram';

@@ -46,7 +46,7 @@ export const SlimOptions = {
     .boolean()
     .default(false)
     .describe(
-      "also slim the router (and Qwen's shared_expert_gate): reproduces the Unified reference, whose exclusion of names containing 'gate.' misses Mixtral/Qwen routers (METHODS §4.1 PITFALL); DeepSeek's MoEGate is never slimmed. Off = METHODS §10.6",
+      "also slim the router (and Qwen's shared_expert_gate): reproduces the Unified reference, whose exclusion of names containing 'gate.' misses Mixtral/Qwen routers; DeepSeek's MoEGate is never slimmed. Off = what the method intends (docs/pipeline-config.md: Slimming and quantization)",
     ),
 };
 
@@ -60,7 +60,7 @@ export const CalibrateOn = z
   .enum(['dense', 'compressed'])
   .default('dense')
   .describe(
-    "inputs of the later layers: 'dense' = as the model stood before this step (Unified reference, METHODS §10.6), 'compressed' = through the layers this step already changed (original Wanda/SparseGPT/GPTQ)",
+    "inputs of the later layers: 'dense' = as the model stood before this step (the Unified reference), 'compressed' = through the layers this step already changed (original Wanda/SparseGPT/GPTQ)",
   );
 export type CalibrateOn = z.output<typeof CalibrateOn>;
 

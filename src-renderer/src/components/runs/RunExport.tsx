@@ -1,10 +1,11 @@
 // Export a run's checkpoint in each format the export job offers for it (factored workbench
 // format, dense Hugging Face, GPTQ after a quantization step). The export is a stored `export`
 // run; in browser mode (the remote-GPU case) its files download from the server, in the desktop
-// app they stay in the folder given.
+// app they stay in the folder given or chosen in the system's folder dialog.
 import type { ArtifactRecord, RunDetail } from '@contract';
 import { useEffect, useId, useState } from 'react';
 import { useApi } from '../../api/api-context';
+import { windowFolderPicker } from '../../api/folder-picker';
 import { formatBytes } from '../../format/numbers';
 import { useApiQuery } from '../../hooks/use-api-query';
 import { useJobTracker } from '../../hooks/use-job-tracker';
@@ -14,6 +15,12 @@ import { ProgressBar } from '../ProgressBar';
 
 const pageToken = () => new URLSearchParams(window.location.search).get('token');
 
+/** `name` inside `folder`, with the folder's own separator (a picked Windows path has backslashes). */
+export function insideFolder(folder: string, name: string): string {
+  const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
+  return `${folder.replace(/[\\/]+$/, '')}${sep}${name}`;
+}
+
 export function RunExport({ run }: { run: RunDetail }) {
   const api = useApi();
   const options = useApiQuery('runs.exportOptions', { id: run.id });
@@ -21,6 +28,18 @@ export function RunExport({ run }: { run: RunDetail }) {
   const [format, setFormat] = useState('');
   const [outDir, setOutDir] = useState('');
   const [files, setFiles] = useState<{ runId: number; artifacts: ArtifactRecord[] } | null>(null);
+  const [pickError, setPickError] = useState<unknown>(null);
+  const pickFolder = windowFolderPicker();
+  const choose = async () => {
+    setPickError(null);
+    try {
+      // the export goes into the chosen folder (the main process allowed it), not next to it
+      const picked = await pickFolder?.('export-folder');
+      if (picked) setOutDir(insideFolder(picked, `run-${run.id}-export`));
+    } catch (e) {
+      setPickError(e);
+    }
+  };
   const ids = { format: useId(), out: useId() };
   const o = options.data;
   useEffect(() => {
@@ -60,6 +79,14 @@ export function RunExport({ run }: { run: RunDetail }) {
           onChange={(e) => setOutDir(e.target.value)}
           spellCheck={false}
         />
+        {pickFolder ? (
+          <>
+            <span />
+            <button type="button" className="button ghost" onClick={() => void choose()}>
+              Choose folder…
+            </button>
+          </>
+        ) : null}
       </div>
       <button
         type="button"
@@ -97,7 +124,7 @@ export function RunExport({ run }: { run: RunDetail }) {
           ))}
         </ul>
       ) : null}
-      <InlineError error={options.error ?? tracker.error} />
+      <InlineError error={options.error ?? tracker.error ?? pickError} />
     </Panel>
   );
 }
