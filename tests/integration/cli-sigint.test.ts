@@ -3,32 +3,16 @@
 // (inside one large GEMM, where the job cannot look at its cancel flag), ends the process at once
 // with a message and exit code 130, and the store still opens with the run marked interrupted. No
 // sleeps: each signal follows a line the CLI printed.
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stderrMatches } from '../support/child-output';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/moe-bench.mjs');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-sigint-'));
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
-
-/** resolves once stderr so far matches `re` */
-function stderrMatches(child: ChildProcessWithoutNullStreams, seen: { err: string }, re: RegExp) {
-  return new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (re.test(seen.err)) {
-        child.stderr.off('data', check);
-        child.off('exit', early);
-        resolve();
-      }
-    };
-    const early = () => reject(new Error(`exited before ${re}: ${seen.err}`));
-    child.stderr.on('data', check);
-    child.once('exit', early);
-    check();
-  });
-}
 
 describe('moe-bench and two Ctrl+C', () => {
   it('first cancels gracefully, second exits at once with code 130 and a message', async () => {

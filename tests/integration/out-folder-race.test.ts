@@ -2,11 +2,12 @@
 // ENOENT). The second is refused before any compute with a sentence naming the work folder and the
 // process holding it; the first is unharmed (it then cancels on Ctrl+C and releases the lock), and a
 // half-written lock is never mistaken for a stale one (work-folder.ts links a finished lock file).
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stderrMatches } from '../support/child-output';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/moe-bench.mjs');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'out-race-'));
@@ -39,21 +40,6 @@ function compress() {
   });
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, seen, exit };
-}
-
-function stderrMatches(child: ChildProcessWithoutNullStreams, seen: { err: string }, re: RegExp) {
-  return new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (!re.test(seen.err)) return;
-      child.stderr.off('data', check);
-      child.off('exit', early);
-      resolve();
-    };
-    const early = () => reject(new Error(`exited before ${re}: ${seen.err}`));
-    child.stderr.on('data', check);
-    child.once('exit', early);
-    check();
-  });
 }
 
 describe('two processes, one --out', () => {

@@ -1,8 +1,7 @@
 // Declaration of `asvd` (family D): activation-aware diagonal scaling per expert (METHODS §1.3).
 import { z } from 'zod';
-import { captureBudgetBytes } from '../calibration/streaming-limits';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
-import { expertByExpertMemory } from './lowrank/memory-schedule';
+import { lowRankStatsBytes } from './lowrank/memory-schedule';
 import type { MethodDeclaration } from './method';
 import { RankOptions, SvdOptions } from './params-common';
 
@@ -29,16 +28,7 @@ export const asvdDeclaration: MethodDeclaration<AsvdParams> = {
   params: AsvdParams,
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
-  statsBytes: (p, spec, s, calibration, knobs) =>
-    expertByExpertMemory({
-      spec,
-      state: s,
-      calibration,
-      rank: knobs.rank ?? perExpertCap({ hidden: s.hidden, intermediate: s.intermediate }),
-      scale: 'diagonal',
-      oversampling: p.svd.oversampling,
-      captureBudgetBytes: captureBudgetBytes(),
-    }),
+  statsBytes: lowRankStatsBytes('diagonal'),
   load: async () => {
     const [{ expertByExpertStep }, m] = await Promise.all([
       import('./lowrank/expert-step'),

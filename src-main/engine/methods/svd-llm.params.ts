@@ -1,8 +1,7 @@
 // Declaration of `svd-llm` (family D): Cholesky whitening per expert from its own routed tokens (§1.2).
 import { z } from 'zod';
-import { captureBudgetBytes } from '../calibration/streaming-limits';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
-import { expertByExpertMemory } from './lowrank/memory-schedule';
+import { lowRankStatsBytes } from './lowrank/memory-schedule';
 import type { MethodDeclaration } from './method';
 import { PdRepair, RankOptions, SvdOptions } from './params-common';
 
@@ -27,17 +26,7 @@ export const svdLlmDeclaration: MethodDeclaration<SvdLlmParams> = {
   params: SvdLlmParams,
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
-  statsBytes: (p, spec, s, calibration, knobs) =>
-    expertByExpertMemory({
-      spec,
-      state: s,
-      calibration,
-      rank: knobs.rank ?? perExpertCap({ hidden: s.hidden, intermediate: s.intermediate }),
-      scale: 'whitening',
-      repair: p.repair,
-      oversampling: p.svd.oversampling,
-      captureBudgetBytes: captureBudgetBytes(),
-    }),
+  statsBytes: lowRankStatsBytes('whitening'),
   load: async () => {
     const [{ expertByExpertStep }, m] = await Promise.all([
       import('./lowrank/expert-step'),

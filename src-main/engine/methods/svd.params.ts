@@ -1,8 +1,7 @@
 // Declaration of `svd` (family D): vanilla truncated SVD of each routed expert matrix (S = I).
 import { z } from 'zod';
-import { captureBudgetBytes } from '../calibration/streaming-limits';
 import { lowRankCheck, lowRankKnob, perExpertCap, perExpertUnit } from './lowrank/knob';
-import { expertByExpertMemory } from './lowrank/memory-schedule';
+import { lowRankStatsBytes } from './lowrank/memory-schedule';
 import type { MethodDeclaration } from './method';
 import { RankOptions, SvdOptions } from './params-common';
 
@@ -20,16 +19,7 @@ export const svdDeclaration: MethodDeclaration<SvdParams> = {
   params: SvdParams,
   knob: lowRankKnob({ unitPerRank: perExpertUnit, rankCap: perExpertCap }),
   check: (_p, s) => lowRankCheck(s),
-  statsBytes: (p, spec, s, calibration, knobs) =>
-    expertByExpertMemory({
-      spec,
-      state: s,
-      calibration,
-      rank: knobs.rank ?? perExpertCap({ hidden: s.hidden, intermediate: s.intermediate }),
-      scale: 'identity',
-      oversampling: p.svd.oversampling,
-      captureBudgetBytes: captureBudgetBytes(),
-    }),
+  statsBytes: lowRankStatsBytes('identity'),
   load: async () => {
     const [{ expertByExpertStep }, m] = await Promise.all([import('./lowrank/expert-step'), import('./svd')]);
     return expertByExpertStep(m.svdExpert);

@@ -5,11 +5,17 @@
 // factorize.ts (host copy of W, W·S, the f32 copy of S or S⁻¹ for the tfjs product) and the SVD
 // paths (the larger of exact and randomized, since `auto` picks by shape) — so the estimate moves
 // when those do: keep them in step.
-import { EVENT_ROWS, GRAM_BLOCK_BYTES, gramBlockCols } from '../../calibration/streaming-limits';
+import {
+  captureBudgetBytes,
+  EVENT_ROWS,
+  GRAM_BLOCK_BYTES,
+  gramBlockCols,
+} from '../../calibration/streaming-limits';
 import type { ModelSpec } from '../../model/types';
 import type { MemoryPhase, MemoryTerm, StepMemory } from '../../pipeline/memory-preflight';
 import type { ModelPlanState } from '../../pipeline/plan-state';
-import { decomposableLayers } from './knob';
+import type { MethodDeclaration } from '../method';
+import { decomposableLayers, perExpertCap } from './knob';
 
 export type ExpertScaleKind = 'whitening' | 'diagonal' | 'identity';
 export type RepairKind = 'none' | 'shift-min-eig' | 'clamp-eig' | 'shift-all';
@@ -163,4 +169,24 @@ export function expertByExpertMemory(o: ExpertScheduleInput): StepMemory {
       bytes: Math.min(o.captureBudgetBytes, T * h * f32),
     });
   return { schedule: 'per-expert', phases, held };
+}
+
+/**
+ * The `statsBytes` of an expert-by-expert low-rank declaration: its schedule at the solved rank (or
+ * the per-expert cap before one is solved), with the run's capture budget.
+ */
+export function lowRankStatsBytes<P extends { svd: { oversampling: number }; repair?: RepairKind }>(
+  scale: ExpertScaleKind,
+): NonNullable<MethodDeclaration<P>['statsBytes']> {
+  return (p, spec, s, calibration, knobs) =>
+    expertByExpertMemory({
+      spec,
+      state: s,
+      calibration,
+      rank: knobs.rank ?? perExpertCap({ hidden: s.hidden, intermediate: s.intermediate }),
+      scale,
+      ...(p.repair ? { repair: p.repair } : {}),
+      oversampling: p.svd.oversampling,
+      captureBudgetBytes: captureBudgetBytes(),
+    });
 }
