@@ -13,5 +13,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     // two cores: numeric tests fight each other if run wide
     maxWorkers: 2,
+    // one wasm thread per fork: 2 forks × 2 XNNPACK threads would oversubscribe the two cores
+    // (tests/unit/wasm-threads.test.ts starts its own child with more)
+    env: { MOE_THREADS: '1' },
   },
 });

@@ -1,6 +1,8 @@
 // Perplexity per METHODS §8.1: non-overlapping windows of seqLen tokens (tail dropped), each scored
-// independently; NLL of tokens 1..L-1 from the logits of 0..L-2, log-softmax in f32 on device,
-// summed in f64 on the host; ppl = exp(total NLL / predicted tokens).
+// independently; NLL of tokens 1..L-1 from the f32 logits of 0..L-2, log-sum-exp and sums in f64
+// on the host; ppl = exp(total NLL / predicted tokens). The host does the CE because tfjs-wasm's
+// reductions over [rows, V] (and the row gather that dropped each window's last position) cost
+// more than the lm_head product itself; a block of logits is read back once, a memcpy.
 import { EngineError } from '../errors';
 import { type ExecutorOptions, StreamingExecutor } from '../model/executor';
 import type { LoadedModel } from '../model/model';
@@ -36,6 +38,9 @@ export interface PerplexityResult {
   backend: string;
 }
 
+/** Layer weights a perplexity run keeps resident across its batches (the rest stream). */
+export const DEFAULT_KEEP_LAYERS_BYTES = 256 * 2 ** 20;
+
 /** Peak RSS of this process so far (maxRSS is in KiB). */
 export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
@@ -44,17 +49,24 @@ export function peakRssBytes(): number {
 /** NLL of targets given one block of logits rows: Σ (logsumexp(z) - z[target]). */
 export function blockNll(logits: tf.Tensor2D, targets: Int32Array): number {
   const [n, V] = logits.shape;
-  const lse = tf.tidy(() => tf.logSumExp(logits, 1));
-  const flatIdx = tf.tensor1d(
-    Int32Array.from(targets, (t, i) => i * V + t),
-    'int32',
-  );
-  const picked = tf.tidy(() => tf.gather(tf.reshape(logits, [n * V]), flatIdx));
-  const a = lse.dataSync();
-  const b = picked.dataSync();
-  tf.dispose([lse, flatIdx, picked]);
+  const rows = Int32Array.from({ length: n }, (_, i) => i);
+  return hostRowsNll(logits.dataSync() as Float32Array, V, rows, targets);
+}
+
+/**
+ * Σ over the given rows of a row-major [*, V] f32 block of logsumexp(row) - row[target], in f64
+ * (max-shifted, so large logits stay finite).
+ */
+export function hostRowsNll(z: Float32Array, V: number, rows: Int32Array, targets: Int32Array): number {
   let s = 0;
-  for (let i = 0; i < n; i++) s += a[i]! - b[i]!;
+  for (let i = 0; i < rows.length; i++) {
+    const o = rows[i]! * V;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < V; j++) if (z[o + j]! > m) m = z[o + j]!;
+    let e = 0;
+    for (let j = 0; j < V; j++) e += Math.exp(z[o + j]! - m);
+    s += m + Math.log(e) - z[o + targets[i]!]!;
+  }
   return s;
 }
 
@@ -95,8 +107,13 @@ export async function perplexity(
   const layers = model.spec.layers;
   let done = 0;
   let current = 0;
+  // several batches through the same layers: keep a small model's layers instead of re-reading
+  // them per batch (caller overrides may be loaded and evicted lazily, so those always stream)
+  const keepLayersBytes =
+    opts.keepLayersBytes ?? (windows > batch && !opts.overrides ? DEFAULT_KEEP_LAYERS_BYTES : 0);
   const exec = new StreamingExecutor(model, {
     ...opts,
+    keepLayersBytes,
     onLayerDone: (layer) =>
       opts.onProgress?.({ batchStart: done, batchEnd: done + current, windows, layer, layers }),
   });
@@ -115,7 +132,7 @@ export async function perplexity(
       try {
         await exec.logitsChunks(x.hidden, (r0, logits) => {
           // Row r = b·T + t predicts token t+1 of sequence b; the last position of each window has no target.
-          const n = logits.shape[0];
+          const [n, V] = logits.shape;
           const keep: number[] = [];
           const targets: number[] = [];
           for (let i = 0; i < n; i++) {
@@ -127,12 +144,12 @@ export async function perplexity(
             targets.push(seqs[b]![t + 1]!);
           }
           if (keep.length === 0) return;
-          const sub =
-            keep.length === n
-              ? logits
-              : tf.tidy(() => tf.gather(logits, tf.tensor1d(keep, 'int32')) as tf.Tensor2D);
-          nll += blockNll(sub, Int32Array.from(targets));
-          if (sub !== logits) sub.dispose();
+          nll += hostRowsNll(
+            logits.dataSync() as Float32Array,
+            V,
+            Int32Array.from(keep),
+            Int32Array.from(targets),
+          );
           predicted += keep.length;
         });
       } finally {

@@ -170,6 +170,9 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         })),
         warnings,
       };
+      // export held every layer at once; the layer-streamed evaluations need one (or two) at a time
+      r.overrides.release();
+      r.overrides.residentLimit = 2;
       const evals = [
         ...(config.evaluate?.ppl ? [config.evaluate.ppl] : []),
         ...(config.evaluate?.perplexity ?? []),
@@ -220,6 +223,8 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         ctx.progress({ step: 'speed', fraction: 0.97, message: 'speed of the original model' });
         const before = await measureSpeed(model, config.evaluate.speed, { signal: ctx.signal });
         ctx.progress({ step: 'speed', fraction: 0.985, message: 'speed of the compressed model' });
+        // the KV-cache decoder keeps every layer resident
+        r.overrides.residentLimit = Number.POSITIVE_INFINITY;
         const after = await measureSpeed(model, config.evaluate.speed, {
           overrides: r.overrides,
           signal: ctx.signal,

@@ -2,6 +2,7 @@
 // shifts (the EISPACK tred2/tql2 pair, as in JAMA). The working matrix is kept transposed (T[j*n+k] =
 // V[k][j]) so that the column sweeps of the algorithm stream contiguous memory.
 import { EngineError } from '../errors';
+import { type LanczosOptions, lanczosMinEigenvalue } from './lanczos';
 import { assertFinite, assertSquare, type Matrix, type Matrix64, to64, transpose } from './matrix';
 
 const FILE = 'engine/linalg/eigh';
@@ -34,10 +35,41 @@ export function eigh(a: Matrix, opts: { vectors?: boolean } = {}): Eigh {
   return { values: d, vectors: transpose({ rows: n, cols: n, data: T }) };
 }
 
-/** Smallest eigenvalue only (no vectors: about a third of the work). */
-export function minEigenvalue(a: Matrix): number {
-  const { values } = eigh(a, { vectors: false });
-  return values.length ? values[0]! : Number.NaN;
+/** above this n, minEigenvalue switches from the dense O(n³) eigenvalues to Lanczos (O(n²) per step) */
+export const EXACT_EIG_MAX_N = 1024;
+
+export interface MinEigenvalueOptions extends LanczosOptions {
+  /** 'auto' (default): exact up to EXACT_EIG_MAX_N, Lanczos above */
+  method?: 'auto' | 'exact' | 'lanczos';
+}
+
+export interface MinEigenvalueEstimate {
+  value: number;
+  /** 0 on the exact path; the Ritz residual on the Lanczos path (value ≥ λmin, within a few residuals) */
+  residual: number;
+  method: 'exact' | 'lanczos';
+}
+
+/** Smallest eigenvalue and how sure we are of it. */
+export function estimateMinEigenvalue(a: Matrix, opts: MinEigenvalueOptions = {}): MinEigenvalueEstimate {
+  const method = opts.method ?? 'auto';
+  if (!['auto', 'exact', 'lanczos'].includes(method))
+    throw new EngineError(`unknown method '${method}'; expected auto, exact or lanczos`, {
+      file: FILE,
+      field: 'method',
+    });
+  if (method === 'exact' || (method === 'auto' && a.rows <= EXACT_EIG_MAX_N)) {
+    const { values } = eigh(a, { vectors: false });
+    return { value: values.length ? values[0]! : Number.NaN, residual: 0, method: 'exact' };
+  }
+  assertFinite(a, FILE, 'A');
+  const { value, residual } = lanczosMinEigenvalue(a, opts);
+  return { value, residual, method: 'lanczos' };
+}
+
+/** Smallest eigenvalue only: dense eigenvalues (no vectors) for n ≤ EXACT_EIG_MAX_N, Lanczos above. */
+export function minEigenvalue(a: Matrix, opts: MinEigenvalueOptions = {}): number {
+  return estimateMinEigenvalue(a, opts).value;
 }
 
 // V[r][c] ≡ T[c*n + r]

@@ -3,7 +3,7 @@
 // needed in practice; the report says which repair happened so runs can record it.
 import { EngineError } from '../errors';
 import { tryCholesky } from './cholesky';
-import { eigh, minEigenvalue } from './eigh';
+import { eigh, estimateMinEigenvalue, type MinEigenvalueEstimate, type MinEigenvalueOptions } from './eigh';
 import { assertFinite, assertSquare, type Matrix, type Matrix64, zeros64 } from './matrix';
 
 const FILE = 'engine/linalg/pd-repair';
@@ -17,6 +17,8 @@ export interface PdRepairReport {
   applied: boolean;
   /** smallest eigenvalue of (symmetrised) G, when it was computed */
   minEigenvalue?: number;
+  /** how λmin was found: dense eigenvalues, or Lanczos (large n: an estimate, see `shift`) */
+  eigenvalueMethod?: 'exact' | 'lanczos';
   /** diagonal shift added (shift variants) */
   shift?: number;
   /** eigenvalues raised to the floor (clamp variant) */
@@ -28,6 +30,41 @@ export interface RepairOptions {
   clampFloor?: number;
   /** shift-all tolerance added on top of |λmin| (default 1e-6) */
   tolerance?: number;
+  /** how the shift variants find λmin (default: exact up to EXACT_EIG_MAX_N, Lanczos above) */
+  eig?: MinEigenvalueOptions;
+}
+
+/** widening steps tried after the first shifted Cholesky when λmin was only estimated */
+const MAX_WIDENINGS = 8;
+
+// Cholesky of G + shift·I. With an exact λmin one try is the specification. A Lanczos estimate is an
+// upper bound on λmin that may not have converged (tiny positive eigenvalues next to a null space are
+// the hard case), so a failure first retries as if λmin were min(estimate, 0) — what a singular Gram's
+// exact λmin (±1e-12) gives — then widens by 1e-6·10^j; the caller reports the shift that worked.
+function factorShifted(
+  g: Matrix64,
+  shift: number,
+  est: MinEigenvalueEstimate,
+  variant: PdRepair,
+): { L: Matrix64; shift: number } {
+  const detail = `λmin=${est.value}`;
+  if (est.method === 'exact') return { L: mustFactor(shifted(g, shift), variant, detail), shift };
+  const widenings = [0];
+  const base = Math.max(est.value, 0);
+  if (base > 0) widenings.push(base);
+  for (let j = 0; j < MAX_WIDENINGS; j++) widenings.push(base + 1e-6 * 10 ** j);
+  for (const widen of widenings) {
+    const l = tryCholesky(shifted(g, shift + widen));
+    if (l) return { L: l, shift: shift + widen };
+  }
+  throw new EngineError(
+    `Cholesky failed after the '${variant}' repair (${detail}, Lanczos estimate, shift widened up to ${shift + widenings.at(-1)!})`,
+    {
+      file: FILE,
+      field: 'G',
+      hint: "try the 'clamp-eig' repair",
+    },
+  );
 }
 
 function symmetrised(g: Matrix): Matrix64 {
@@ -89,11 +126,18 @@ export function choleskyRepaired(
       const lower = zeros64(n, n);
       for (let i = 0; i < n; i++)
         for (let j = 0; j <= i; j++) lower.data[i * n + j] = lower.data[j * n + i] = g.data[i * n + j]!;
-      const lmin = minEigenvalue(lower);
-      const shift = -lmin + 1e-6;
+      const est = estimateMinEigenvalue(lower, opts.eig);
+      const lmin = est.value;
+      const done = factorShifted(lower, -lmin + 1e-6, est, variant);
       return {
-        L: mustFactor(shifted(lower, shift), variant, `λmin=${lmin}`),
-        repair: { variant, applied: true, minEigenvalue: lmin, shift },
+        L: done.L,
+        repair: {
+          variant,
+          applied: true,
+          minEigenvalue: lmin,
+          eigenvalueMethod: est.method,
+          shift: done.shift,
+        },
       };
     }
     case 'clamp-eig': {
@@ -135,15 +179,26 @@ export function choleskyRepaired(
       // only λmin < 0): a singular Gram's λmin comes out as ±1e-17 and would otherwise fail at random.
       const tol = opts.tolerance ?? 1e-6;
       const s = symmetrised(g);
-      const lmin = minEigenvalue(s);
+      const est = estimateMinEigenvalue(s, opts.eig);
+      const lmin = est.value;
       if (lmin >= tol) {
         const l = tryCholesky(s);
-        if (l) return { L: l, repair: { variant, applied: false, minEigenvalue: lmin } };
+        if (l)
+          return {
+            L: l,
+            repair: { variant, applied: false, minEigenvalue: lmin, eigenvalueMethod: est.method },
+          };
       }
-      const shift = Math.max(0, -lmin) + tol;
+      const done = factorShifted(s, Math.max(0, -lmin) + tol, est, variant);
       return {
-        L: mustFactor(symmetrised(shifted(s, shift)), variant, `λmin=${lmin}`),
-        repair: { variant, applied: true, minEigenvalue: lmin, shift },
+        L: done.L,
+        repair: {
+          variant,
+          applied: true,
+          minEigenvalue: lmin,
+          eigenvalueMethod: est.method,
+          shift: done.shift,
+        },
       };
     }
   }

@@ -2,7 +2,7 @@
 // bidiagonal; the LINPACK dsvdc algorithm as in JAMA). Every matrix that the algorithm sweeps by
 // column is stored transposed, so inner loops are contiguous.
 import { EngineError } from '../errors';
-import { matmul64 } from './matmul';
+import { gemm64 } from './gemm64';
 import { assertFinite, type Matrix, type Matrix64, to64, transpose, zeros64 } from './matrix';
 import { householderQR } from './qr';
 
@@ -36,7 +36,18 @@ function svdTallOrQr(a: Matrix64): SVD {
   if (a.cols === 0 || a.rows < QR_FIRST_ASPECT * a.cols) return svdTall(a);
   const { Q, R } = householderQR(a);
   const inner = svdTall(R);
-  return { U: matmul64(Q, inner.U), S: inner.S, Vt: inner.Vt };
+  const k = inner.U.cols;
+  const u = zeros64(Q.rows, k);
+  gemm64(
+    Q.rows,
+    k,
+    Q.cols,
+    1,
+    { data: Q.data, offset: 0, ld: Q.cols },
+    { data: inner.U.data, offset: 0, ld: k },
+    { data: u.data, offset: 0, ld: k },
+  );
+  return { U: u, S: inner.S, Vt: inner.Vt };
 }
 
 // m ≥ n. A[i][j] ≡ At[j*m+i], U[i][j] ≡ Ut[j*m+i], V[i][j] ≡ Vs[j*n+i].

@@ -4,6 +4,8 @@
 // materialised W and Wᵀ (no matMul transpose flags).
 import { EngineError } from '../errors';
 import { tf } from '../tensor/backend';
+import { eigh } from './eigh';
+import { gemm64 } from './gemm64';
 import { assertFinite, fromTensor, type Matrix, type Matrix32, to64, toTensor, transpose } from './matrix';
 import { type OrthoMethod, orthonormalizeTf } from './orthonormalize';
 import { xoshiro128ss } from './prng';
@@ -84,15 +86,57 @@ export function svdRandomized(w: Matrix, r: number, opts: RandomizedSvdOptions =
     W.dispose();
     Wt.dispose();
   }
-  // core: Bᵀ = Ub Sb Vbᵀ  ⇒  B = Vb Sb Ubᵀ, so U = Q Vb[:, :r] and Vt = Ub[:, :r]ᵀ
-  const core = svdExact(to64(bt));
-  const vbr = new Float32Array(l * r);
-  for (let i = 0; i < l; i++) for (let j = 0; j < r; j++) vbr[i * r + j] = core.Vt.data[j * l + i]!;
-  const uT = tf.tidy(() => tf.matMul(Q, tf.tensor2d(vbr, [l, r])));
+  const core = coreSvd(bt, r);
+  const uT = tf.tidy(() => tf.matMul(Q, tf.tensor2d(core.leftR, [l, r])));
   Q.dispose();
   const U = fromTensor(uT);
   uT.dispose();
-  const ubr = new Float32Array(n * r);
-  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) ubr[i * r + j] = core.U.data[i * l + j]!;
-  return { U, S: core.S.slice(0, r), Vt: transpose({ rows: n, cols: r, data: ubr }), ortho };
+  return { U, S: core.S, Vt: transpose({ rows: n, cols: r, data: core.rightR }), ortho };
+}
+
+/** below this σ_r/σ_1 the Gram route loses the trailing triplets' accuracy: use the exact core SVD */
+const GRAM_CORE_MIN_RATIO = 1e-5;
+
+// SVD of the l×n core B from Bᵀ (n×l): eigh of the l×l Gram B Bᵀ in f64 (the Gram through the f64 GEMM:
+// σ_i come out to ~ε₆₄·σ₁²/σ_i, far below the f32 error B already carries), then V_r = Bᵀ U_r Σ_r⁻¹ on
+// the tfjs backend. Returns U_r (l×r) and V_r (n×r), both row-major f32. When σ_r/σ₁ is tiny (rank-
+// deficient input) the division would amplify noise, so the exact f64 SVD of Bᵀ takes over.
+function coreSvd(bt: Matrix32, r: number): { S: Float64Array; leftR: Float32Array; rightR: Float32Array } {
+  const { rows: n, cols: l } = bt;
+  const b64 = to64(bt).data;
+  const g = new Float64Array(l * l);
+  gemm64(
+    l,
+    l,
+    n,
+    1,
+    { data: b64, offset: 0, ld: l, trans: true },
+    { data: b64, offset: 0, ld: l },
+    { data: g, offset: 0, ld: l },
+  );
+  const { values, vectors } = eigh({ rows: l, cols: l, data: g });
+  const S = new Float64Array(r);
+  for (let j = 0; j < r; j++) S[j] = Math.sqrt(Math.max(values[l - 1 - j]!, 0));
+  const leftR = new Float32Array(l * r);
+  if (S[0]! > 0 && S[r - 1]! > GRAM_CORE_MIN_RATIO * S[0]!) {
+    const V = vectors!.data;
+    const scaled = new Float32Array(l * r);
+    for (let i = 0; i < l; i++) {
+      for (let j = 0; j < r; j++) {
+        const v = V[i * l + (l - 1 - j)]!;
+        leftR[i * r + j] = v;
+        scaled[i * r + j] = v / S[j]!;
+      }
+    }
+    const rT = tf.tidy(() => tf.matMul(tf.tensor2d(bt.data, [n, l]), tf.tensor2d(scaled, [l, r])));
+    const rightR = fromTensor(rT).data;
+    rT.dispose();
+    return { S, leftR, rightR };
+  }
+  // Bᵀ = Ub Sb Vbᵀ  ⇒  B = Vb Sb Ubᵀ: left factor Vb[:, :r], right factor Ub[:, :r]
+  const exact = svdExact(to64(bt));
+  const rightR = new Float32Array(n * r);
+  for (let i = 0; i < l; i++) for (let j = 0; j < r; j++) leftR[i * r + j] = exact.Vt.data[j * l + i]!;
+  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) rightR[i * r + j] = exact.U.data[i * l + j]!;
+  return { S: exact.S.slice(0, r), leftR, rightR };
 }

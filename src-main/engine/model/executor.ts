@@ -1,6 +1,9 @@
 // Layer-streaming executor: keeps the hidden states of one batch of equal-length sequences as a
 // flattened [B·T, h] tensor, loads one decoder layer at a time (bf16/f16 decoded by the checkpoint
-// reader, projections transposed once on read), runs it in bounded chunks and frees it.
+// reader, projections transposed once on read), runs it in bounded chunks and frees it. With
+// `keepLayersBytes` the loaded layers stay for the executor's life while they fit: a small model
+// run batch after batch (perplexity) then decodes its weights once, not once per batch — at the
+// bench shape a layer's load costs about as much as running 512 tokens through it.
 import { CancelledError, EngineError } from '../errors';
 import { tf } from '../tensor/backend';
 import { attention } from './blocks/attention';
@@ -10,6 +13,7 @@ import { layerNorm } from './blocks/layer-norm';
 import { moeBlock } from './blocks/moe-block';
 import { rmsNorm } from './blocks/rms-norm';
 import { type RopeTables, ropeTables, ropeTablesAt } from './blocks/rope';
+import { HostRows } from './blocks/row-blocks';
 import { readRows } from './embedding-rows';
 import {
   disposeExecLayer,
@@ -21,7 +25,7 @@ import {
 import type { LoadedModel } from './model';
 import { sourceLayerOverride } from './source-layer';
 import { globalNames } from './tensor-names';
-import type { LayerObserver, LayerOverride, Tensor2D } from './types';
+import type { LayerObserver, LayerOverride, Linear, Tensor2D } from './types';
 
 export interface ExecutorOptions {
   /** Replacement weights per layer (compression runner); consulted every time a layer is loaded. */
@@ -34,6 +38,12 @@ export interface ExecutorOptions {
   scoreBudgetBytes?: number;
   /** Bytes for one block of logits [rows, vocab]. Default 64 MiB. */
   logitsBudgetBytes?: number;
+  /**
+   * Keep loaded layers across runLayer/forward calls while their weights total at most this many
+   * bytes (later layers stream as usual); freed by dispose(). Default 0: every call loads and
+   * frees its layer. A kept layer is reused only while `overrides.get(l)` returns the same object.
+   */
+  keepLayersBytes?: number;
   signal?: AbortSignal;
   onLayerDone?(layer: number, layers: number): void;
 }
@@ -52,6 +62,30 @@ export interface ResidentLayer {
 export function disposeResident(r: ResidentLayer): void {
   if (r.exec) disposeExecLayer(r.exec);
   if (r.stored?.moe) disposeMoeView(r.stored.moe);
+}
+
+/** Bytes of the tensors a resident layer holds (its exec weights; a stored view's tensors too). */
+function residentBytes(r: ResidentLayer): number {
+  let n = 0;
+  for (const t of r.exec?.owned ?? []) n += t.size * 4;
+  const v = r.stored?.moe;
+  if (v) {
+    n += v.router.size * 4;
+    for (const e of v.experts) for (const L of [e.gate, e.up, e.down]) n += linearBytes(L);
+  }
+  return n;
+}
+
+function linearBytes(L: Linear): number {
+  if (L.kind === 'dense' || L.kind === 'quantized') return L.w.size * 4;
+  if (L.kind === 'factored') return (L.A.size + L.B.size) * 4;
+  return (L.base.size + L.A.size + L.B.size) * 4;
+}
+
+interface KeptLayer {
+  given: LayerOverride | undefined;
+  resident: ResidentLayer;
+  bytes: number;
 }
 
 export interface HeadWeights {
@@ -78,6 +112,8 @@ export class StreamingExecutor {
   readonly model: LoadedModel;
   private readonly opts: ExecutorOptions;
   private readonly ropeCache = new Map<number, RopeTables>();
+  private readonly kept = new Map<number, KeptLayer>();
+  private keptBytes = 0;
 
   constructor(model: LoadedModel, opts: ExecutorOptions = {}) {
     this.model = model;
@@ -137,12 +173,34 @@ export class StreamingExecutor {
     run: { allExperts?: boolean } = {},
   ): Promise<Tensor2D> {
     this.checkCancelled();
-    const r = this.loadResident(l);
+    const r = this.residentFor(l);
     try {
       return await this.runResident(r, x, { observer, allExperts: run.allExperts === true });
     } finally {
-      disposeResident(r);
+      if (this.kept.get(l)?.resident !== r) disposeResident(r);
     }
+  }
+
+  /** Layer l, kept from an earlier call when its override is unchanged, else loaded (and kept if it fits). */
+  private residentFor(l: number): ResidentLayer {
+    const given = this.opts.overrides?.get(l);
+    const hit = this.kept.get(l);
+    if (hit && hit.given === given) return hit.resident;
+    if (hit) {
+      this.kept.delete(l);
+      this.keptBytes -= hit.bytes;
+      disposeResident(hit.resident);
+    }
+    const r = this.loadResident(l);
+    const budget = this.opts.keepLayersBytes ?? 0;
+    if (budget > 0) {
+      const bytes = residentBytes(r);
+      if (this.keptBytes + bytes <= budget) {
+        this.kept.set(l, { given, resident: r, bytes });
+        this.keptBytes += bytes;
+      }
+    }
+    return r;
   }
 
   /**
@@ -226,10 +284,11 @@ export class StreamingExecutor {
     const chunk = this.opts.tokenChunk ?? 1024;
     const parts: Tensor2D[] = [];
     try {
+      const src = rows <= chunk ? null : new HostRows(h1);
       for (let r0 = 0; r0 < rows; r0 += chunk) {
         this.checkCancelled();
         const n = Math.min(chunk, rows - r0);
-        const hc = rows <= chunk ? h1 : (tf.slice(h1, [r0, 0], [n, spec.hidden]) as Tensor2D);
+        const hc = src ? src.block(r0, n) : h1;
         const hn = this.norm(hc, w.postNorm!);
         try {
           const y =
@@ -290,11 +349,12 @@ export class StreamingExecutor {
     try {
       const rows = hidden.shape[0];
       const chunk = Math.max(1, Math.floor((this.opts.logitsBudgetBytes ?? 64 * 2 ** 20) / (4 * spec.vocab)));
+      const src = rows <= chunk ? null : new HostRows(hidden);
       for (let r0 = 0; r0 < rows; r0 += chunk) {
         this.checkCancelled();
         const m = Math.min(chunk, rows - r0);
         const logits = tf.tidy(() => {
-          const hn = this.norm(tf.slice(hidden, [r0, 0], [m, spec.hidden]) as Tensor2D, w.norm);
+          const hn = this.norm(src ? src.block(r0, m) : hidden, w.norm);
           const z = tf.matMul(hn, w.headT);
           return (w.bias ? tf.add(z, w.bias) : z) as Tensor2D;
         });
@@ -333,9 +393,12 @@ export class StreamingExecutor {
     }
   }
 
-  /** Free cached RoPE tables. */
+  /** Free cached RoPE tables and kept layers. */
   dispose(): void {
     for (const r of this.ropeCache.values()) tf.dispose([r.cos, r.sin]);
     this.ropeCache.clear();
+    for (const k of this.kept.values()) disposeResident(k.resident);
+    this.kept.clear();
+    this.keptBytes = 0;
   }
 }

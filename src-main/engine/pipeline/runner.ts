@@ -13,12 +13,9 @@
 // Memory: one layer's weights plus the calibration activations, whatever the model size. Every
 // finished (step, layer) is in `<workDir>/steps/<s>/`; `progress.json` names the last one, so a
 // cancelled or killed run resumes at the first unfinished (step, layer) with a bit-identical result.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CancelledError, EngineError } from '../errors';
-import { SafetensorsFile } from '../io/safetensors';
-import { writeSafetensors } from '../io/safetensors-writer';
 import { getMethod } from '../methods/catalog';
 import type {
   AnyMethodDeclaration,
@@ -27,13 +24,13 @@ import type {
   StepContext,
   StepImplementation,
 } from '../methods/method';
-import { type HiddenBatch, StreamingExecutor } from '../model/executor';
-import { type ViewManifest, viewEntries, viewFromManifest } from '../model/layer-manifest';
+import { StreamingExecutor } from '../model/executor';
 import { disposeMoeView, moeViewTensors, readMoeView } from '../model/layer-weights';
 import type { LoadedModel } from '../model/model';
 import { sourceLayerOverride } from '../model/source-layer';
-import type { LayerOverride, MoeLayerView, Tensor1D, Tensor2D } from '../model/types';
+import type { LayerOverride, MoeLayerView } from '../model/types';
 import { tf } from '../tensor/backend';
+import { activationBudgetBytes, CalibrationActivations } from './activation-spill';
 import {
   assertReachable,
   type BudgetPlan,
@@ -45,15 +42,26 @@ import {
 } from './budget';
 import type { PipelineConfig } from './config';
 import { checkMemory, estimateRunMemory } from './memory-preflight';
+import { LayerOverrideStore } from './override-store';
 import {
+  type LayerPlanState,
   layerStateOf,
   type ModelPlanState,
   stateFromSpec,
   stateNonzeros,
   stateParams,
   stateWeightBytes,
-  stateWithOverrides,
 } from './plan-state';
+import {
+  fileSha256,
+  layerFile,
+  loadPersistedLayer,
+  type PersistedLayer,
+  persistLayer,
+  readJson,
+  stepDir,
+  writeAtomic,
+} from './work-files';
 
 export interface RunProgress {
   /** phase: plan, calibrate, compress, propagate, done */
@@ -88,6 +96,11 @@ export interface RunOptions {
   onlyLayers?: readonly number[];
   /** for the memory pre-flight; default os.freemem() */
   availableMemoryBytes?: number;
+  /**
+   * Calibration activations kept in memory; the batches beyond spill to `<workDir>/activations/`.
+   * Default MOE_ACTIVATION_BUDGET_MB, else a quarter of os.totalmem().
+   */
+  activationBudgetBytes?: number;
   onProgress?(p: RunProgress): void;
   onLayer?(step: number, layer: number, record: Record<string, unknown>, seconds: number): void;
 }
@@ -131,12 +144,18 @@ export interface RunResult {
   targetRatio: number | null;
   /** set when the achieved ratio misses the target by more than the knobs' rounding explains */
   offTarget: string | null;
-  /** final state of every layer the run changed (owned by the caller: disposeOverrides) */
-  overrides: Map<number, LayerOverride>;
+  /**
+   * final state of every layer the run changed, read lazily from the work folder (so it must outlive
+   * their use); owned by the caller: disposeOverrides. Starts with residentLimit = Infinity (every
+   * layer read stays valid, as in a Map); streaming readers may lower it.
+   */
+  overrides: LayerOverrideStore;
   /** `${step}:${layer}` → record */
   records: Map<string, Record<string, unknown>>;
   /** (step, layer) the run resumed after, null for a fresh run */
   resumedAfter: { step: number; layer: number } | null;
+  /** calibration batches that did not fit the activation budget and went through disk (last pass) */
+  spilledBatches: number;
   seconds: number;
 }
 
@@ -146,35 +165,6 @@ interface Progress {
   layer: number;
 }
 
-const stepDir = (w: string, s: number) => path.join(w, 'steps', String(s).padStart(2, '0'));
-const layerFile = (w: string, s: number, l: number, ext: string) =>
-  path.join(stepDir(w, s), `layer-${String(l).padStart(3, '0')}.${ext}`);
-
-/** temp file + fsync + rename: a torn write never replaces a good file */
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new EngineError(`work file is unreadable (${(e as Error).message})`, {
-      file,
-      field: 'workDir',
-      hint: 'delete the work folder to start the run over',
-    });
-  }
-}
-
 function runKey(config: PipelineConfig): string {
   return JSON.stringify({
     model: config.model,
@@ -182,82 +172,6 @@ function runKey(config: PipelineConfig): string {
     target: config.target ?? null,
     steps: config.steps,
   });
-}
-
-interface PersistedLayer {
-  kind: 'moe' | 'skipFfn' | 'skipBlock';
-  manifest?: ViewManifest;
-  /** sha256 of the layer's safetensors file: a damaged file is detected on resume, not used */
-  sha256?: string;
-  record: Record<string, unknown>;
-  seconds: number;
-}
-
-const fileSha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-function persistLayer(
-  model: LoadedModel,
-  workDir: string,
-  s: number,
-  l: number,
-  override: LayerOverride,
-  record: Record<string, unknown>,
-  seconds: number,
-): void {
-  fs.mkdirSync(stepDir(workDir, s), { recursive: true });
-  const meta: PersistedLayer = {
-    kind: override.skipBlock ? 'skipBlock' : override.skipFfn ? 'skipFfn' : 'moe',
-    record,
-    seconds,
-  };
-  if (meta.kind === 'moe') {
-    const { entries, manifest } = viewEntries(model.spec, override.moe!, 'F32');
-    const tmp = `${layerFile(workDir, s, l, 'safetensors')}.tmp-${process.pid}`;
-    writeSafetensors(tmp, entries);
-    meta.sha256 = fileSha256(tmp);
-    fs.renameSync(tmp, layerFile(workDir, s, l, 'safetensors'));
-    meta.manifest = manifest;
-  }
-  writeAtomic(layerFile(workDir, s, l, 'json'), JSON.stringify(meta));
-}
-
-function loadPersistedLayer(
-  model: LoadedModel,
-  workDir: string,
-  s: number,
-  l: number,
-): { override: LayerOverride; meta: PersistedLayer } {
-  const jf = layerFile(workDir, s, l, 'json');
-  const meta = readJson<PersistedLayer>(jf);
-  if (meta.kind === 'skipBlock') return { override: { skipBlock: true }, meta };
-  if (meta.kind === 'skipFfn') return { override: { skipFfn: true }, meta };
-  const sf = layerFile(workDir, s, l, 'safetensors');
-  if (!fs.existsSync(sf) || (meta.sha256 && fileSha256(sf) !== meta.sha256))
-    throw new EngineError("a finished layer's work file is damaged (checksum mismatch)", {
-      file: sf,
-      field: 'workDir',
-      hint: 'resume recomputes from this layer on; if this persists, delete the work folder',
-    });
-  const st = SafetensorsFile.open(sf);
-  try {
-    const view = viewFromManifest(
-      l,
-      meta.manifest!,
-      model.spec.routing,
-      (n) => {
-        const shape = st.info(n).shape;
-        return (
-          shape.length === 1
-            ? tf.tensor1d(st.readF32(n))
-            : tf.tensor2d(st.readF32(n), shape as [number, number])
-        ) as Tensor2D | Tensor1D;
-      },
-      (data, shape) => tf.tensor2d(data, shape),
-    );
-    return { override: { moe: view }, meta };
-  } finally {
-    st.close();
-  }
 }
 
 /** Free a view's tensors except those the replacement still holds (defensive: results should clone). */
@@ -380,14 +294,29 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const done = (s: number, l: number) =>
     resumedAfter !== null && (s < resumedAfter.step || (s === resumedAfter.step && l <= resumedAfter.layer));
 
-  const overrides = new Map<number, LayerOverride>();
+  // finished layers live in the work folder: in memory only the one just propagated (and the
+  // layer being processed, pinned while a step reads it)
+  const overrides = new LayerOverrideStore(model, o.workDir, 1);
+  // the plan state of every layer in `overrides`, so the state is known without reading them back
+  const layerStates = new Map<number, LayerPlanState>();
+  const install = (l: number, ov: LayerOverride) => {
+    overrides.set(l, ov);
+    layerStates.set(l, layerStateOf(state0.layers[l]!, ov));
+  };
+  // = stateWithOverrides(state0, overrides)
+  const stateNow = (): ModelPlanState => ({
+    ...state0,
+    layers: state0.layers.map((ls) => layerStates.get(ls.layer) ?? ls),
+  });
   const records = new Map<string, Record<string, unknown>>();
   const exec = new StreamingExecutor(model, { overrides, ...(o.signal ? { signal: o.signal } : {}) });
   const bsz = config.calibration.batch;
-  let batches: HiddenBatch[] = [];
+  const batches = new CalibrationActivations(
+    path.join(o.workDir, 'activations'),
+    o.activationBudgetBytes ?? activationBudgetBytes(),
+  );
   const embedAll = () => {
-    tf.dispose(batches.map((b) => b.hidden));
-    batches = [];
+    batches.reset();
     for (let i = 0; i < o.calibration.length; i += bsz)
       batches.push(exec.embed(o.calibration.slice(i, i + bsz)));
   };
@@ -420,23 +349,43 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   };
   const propagate = async (l: number) => {
     for (let i = 0; i < batches.length; i++) {
-      const y = await exec.runLayer(l, batches[i]!);
-      batches[i]!.hidden.dispose();
-      batches[i] = { ...batches[i]!, hidden: y };
+      const x = batches.read(i);
+      let y: tf.Tensor2D;
+      try {
+        y = await exec.runLayer(l, x.batch);
+      } finally {
+        x.release();
+      }
+      batches.replace(i, y);
     }
   };
   const sweepOf =
     (l: number): LayerSweep =>
     async (observer, opts) => {
-      for (const b of batches) {
+      for (let i = 0; i < batches.length; i++) {
         checkCancel();
-        const y = await exec.runLayer(l, b, observer, opts ?? {});
-        y.dispose();
+        const x = batches.read(i);
+        try {
+          const y = await exec.runLayer(l, x.batch, observer, opts ?? {});
+          y.dispose();
+        } finally {
+          x.release();
+        }
       }
     };
   /** the current state of layer l; its view is read on first use (and freed by `release`) */
   const currentLayer = (l: number, state: ModelPlanState) => {
-    const o2 = overrides.get(l);
+    // layer l's override as the step found it, read back (and pinned) on first use of the view
+    let o2: LayerOverride | undefined;
+    let fetched = false;
+    const given = () => {
+      if (!fetched) {
+        fetched = true;
+        o2 = overrides.get(l);
+        if (o2) overrides.pin(l);
+      }
+      return o2;
+    };
     let read: MoeLayerView | null = null;
     const plan = state.layers[l]!;
     const live = plan.kind === 'moe' && !plan.ffnDropped && !plan.blockDropped;
@@ -448,12 +397,19 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       plan,
       get view() {
         if (!live) return null;
-        if (o2?.moe) return o2.moe;
+        const ov = overrides.has(l) ? given() : undefined;
+        if (ov?.moe) return ov.moe;
         if (!read) read = sourceLayerOverride(model, l)?.moe ?? readMoeView(model, l);
         return read;
       },
     };
-    return { cur, release: (replacement?: LayerOverride) => read && disposeReplaced(read, replacement) };
+    return {
+      cur,
+      release: (replacement?: LayerOverride) => {
+        if (fetched) overrides.unpin(l);
+        if (read) disposeReplaced(read, replacement);
+      },
+    };
   };
 
   try {
@@ -463,7 +419,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         for (let s = Math.min(resumedAfter.step, S - 1); s >= 0; s--) {
           if (!done(s, l) || !fs.existsSync(layerFile(o.workDir, s, l, 'json'))) continue;
           const p = loadPersistedLayer(model, o.workDir, s, l);
-          overrides.set(l, p.override);
+          install(l, p.override);
+          overrides.persisted(l, s);
           break;
         }
         for (let s = 0; s <= Math.min(resumedAfter.step, S - 1); s++) {
@@ -477,7 +434,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       const a = amounts[s]!;
       if (a.kind === 'share') cum += a.contribution;
       const impl = impls[s]!;
-      const before = stateWithOverrides(state0, overrides);
+      const before = stateNow();
       if (resumedAfter && s < resumedAfter.step) {
         unitsDone += unitsOf(s);
         continue;
@@ -564,7 +521,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
 
       embedAll();
       // the state as this step goes: layer l's entry follows its override once the step replaced it
-      let state = stateWithOverrides(state0, overrides);
+      let state = stateNow();
       // §10.6 'dense': the next layer's inputs come from layer l as it stood before this step
       const denseCal = impl.calibrateOn?.(inputs[s]!.params) === 'dense';
       for (let l = 0; l < L; l++) {
@@ -573,7 +530,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         let propagated = false;
         if (done(s, l) && denseCal && fs.existsSync(layerFile(o.workDir, s, l, 'json'))) {
           // resumed: layer l already holds this step's result; propagate through its earlier state
-          const mine = overrides.get(l);
+          const mine = overrides.take(l);
           let prior: LayerOverride | undefined;
           for (let s2 = s - 1; s2 >= 0 && !prior; s2--)
             if (fs.existsSync(layerFile(o.workDir, s2, l, 'json')))
@@ -586,7 +543,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
             propagated = true;
           } finally {
             if (prior?.moe) disposeMoeView(prior.moe);
-            if (mine) overrides.set(l, mine);
+            if (mine) overrides.restore(l, mine);
             else overrides.delete(l);
           }
         }
@@ -608,18 +565,18 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
               const seconds = (performance.now() - tl) / 1000;
               const record = { method: decls[s]!.id, ...out.record, seconds };
               if (out.override) {
-                const old = overrides.get(l);
-                overrides.set(l, out.override);
+                // what layer l held before, if in memory (one never read back needs no freeing)
+                const old = overrides.cached(l);
+                install(l, out.override);
                 state = {
                   ...state,
-                  layers: state.layers.map((x, i) =>
-                    i === l ? layerStateOf(state0.layers[l]!, out.override) : x,
-                  ),
+                  layers: state.layers.map((x, i) => (i === l ? layerStates.get(l)! : x)),
                 };
                 if (old?.moe) disposeReplaced(old.moe, out.override);
                 release(out.override);
                 replaced = true;
                 persistLayer(model, o.workDir, s, l, out.override, record, seconds);
+                overrides.persisted(l, s);
               }
               records.set(`${s}:${l}`, record);
               o.onLayer?.(s, l, record, seconds);
@@ -635,7 +592,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         unitsDone += 1;
         if (!done(s, l)) writeAtomic(progressFile, JSON.stringify({ step: s, layer: l } satisfies Progress));
       }
-      const after = stateWithOverrides(state0, overrides);
+      const after = stateNow();
       run.paramsAfter = stateParams(after);
       run.weightBytesAfter = stateWeightBytes(after);
       run.nonzerosAfter = stateNonzeros(after);
@@ -643,14 +600,17 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     }
     report('done', S, null);
   } catch (e) {
-    tf.dispose(batches.map((b) => b.hidden));
+    batches.reset();
     disposeOverrides(overrides);
     exec.dispose();
     throw e;
   }
-  tf.dispose(batches.map((b) => b.hidden));
+  const spilledBatches = batches.spilled;
+  batches.reset();
   exec.dispose();
-  const final = stateWithOverrides(state0, overrides);
+  // the caller's readers (export, the decoder) may hold every layer at once
+  overrides.residentLimit = Number.POSITIVE_INFINITY;
+  const final = stateNow();
   const after = stateParams(final);
   const achieved = M0 === 0 ? 0 : 1 - measure(final) / M0;
   const target = plan.targetRatio;
@@ -672,11 +632,17 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     overrides,
     records,
     resumedAfter,
+    spilledBatches,
     seconds: (performance.now() - t0) / 1000,
   };
 }
 
 export function disposeOverrides(overrides: Map<number, LayerOverride>): void {
+  // a store frees what it holds in memory, without reading the persisted layers back to free them
+  if (overrides instanceof LayerOverrideStore) {
+    overrides.dispose();
+    return;
+  }
   for (const o of overrides.values()) if (o.moe) disposeMoeView(o.moe);
   overrides.clear();
 }

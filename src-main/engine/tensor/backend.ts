@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, BackendProbe } from '../../contract/index';
 import { BackendUnavailableError, backendHint } from './backend-error';
+import { describeWasm, initWasmBackend, wantedThreads } from './wasm-threads';
 
 export { tf };
 
@@ -14,6 +15,8 @@ export const BACKEND_ORDER: readonly BackendName[] = ['node-gpu', 'node', 'wasm'
 export interface BackendReport {
   active: BackendName;
   probes: BackendProbe[];
+  /** compute threads of the active backend (wasm: XNNPACK's pool; 1 elsewhere unless known) */
+  threads: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -39,13 +42,20 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
   }
 }
 
+/** What the started backend says about itself (build and threads), appended to its probe. */
+let startedDetail: { threads: number; detail: string } | null = null;
+// A function, not the variable: TypeScript narrows the variable to null across the awaited attempt.
+const started = () => startedDetail;
+
 async function tryWasm(): Promise<string | null> {
   try {
+    const wanted = wantedThreads();
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-    wasm.setWasmPaths(`${dist}${path.sep}`);
-    const ok = await tf.setBackend('wasm');
-    return ok ? null : 'wasm backend failed to initialise';
+    const root = path.dirname(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')));
+    const init = await initWasmBackend(wasm, root, wanted);
+    if (!init.ok) return 'wasm backend failed to initialise';
+    startedDetail = { threads: init.threads, detail: describeWasm(init, wanted) };
+    return null;
   } catch (e) {
     return `wasm backend failed: ${errorText(e)}`;
   }
@@ -85,6 +95,7 @@ export async function initBackend(opts: { force?: BackendName | undefined } = {}
   const force = opts.force ?? envForce;
   const probes: BackendProbe[] = [];
   let active: BackendName | null = null;
+  startedDetail = null;
   for (const name of BACKEND_ORDER) {
     if (active) {
       probes.push({ name, available: false, reason: `not tried: '${active}' was chosen first` });
@@ -97,7 +108,9 @@ export async function initBackend(opts: { force?: BackendName | undefined } = {}
     const failure = await attempts[name]();
     if (failure === null) {
       active = name;
-      probes.push({ name, available: true, reason: force ? 'forced' : 'first available in order' });
+      const why = force ? 'forced' : 'first available in order';
+      const detail = started()?.detail;
+      probes.push({ name, available: true, reason: detail ? `${why}; ${detail}` : why });
     } else {
       probes.push({ name, available: false, reason: failure });
     }
@@ -110,7 +123,7 @@ export async function initBackend(opts: { force?: BackendName | undefined } = {}
     throw new BackendUnavailableError(message, probes, backendHint(force));
   }
   await tf.ready();
-  current = { active, probes };
+  current = { active, probes, threads: started()?.threads ?? 1 };
   return current;
 }
 

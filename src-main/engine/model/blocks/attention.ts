@@ -9,6 +9,7 @@ import { causalMask, firstVisibleKey } from './causal-mask';
 import type { LayerKv } from './kv-cache';
 import { rmsNorm } from './rms-norm';
 import { applyRope, type RopeTables } from './rope';
+import { HostRows } from './row-blocks';
 
 export interface AttentionWeights {
   /** Pre-transposed projections [in, out]. */
@@ -91,14 +92,26 @@ export function attention(
     throw new RangeError(`KV cache holds ${s.kv.keys.length} sequences, the batch has ${B}`);
   const Tk = past + T;
   const qChunk = Math.max(1, Math.min(T, Math.floor(s.scoreBudgetBytes / (4 * g * Tk))));
+  // sequence b's rows: one sequence is the whole tensor; several are cut on the host (HostRows:
+  // tfjs-wasm's Slice copies its whole input per call, quadratic in the batch)
+  const rowsOf = (t: tf.Tensor4D, n: number): HostRows | null => {
+    if (B === 1) return null;
+    const flat = tf.reshape(t, [B * T, n * D]) as Tensor2D;
+    try {
+      return new HostRows(flat);
+    } finally {
+      flat.dispose();
+    }
+  };
+  const [qRows, kRows, vRows] = [rowsOf(q4, H), rowsOf(k4, KV), rowsOf(v4, KV)];
   for (let b = 0; b < B; b++) {
     let [qb, kbT, vb] = tf.tidy(() => {
-      const pick = (t: tf.Tensor4D, n: number) =>
-        tf.reshape(tf.slice(t, [b, 0, 0, 0], [1, T, n, D]), [T, n, D]);
+      const pick = (t: tf.Tensor4D, n: number, rows: HostRows | null) =>
+        tf.reshape(rows ? rows.block(b * T, T) : t, [T, n, D]);
       return [
-        tf.transpose(pick(q4, H), [1, 0, 2]) as tf.Tensor3D, // [H, T, D]
-        tf.transpose(pick(k4, KV), [1, 2, 0]) as tf.Tensor3D, // [KV, D, T]
-        tf.transpose(pick(v4, KV), [1, 0, 2]) as tf.Tensor3D, // [KV, T, D]
+        tf.transpose(pick(q4, H, qRows), [1, 0, 2]) as tf.Tensor3D, // [H, T, D]
+        tf.transpose(pick(k4, KV, kRows), [1, 2, 0]) as tf.Tensor3D, // [KV, D, T]
+        tf.transpose(pick(v4, KV, vRows), [1, 0, 2]) as tf.Tensor3D, // [KV, T, D]
       ];
     });
     if (s.kv) [kbT, vb] = s.kv.append(b, kbT, vb);

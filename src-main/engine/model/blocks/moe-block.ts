@@ -1,6 +1,10 @@
 // Sparse MoE block on one token chunk: router on device, top-k on the host, each expert runs on
-// just its routed tokens (gather), weighted outputs are scatter-added on the host in expert order
-// (the order HF's index_add_ uses), then the shared expert (optionally sigmoid-gated) is added.
+// just its routed tokens, weighted outputs are scatter-added on the host in expert order (the order
+// HF's index_add_ uses), then the shared expert (optionally sigmoid-gated) is added. The chunk is
+// read to the host once and each expert's rows are copied from there: tfjs-wasm's GatherV2 costs
+// ~10 % of a forward at the bench shape, a host copy next to nothing (blocks/host-gather.ts). The
+// combine stays on the host too: wasm has no segment-sum kernel, ScatterNd's order is unspecified,
+// and reading an expert's [m, h] output back is a memcpy on this backend (its kernels are sync).
 // A matrix several experts share — a factor B (MoE-SVD V-sharing, D²-MoE ShareV) or a gate/up base
 // W_b (D²-MoE, §3.3 `shared_infer`) — is applied once to the whole chunk and each expert gathers its
 // rows; the down base is applied per expert (its input differs). D²-MoE's dynamic base pruning
@@ -108,14 +112,14 @@ export async function moeBlock(
   const acc = new Float32Array(n * h);
   const dyn = w.dynamic && w.dynamic.remove > 0 ? w.dynamic : null;
   interface Part {
-    idx: tf.Tensor1D;
     xe: Tensor2D;
     act: Tensor2D;
   }
   const parts = new Map<number, Part>();
   const downMemo = new Map<Tensor2D, Tensor2D>();
   let keep: Int32Array | null = null;
-  const freePart = (p: Part) => tf.dispose([p.idx, p.xe, p.act]);
+  const freePart = (p: Part) => tf.dispose([p.xe, p.act]);
+  const xHost = x.dataSync() as Float32Array;
   try {
     const once = (m: Tensor2D) => {
       const y = tf.matMul(x, m);
@@ -129,14 +133,13 @@ export async function moeBlock(
     if (!w.naiveBase) for (const b of sharedBases(w.experts)) once(b);
     const intermediateOf = (e: number): Part => {
       const ex = w.experts[e]!;
-      const idx = tf.tensor1d(rows[e]!, 'int32');
       const preE: GatedPre = {};
       const pick = (t: Tensor2D | null) => {
         const p = t ? pre.get(t) : undefined;
         return p ? rowsOf(p.data, p.cols, rows[e]!) : undefined;
       };
+      const xe = rowsOf(xHost, h, rows[e]!);
       try {
-        const xe = tf.gather(x, idx) as Tensor2D;
         const g = pick(ex.gate.kind === 'dense' ? null : ex.gate.bT);
         const u = pick(ex.up.kind === 'dense' ? null : ex.up.bT);
         const gb = pick(baseOf(ex.gate));
@@ -145,9 +148,9 @@ export async function moeBlock(
         if (u) preE.up = u;
         if (gb) preE.gateBase = gb;
         if (ub) preE.upBase = ub;
-        return { idx, xe, act: gatedIntermediate(xe, ex, preE) };
+        return { xe, act: gatedIntermediate(xe, ex, preE) };
       } catch (err) {
-        idx.dispose();
+        xe.dispose();
         throw err;
       } finally {
         tf.dispose(Object.values(preE));
