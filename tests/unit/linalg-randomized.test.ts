@@ -109,9 +109,11 @@ describe('orthonormalisation and method choice', () => {
     const proj = matmul64(q, matmul64(transpose(q), y));
     expect(frobeniusNorm(subtract(proj, y)) / frobeniusNorm(y)).toBeLessThan(1e-5);
   });
-  it('svdTruncated auto: exact for small or high-fraction ranks, randomized otherwise', () => {
+  it('svdTruncated auto: exact for small matrices or a sketch covering the matrix, randomized otherwise', () => {
     expect(chooseSvdMethod(100, 400, 10)).toBe('exact');
-    expect(chooseSvdMethod(1024, 2048, 600)).toBe('exact');
+    expect(chooseSvdMethod(1024, 2048, 1014)).toBe('exact'); // r + p = k
+    expect(chooseSvdMethod(1024, 2048, 1013)).toBe('randomized');
+    expect(chooseSvdMethod(1024, 2048, 600)).toBe('randomized');
     expect(chooseSvdMethod(1024, 2048, 64)).toBe('randomized');
     const { a, sigma } = decaying(60, 50, 0.8, 27);
     const t = svdTruncated(a, 5);

@@ -85,7 +85,7 @@ describe('pipeline config', () => {
   it('version 1 files load and resolve to version 2 with every default filled in', () => {
     const c = parsePipelineConfig({ version: 1, name: 'x', model: 'm', steps: [{ method: 'svd' }] });
     expect(c.version).toBe(2);
-    expect(c.steps[0]!.params).toEqual({ svd: { method: 'auto', oversampling: 10, powerIters: 2, seed: 0 } });
+    expect(c.steps[0]!.params).toEqual({ svd: { method: 'auto', oversampling: 10, powerIters: 4, seed: 0 } });
     expect(parsePipelineConfig(c)).toEqual(c);
   });
 });

@@ -1,7 +1,9 @@
 // Runner memory does not grow with depth (issue 18): finished layers live in the work folder and
 // are read back on demand, so the live tensors at the start of every layer after the first are
 // the same count and bytes on an 8-layer model as on a 2-layer one; calibration activations above
-// the budget go through disk with bit-identical results, also across a cancel + resume.
+// the budget go through disk with bit-identical results, also across a cancel + resume (one step, and
+// inside the second of two dense-calibration steps, which reads and pins the layers the first
+// persisted); a pinned layer and whatever `get` returns stay valid under a resident limit of 1.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src-main/engine/errors';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { StreamingExecutor } from '../../src-main/engine/model/executor';
+import { moeViewTensors } from '../../src-main/engine/model/layer-weights';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import type { LayerOverride } from '../../src-main/engine/model/types';
 import { activationBudgetBytes } from '../../src-main/engine/pipeline/activation-spill';
@@ -34,6 +37,21 @@ const config = (method: string, ratio: number) =>
     steps: [{ method, params: {} }],
   });
 
+// two steps, both §10.6 'dense' calibration: the second reads (and pins) the layers the first persisted
+const twoSteps = () =>
+  parsePipelineConfig({
+    version: 2,
+    name: 'wanda-gptq',
+    model: 'generated',
+    calibration: { samples: 6, seqLen: 20, batch: 2 },
+    steps: [
+      { method: 'wanda', params: { sparsity: 0.5, pattern: 'unstructured' } },
+      { method: 'gptq', params: { bits: 4, groupSize: 32 } },
+    ],
+  });
+
+const live = (ov: LayerOverride | undefined) => [...moeViewTensors(ov!.moe!)].every((t) => !t.isDisposed);
+
 async function logits(m: LoadedModel, overrides: Map<number, LayerOverride>): Promise<Float32Array> {
   const exec = new StreamingExecutor(m, { overrides });
   const x = await exec.forward(exec.embed(calibration.slice(0, 2)));
@@ -57,7 +75,7 @@ function layerFiles(dir: string): Map<string, Buffer> {
 }
 
 /** live tensors (count, bytes; beyond those before the run) when each layer's calibration starts: the previous layers are finished */
-async function liveAtLayerStart(m: LoadedModel, workDir: string, extra: Partial<RunOptions> = {}) {
+async function liveAtLayerStart(m: LoadedModel, workDir: string, extra: Partial<RunOptions> = {}, step = 0) {
   const at: { tensors: number; bytes: number }[] = [];
   const base = tf.memory();
   const r = await runPipeline({
@@ -67,7 +85,7 @@ async function liveAtLayerStart(m: LoadedModel, workDir: string, extra: Partial<
     workDir,
     ...extra,
     onProgress: (p) => {
-      if (p.phase === 'calibrate' && p.layer !== null && at[p.layer] === undefined) {
+      if (p.step === step && p.phase === 'calibrate' && p.layer !== null && at[p.layer] === undefined) {
         const mem = tf.memory();
         at[p.layer] = { tensors: mem.numTensors - base.numTensors, bytes: mem.numBytes - base.numBytes };
       }
@@ -128,6 +146,79 @@ describe('runner residency', () => {
     expect(r.overrides.residentCount).toBe(1);
     expect(streamed).toEqual(all);
     disposeOverrides(r.overrides);
+  });
+
+  it('a pinned layer stays valid, and so does every layer get returns, while a limit-1 reader walks the model', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runPipeline({
+      model: models[8]!,
+      config: config('svd', 0.3),
+      calibration,
+      workDir: path.join(root, 'w-pin'),
+    });
+    const st = r.overrides;
+    st.release();
+    st.residentLimit = 1;
+    const pinned = st.get(3);
+    st.pin(3);
+    for (let l = 0; l < 8; l++) {
+      expect(live(st.get(l))).toBe(true);
+      // the pinned layer plus the one just read
+      expect(st.residentCount).toBeLessThanOrEqual(2);
+    }
+    expect(live(pinned)).toBe(true);
+    expect(st.get(3)).toBe(pinned);
+    st.unpin(3);
+    st.get(5);
+    expect(st.residentCount).toBe(1);
+    expect(live(pinned)).toBe(false);
+    // every layer was read from disk once per residency: 3, then 0..7 except 3, then 5 again
+    expect(st.reads).toBe(1 + 7 + 1);
+    disposeOverrides(st);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('two dense-calibration steps: live tensors constant across the second step, cancel + resume inside it bit-identical with spilled activations', async () => {
+    const m = models[8]!;
+    const before = tf.memory().numTensors;
+    const full = await liveAtLayerStart(m, path.join(root, 'ws-full'), { config: twoSteps() }, 1);
+    expect(full.at).toHaveLength(8);
+    for (let l = 2; l < 8; l++) expect(full.at[l]).toEqual(full.at[1]);
+    const held = tf.memory().numTensors;
+    const dir = path.join(root, 'ws-resume');
+    const ac = new AbortController();
+    await expect(
+      runPipeline({
+        model: m,
+        config: twoSteps(),
+        calibration,
+        workDir: dir,
+        activationBudgetBytes: BATCH_BYTES,
+        signal: ac.signal,
+        onLayer: (s, l) => {
+          if (s === 1 && l === 4) ac.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    // a cancelled run frees what it held
+    expect(tf.memory().numTensors).toBe(held);
+    const resumed = await runPipeline({
+      model: m,
+      config: twoSteps(),
+      calibration,
+      workDir: dir,
+      resume: true,
+      activationBudgetBytes: BATCH_BYTES,
+    });
+    // dense calibration propagated layer 4 before compressing it, so the cancel came after it was
+    // persisted; resuming propagates layers 0..4 through their wanda state
+    expect(resumed.resumedAfter).toEqual({ step: 1, layer: 4 });
+    expect(resumed.spilledBatches).toBe(2);
+    expect(layerFiles(dir)).toEqual(layerFiles(path.join(root, 'ws-full')));
+    expect(await logits(m, resumed.overrides)).toEqual(await logits(m, full.r.overrides));
+    disposeOverrides(full.r.overrides);
+    disposeOverrides(resumed.overrides);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('activations spilled to disk (all or some batches) give bit-identical layers and logits', async () => {

@@ -5,10 +5,12 @@
 // depth, instead of every compressed layer it produced.
 //
 // Contract for readers: an override returned by `get` stays valid until `residentLimit` other
-// persisted layers have been read (pin a layer to hold it longer). Readers that keep every layer
-// at once (export, the KV-cache decoder) need `residentLimit = Infinity`, which the run result
-// starts with. Tensor-free overrides (dropped sub-layer or block) and layers not yet persisted
-// are always in memory.
+// persisted layers have been read (pin a layer to hold it longer: eviction frees neither a pinned
+// layer nor the one `get` just returned, so what `get` returns is never already freed).
+// Readers that keep every layer at once (export, the KV-cache decoder) need
+// `residentLimit = Infinity`, which the run result starts with. Tensor-free overrides (dropped
+// sub-layer or block) and layers not yet persisted are always in memory. A layer file's checksum
+// is verified on its first read only (this process wrote it, or read it once already).
 import { disposeMoeView } from '../model/layer-weights';
 import type { LoadedModel } from '../model/model';
 import type { LayerOverride } from '../model/types';
@@ -33,6 +35,8 @@ export class LayerOverrideStore extends Map<number, LayerOverride> {
   /** in-memory copies of disk slots, least recently used first */
   readonly #loaded = new Map<number, LayerOverride>();
   readonly #pinned = new Set<number>();
+  /** `${step}:${layer}` files whose checksum this store has seen match */
+  readonly #verified = new Set<string>();
   #limit: number;
   /** persisted layers read back from disk so far (a reader's cost, and what tests pin) */
   reads = 0;
@@ -73,7 +77,9 @@ export class LayerOverrideStore extends Map<number, LayerOverride> {
       this.#loaded.set(l, ov);
       return ov;
     }
-    ov = loadPersistedLayer(this.#model, this.#workDir, slot.step, l).override;
+    const key = `${slot.step}:${l}`;
+    ov = loadPersistedLayer(this.#model, this.#workDir, slot.step, l, !this.#verified.has(key)).override;
+    this.#verified.add(key);
     this.reads++;
     this.#loaded.set(l, ov);
     this.#evict();
@@ -101,6 +107,7 @@ export class LayerOverrideStore extends Map<number, LayerOverride> {
     const slot = this.#slots.get(l);
     if (slot?.where !== 'memory' || !slot.override.moe) return;
     this.#slots.set(l, { where: 'disk', step });
+    this.#verified.add(`${step}:${l}`);
     this.#loaded.set(l, slot.override);
     this.#evict();
   }
@@ -186,17 +193,24 @@ export class LayerOverrideStore extends Map<number, LayerOverride> {
     this.clear();
   }
 
-  /** Number of persisted layers currently in memory. */
+  /** Number of persisted layers currently in memory (pinned ones included). */
   get residentCount(): number {
     return this.#loaded.size;
   }
 
+  /**
+   * Free least recently used copies beyond the limit, never a pinned one nor the most recent (what
+   * `get` just returned): at most max(limit, pinned + 1) persisted layers stay in memory.
+   */
   #evict(): void {
-    if (this.#loaded.size <= this.#limit) return;
-    for (const [l, ov] of [...this.#loaded]) {
-      if (this.#loaded.size <= this.#limit) break;
+    const order = [...this.#loaded.keys()];
+    let n = order.length;
+    for (const l of order.slice(0, -1)) {
+      if (n <= this.#limit) break;
       if (this.#pinned.has(l)) continue;
+      const ov = this.#loaded.get(l)!;
       this.#loaded.delete(l);
+      n--;
       if (ov.moe) disposeMoeView(ov.moe);
     }
   }

@@ -50,7 +50,23 @@ export interface PersistedLayer {
   seconds: number;
 }
 
-export const fileSha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/** Streamed in 16 MiB chunks: a layer file can be larger than the memory a run may take. */
+export function fileSha256(file: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(16 * 2 ** 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (
+      let n = fs.readSync(fd, buf, 0, buf.length, null);
+      n > 0;
+      n = fs.readSync(fd, buf, 0, buf.length, null)
+    )
+      h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
 
 export function persistLayer(
   model: LoadedModel,
@@ -78,18 +94,20 @@ export function persistLayer(
   writeAtomic(layerFile(workDir, s, l, 'json'), JSON.stringify(meta));
 }
 
+/** `verify`: check the file against its recorded sha256 first (skip only for a file already checked). */
 export function loadPersistedLayer(
   model: LoadedModel,
   workDir: string,
   s: number,
   l: number,
+  verify = true,
 ): { override: LayerOverride; meta: PersistedLayer } {
   const jf = layerFile(workDir, s, l, 'json');
   const meta = readJson<PersistedLayer>(jf);
   if (meta.kind === 'skipBlock') return { override: { skipBlock: true }, meta };
   if (meta.kind === 'skipFfn') return { override: { skipFfn: true }, meta };
   const sf = layerFile(workDir, s, l, 'safetensors');
-  if (!fs.existsSync(sf) || (meta.sha256 && fileSha256(sf) !== meta.sha256))
+  if (!fs.existsSync(sf) || (verify && meta.sha256 && fileSha256(sf) !== meta.sha256))
     throw new EngineError("a finished layer's work file is damaged (checksum mismatch)", {
       file: sf,
       field: 'workDir',
