@@ -16,7 +16,8 @@ const TOKENS = 512;
 const REPS = 5;
 
 function view(dense: boolean, dynamicRemove = 0, Ik = I): MoeLayerView {
-  const r = (s: [number, number], scale: number) => tf.mul(tf.randomNormal(s, 0, 1, 'float32', 7), scale) as Tensor2D;
+  const r = (s: [number, number], scale: number) =>
+    tf.mul(tf.randomNormal(s, 0, 1, 'float32', 7), scale) as Tensor2D;
   const base = { gate: r([Ik, H], 0.05), up: r([Ik, H], 0.05), down: r([H, Ik], 0.05) };
   const experts: ExpertWeights[] = Array.from({ length: N }, () => {
     const d = (q: 'gate' | 'up' | 'down') => {
@@ -30,7 +31,10 @@ function view(dense: boolean, dynamicRemove = 0, Ik = I): MoeLayerView {
     router: r([N, H], 0.1),
     experts: dense
       ? experts.map((e) => {
-          const w = (L: (typeof e)['gate']) => ({ kind: 'dense' as const, w: tf.add(L.base, tf.matMul(L.A, L.B)) as Tensor2D });
+          const w = (L: (typeof e)['gate']) => {
+            if (L.kind !== 'delta') throw new Error(`expected a D²-MoE linear, got ${L.kind}`);
+            return { kind: 'dense' as const, w: tf.add(L.base, tf.matMul(L.A, L.B)) as Tensor2D };
+          };
           return { gate: w(e.gate), up: w(e.up), down: w(e.down) };
         })
       : experts,
@@ -98,4 +102,3 @@ export async function run(): Promise<Record<string, number | string>> {
     sharedVsDenseSpeedupCpu: Number((dense!.cpu / shared!.cpu).toFixed(2)),
   };
 }
-

@@ -8,7 +8,10 @@ export async function run(): Promise<Record<string, number | string>> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gemm-'));
   const app = await createApp({ mode: 'cli', home });
   try {
-    const job = await app.handlers['jobs.start']({ kind: 'diagnostics.gemm', params: { sizes: [256, 512, 1024], seconds: 2 } });
+    const job = await app.handlers['jobs.start']({
+      kind: 'diagnostics.gemm',
+      params: { sizes: [256, 512, 1024], seconds: 2 },
+    });
     const fin = await app.waitForJob(job.jobId);
     if (fin.state !== 'succeeded') throw new Error(`gemm ${fin.state}: ${fin.error}`);
     const runDetail = await app.handlers['runs.get']({ id: fin.runId! });

@@ -25,7 +25,15 @@ const SEQ_LEN = 256;
 const WINDOWS = 4;
 
 function makeModel(dir: string, layers: number): void {
-  writeTinyCheckpoint(dir, { arch: 'mixtral', dtype: 'BF16', layers, hidden: HIDDEN, vocab: 4096, seed: 1, overrides: SHAPE });
+  writeTinyCheckpoint(dir, {
+    arch: 'mixtral',
+    dtype: 'BF16',
+    layers,
+    hidden: HIDDEN,
+    vocab: 4096,
+    seed: 1,
+    overrides: SHAPE,
+  });
 }
 
 function tokenIds(n: number): number[] {
@@ -47,7 +55,20 @@ function gemmGflops(m: number, k: number, n: number): number {
 function childPpl(dir: string, idsFile: string): { peakRssBytes: number; tokensPerSecond: number } {
   const out = execFileSync(
     process.execPath,
-    [path.join(ROOT, 'bin/moe-bench.mjs'), 'eval', 'ppl', '--model', dir, '--token-ids', idsFile, '--seq-len', String(SEQ_LEN), '--batch', '2', '--json'],
+    [
+      path.join(ROOT, 'bin/moe-bench.mjs'),
+      'eval',
+      'ppl',
+      '--model',
+      dir,
+      '--token-ids',
+      idsFile,
+      '--seq-len',
+      String(SEQ_LEN),
+      '--batch',
+      '2',
+      '--json',
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   return JSON.parse(out.toString());

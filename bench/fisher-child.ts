@@ -16,7 +16,8 @@ await initBackend();
 const model = openModel(dir!);
 const sequences =
   mode === 'calib'
-    ? (await calibrationTokens(dir!, { dataset: 'calib', samples, seqLen, seed: 3, batch: 4 } as never)).sequences
+    ? (await calibrationTokens(dir!, { dataset: 'calib', samples, seqLen, seed: 3, batch: 4 } as never))
+        .sequences
     : Array.from({ length: samples }, (_, s) =>
         Array.from({ length: seqLen }, (_, t) => (s * 7919 + t * 104729 + 13) % model.spec.vocab),
       );
@@ -28,7 +29,8 @@ const r = await expertFisher({
   sequences,
   batch: 4,
   onLayer: (_l, f) => {
-    for (const e of f) if (e) fisherBytes += e.gate.data.byteLength + e.up.data.byteLength + e.down.data.byteLength;
+    for (const e of f)
+      if (e) fisherBytes += e.gate.data.byteLength + e.up.data.byteLength + e.down.data.byteLength;
     // the consumer (d2-moe) writes each layer to disk and drops it: collect it, so RSS shows what is held
     (globalThis as { gc?: () => void }).gc?.();
   },

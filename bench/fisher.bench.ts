@@ -13,7 +13,14 @@ import { writeTinyCheckpoint } from '../tests/support/tiny-checkpoints';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD = path.join(ROOT, 'bench/fisher-child.ts');
 const HIDDEN = 256;
-const SHAPE = { num_attention_heads: 8, num_key_value_heads: 2, intermediate_size: 512, num_local_experts: 8, num_experts_per_tok: 2, sliding_window: null };
+const SHAPE = {
+  num_attention_heads: 8,
+  num_key_value_heads: 2,
+  intermediate_size: 512,
+  num_local_experts: 8,
+  num_experts_per_tok: 2,
+  sliding_window: null,
+};
 
 interface Child {
   seconds: number;
@@ -27,10 +34,14 @@ interface Child {
 }
 
 function child(dir: string, samples: number, seqLen: number, mode = ''): Child {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, dir, String(samples), String(seqLen), mode], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', CHILD, dir, String(samples), String(seqLen), mode],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   return JSON.parse(out.toString().trim().split('\n').pop()!) as Child;
 }
 
@@ -39,8 +50,19 @@ export async function run(): Promise<Record<string, number | string>> {
   try {
     const m2 = path.join(root, 'l2');
     const m8 = path.join(root, 'l8');
-    for (const [d, layers] of [[m2, 2], [m8, 8]] as const)
-      writeTinyCheckpoint(d, { arch: 'mixtral', dtype: 'BF16', layers, hidden: HIDDEN, vocab: 4096, seed: 1, overrides: SHAPE });
+    for (const [d, layers] of [
+      [m2, 2],
+      [m8, 8],
+    ] as const)
+      writeTinyCheckpoint(d, {
+        arch: 'mixtral',
+        dtype: 'BF16',
+        layers,
+        hidden: HIDDEN,
+        vocab: 4096,
+        seed: 1,
+        overrides: SHAPE,
+      });
     const c2 = child(m2, 8, 128);
     const c8 = child(m8, 8, 128);
     const out: Record<string, number | string> = {

@@ -41,7 +41,9 @@ export async function run(): Promise<Record<string, number | string>> {
     const readBf16 = bestOf(5, () => f.readF32('bf16'));
     f.close();
     const writeBf16 = bestOf(3, () =>
-      writeSafetensors(path.join(dir, 'w.safetensors'), [{ name: 'w', dtype: 'BF16', shape: [4096, 4096], data: () => values }]),
+      writeSafetensors(path.join(dir, 'w.safetensors'), [
+        { name: 'w', dtype: 'BF16', shape: [4096, 4096], data: () => values },
+      ]),
     );
     return {
       bf16DecodeGBps: gbps(4 * n, bf16Decode),

@@ -56,7 +56,10 @@ function gramSigma(w: Matrix): Float64Array {
 
 function residualEnergy(w: Matrix, U: Matrix, S: Float64Array, Vt: Matrix): number {
   return tf.tidy(() => {
-    const us = tf.mul(tf.tensor2d(U.data as Float32Array, [U.rows, U.cols]), tf.tensor2d(Float32Array.from(S), [1, S.length]));
+    const us = tf.mul(
+      tf.tensor2d(U.data as Float32Array, [U.rows, U.cols]),
+      tf.tensor2d(Float32Array.from(S), [1, S.length]),
+    );
     const rec = tf.matMul(us, tf.tensor2d(Float32Array.from(Vt.data), [Vt.rows, Vt.cols]));
     const diff = tf.sub(tf.tensor2d(w.data as Float32Array, [w.rows, w.cols]), rec);
     return tf.sum(tf.square(diff)).dataSync()[0]!;
@@ -76,11 +79,14 @@ export async function run(): Promise<Record<string, number | string>> {
   ];
   for (const [m, n, ranks, withExact] of cases) {
     const w = powerLawMatrix(m, n, m);
-    let sigma: Float64Array;
+    let sigma: Float64Array<ArrayBufferLike>;
     const tag = `${m}x${n}`;
     if (withExact) {
-      let s = new Float64Array(0);
-      out[`${tag} exact SVD ms`] = round(ms(() => (s = svdExact(w).S)), 0);
+      let s: Float64Array = new Float64Array(0);
+      out[`${tag} exact SVD ms`] = round(
+        ms(() => (s = svdExact(w).S)),
+        0,
+      );
       sigma = s;
     } else {
       sigma = gramSigma(w);
@@ -90,7 +96,10 @@ export async function run(): Promise<Record<string, number | string>> {
     for (const v of sigma) total += v * v;
     for (const r of ranks) {
       let res = svdRandomized(w, r);
-      out[`${tag} r=${r} randomized ms (p=10,q=2)`] = round(ms(() => (res = svdRandomized(w, r))), 0);
+      out[`${tag} r=${r} randomized ms (p=10,q=2)`] = round(
+        ms(() => (res = svdRandomized(w, r))),
+        0,
+      );
       let worst = 0;
       for (let i = 0; i < r; i++) worst = Math.max(worst, Math.abs(res.S[i]! - sigma[i]!) / sigma[i]!);
       let kept = 0;
@@ -109,9 +118,18 @@ export async function run(): Promise<Record<string, number | string>> {
     });
     const gd = { rows: n, cols: n, data: Float64Array.from(g.dataSync()) };
     g.dispose();
-    out[`cholesky ${n} ms`] = round(ms(() => cholesky(gd)), 0);
-    out[`eigvalsh ${n} ms`] = round(ms(() => eigh(gd, { vectors: false })), 0);
-    out[`eigh (with vectors) ${n} ms`] = round(ms(() => eigh(gd)), 0);
+    out[`cholesky ${n} ms`] = round(
+      ms(() => cholesky(gd)),
+      0,
+    );
+    out[`eigvalsh ${n} ms`] = round(
+      ms(() => eigh(gd, { vectors: false })),
+      0,
+    );
+    out[`eigh (with vectors) ${n} ms`] = round(
+      ms(() => eigh(gd)),
+      0,
+    );
   }
   return out;
 }

@@ -7,7 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { perplexity } from '../src-main/engine/eval/perplexity';
-import { defaultDataDirs, joinForPerplexity, loadDatasetRows, resolveDataset } from '../src-main/engine/io/datasets';
+import {
+  defaultDataDirs,
+  joinForPerplexity,
+  loadDatasetRows,
+  resolveDataset,
+} from '../src-main/engine/io/datasets';
 import { loadTokenizer } from '../src-main/engine/io/tokenizer';
 import { openModel } from '../src-main/engine/model/model';
 import { calibrationTokens } from '../src-main/engine/pipeline/calibration-data';
@@ -22,9 +27,13 @@ const METHODS = (process.env.LOWRANK_BENCH_METHODS ?? 'svd,asvd,svd-llm,moe-svd'
 const RATIOS = (process.env.LOWRANK_BENCH_RATIOS ?? '0.2,0.4,0.6').split(',').map(Number);
 
 function pickModel(tmp: string): { dir: string; label: string } {
-  if (process.env.LOWRANK_BENCH_MODEL) return { dir: process.env.LOWRANK_BENCH_MODEL, label: path.basename(process.env.LOWRANK_BENCH_MODEL) };
+  if (process.env.LOWRANK_BENCH_MODEL)
+    return { dir: process.env.LOWRANK_BENCH_MODEL, label: path.basename(process.env.LOWRANK_BENCH_MODEL) };
   const embedded = path.resolve('resources/models/tiny-mixtral');
-  if (fs.existsSync(path.join(embedded, 'config.json')) && fs.existsSync(path.join(embedded, 'model.safetensors'))) {
+  if (
+    fs.existsSync(path.join(embedded, 'config.json')) &&
+    fs.existsSync(path.join(embedded, 'model.safetensors'))
+  ) {
     // a private copy: the embedded folder may be rewritten (training checkpoints) while we read it
     const dir = path.join(tmp, 'tiny-mixtral');
     fs.cpSync(embedded, dir, { recursive: true });
@@ -57,7 +66,9 @@ export async function run(): Promise<Record<string, number | string>> {
     out.model = label;
     const model = openModel(dir);
     const tok = await loadTokenizer(dir);
-    const ids = tok.encode(joinForPerplexity(await loadDatasetRows(resolveDataset('wikitext2', { dataDirs: defaultDataDirs() }))));
+    const ids = tok.encode(
+      joinForPerplexity(await loadDatasetRows(resolveDataset('wikitext2', { dataDirs: defaultDataDirs() }))),
+    );
     const calText = path.resolve('..', 'shared', 'data', 'train-text', 'c4', 'c4-train.txt');
     const calCfg = { dataset: 'calib', text: calText, samples: 16, seqLen: SEQ, seed: 3, batch: 8 };
     const cal = await calibrationTokens(dir, calCfg);
@@ -77,25 +88,39 @@ export async function run(): Promise<Record<string, number | string>> {
           target: { ratio },
           steps: [{ method: id, params: variantParams(variant) }],
         });
-        const r = await runPipeline({ model, config, calibration: cal.sequences, workDir: path.join(tmp, `${method}-${ratio}`) });
+        const r = await runPipeline({
+          model,
+          config,
+          calibration: cal.sequences,
+          workDir: path.join(tmp, `${method}-${ratio}`),
+        });
         const p = await perplexity(model, ids, { seqLen: SEQ, maxWindows: WINDOWS, overrides: r.overrides });
         // forward speed: dense and compressed passes alternated, best of 3 each (the machine is shared)
         let dense = 0;
         let comp = 0;
         for (let i = 0; i < 3; i++) {
-          dense = Math.max(dense, (await perplexity(model, ids, { seqLen: SEQ, maxWindows: 4 })).tokensPerSecond);
-          comp = Math.max(comp, (await perplexity(model, ids, { seqLen: SEQ, maxWindows: 4, overrides: r.overrides })).tokensPerSecond);
+          dense = Math.max(
+            dense,
+            (await perplexity(model, ids, { seqLen: SEQ, maxWindows: 4 })).tokensPerSecond,
+          );
+          comp = Math.max(
+            comp,
+            (await perplexity(model, ids, { seqLen: SEQ, maxWindows: 4, overrides: r.overrides }))
+              .tokensPerSecond,
+          );
         }
         const k = `${method}@${ratio}`;
         out[`${k}.achieved`] = Number(r.achievedRatio.toFixed(4));
-        out[`${k}.rank`] = `${r.plan.rank ?? '-'} on ${r.plan.layers.length} layers`;
+        out[`${k}.rank`] = JSON.stringify(r.plan.planned.map((p) => p.knobs));
         out[`${k}.ppl`] = Number(p.ppl.toFixed(3));
         out[`${k}.tokPerS`] = Number(comp.toFixed(0));
         out[`${k}.denseTokPerS`] = Number(dense.toFixed(0));
         out[`${k}.speedup`] = Number((comp / dense).toFixed(2));
         out[`${k}.compressSeconds`] = Number(r.seconds.toFixed(1));
         disposeOverrides(r.overrides);
-        process.stderr.write(`[lowrank] ${k}: ppl ${p.ppl.toFixed(3)} (dense ${base.ppl.toFixed(3)}), ${comp.toFixed(0)} vs ${dense.toFixed(0)} tok/s\n`);
+        process.stderr.write(
+          `[lowrank] ${k}: ppl ${p.ppl.toFixed(3)} (dense ${base.ppl.toFixed(3)}), ${comp.toFixed(0)} vs ${dense.toFixed(0)} tok/s\n`,
+        );
       }
     }
     model.checkpoint.close();

@@ -45,7 +45,12 @@ const GOALS: Goal[] = [
     ok: (v) => v <= 0.01,
     goal: '≤ 1 %',
   },
-  { label: 'Cholesky 4096 vs LAPACK (time ratio)', key: 'linalg.cholesky4096Ratio', ok: () => true, goal: 'report' },
+  {
+    label: 'Cholesky 4096 vs LAPACK (time ratio)',
+    key: 'linalg.cholesky4096Ratio',
+    ok: () => true,
+    goal: 'report',
+  },
   { label: 'peak RSS 16 vs 4 layers', key: 'memory.rss16over4', ok: (v) => v <= 1.2, goal: '≤ 1.2×' },
   {
     label: 'compressed / dense forward at 60 %',

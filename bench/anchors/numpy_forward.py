@@ -6,12 +6,14 @@ with GQA, a softmax router with top-k (renormalised, as Mixtral), SwiGLU experts
 tokens, final norm and lm_head. Weights are read with the tiny safetensors reader below (BF16/F16/F32
 decoded to f32) once, before timing. Timing covers embedding to logits of every position.
 
-  numpy_forward.py --model DIR --ids ids.json [--reps 3] [--logits-out FILE]
+  numpy_forward.py --model DIR --ids ids.json [--reps 3] [--logits-out FILE] [--float64]
 
 ids.json holds {"ids": [[...], ...]} (B equal-length sequences). Prints one JSON line: tokensPerSecond
 (best of --reps), seconds, batch, seqLen, logitsChecksum (sum of all logits, f64) and, with
 --logits-out, writes the logits of sequence 0 as raw little-endian f32 [T, V]. BLAS threads follow
-OPENBLAS_NUM_THREADS / OMP_NUM_THREADS as usual.
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS as usual. --float64 runs the same forward in float64 (RoPE tables
+still rounded to f32 as HF computes them): the reference both f32 forwards are measured against, since
+two f32 orderings of this model differ by more than either's rounding would suggest.
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ def load(model_dir: str) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 class Forward:
-    def __init__(self, cfg: dict, w: dict[str, np.ndarray]):
+    def __init__(self, cfg: dict, w: dict[str, np.ndarray], dt=np.float32):
+        self.dt = dt
+        w = {k: v.astype(dt) for k, v in w.items()} if dt is not np.float32 else w
         self.H = cfg["num_attention_heads"]
         self.KV = cfg.get("num_key_value_heads", self.H)
         self.h = cfg["hidden_size"]
@@ -80,7 +84,7 @@ class Forward:
         self.L = cfg["num_hidden_layers"]
         self.N = cfg["num_local_experts"]
         self.k = cfg["num_experts_per_tok"]
-        self.eps = np.float32(cfg["rms_norm_eps"])
+        self.eps = dt(cfg["rms_norm_eps"])
         rope = cfg.get("rope_parameters") or {}
         self.theta = float(rope.get("rope_theta", cfg.get("rope_theta", 10000.0)))
         if cfg.get("sliding_window") not in (None, 0):
@@ -108,7 +112,7 @@ class Forward:
             })
 
     def rms(self, x, w):
-        ms = np.mean(x * x, axis=-1, keepdims=True, dtype=np.float32)
+        ms = np.mean(x * x, axis=-1, keepdims=True, dtype=self.dt)
         return (x / np.sqrt(ms + self.eps)) * w
 
     def rope(self, T):
@@ -116,7 +120,7 @@ class Forward:
         inv = (1.0 / (np.float32(self.theta) ** (np.arange(0, self.D, 2, dtype=np.float32) / np.float32(self.D))))
         ang = np.arange(T, dtype=np.float32)[:, None] * inv.astype(np.float32)[None, :]
         emb = np.concatenate([ang, ang], axis=-1)
-        return np.cos(emb).astype(np.float32), np.sin(emb).astype(np.float32)
+        return np.cos(emb).astype(np.float32).astype(self.dt), np.sin(emb).astype(np.float32).astype(self.dt)
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         B, T = ids.shape
@@ -124,8 +128,8 @@ class Forward:
         g = H // KV
         cos, sin = self.rope(T)
         half = D // 2
-        mask = np.triu(np.full((T, T), -np.inf, dtype=np.float32), k=1)
-        scale = np.float32(1.0 / np.sqrt(D))
+        mask = np.triu(np.full((T, T), -np.inf, dtype=self.dt), k=1)
+        scale = self.dt(1.0 / np.sqrt(D))
 
         def rot(x):  # [B, n, T, D]
             r = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
@@ -174,13 +178,14 @@ def main(argv=None) -> int:
     ap.add_argument("--ids", required=True)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--logits-out")
+    ap.add_argument("--float64", action="store_true", help="run in float64 (the accuracy reference)")
     a = ap.parse_args(argv)
     with open(a.ids) as f:
         ids = np.asarray(json.load(f)["ids"], dtype=np.int64)
     if ids.ndim == 1:
         ids = ids[None, :]
     cfg, w = load(a.model)
-    fwd = Forward(cfg, w)
+    fwd = Forward(cfg, w, np.float64 if a.float64 else np.float32)
     best = float("inf")
     z = None
     for _ in range(max(1, a.reps)):

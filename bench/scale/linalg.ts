@@ -39,7 +39,8 @@ function python(cmd: string, dir: string): Record<string, number | string> {
     encoding: 'utf8',
     timeout: 300_000,
   });
-  if (r.status !== 0) throw new Error(`numpy_linalg ${cmd} failed: ${(r.stderr || r.error?.message || '').trim().slice(-300)}`);
+  if (r.status !== 0)
+    throw new Error(`numpy_linalg ${cmd} failed: ${(r.stderr || r.error?.message || '').trim().slice(-300)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
@@ -79,7 +80,10 @@ function ownMatrices(): { w: Matrix32; g: Matrix64 } {
 function residualEnergy(w: Matrix32, U: Matrix, S: Float64Array, Vt: Matrix): number {
   const r = S.length;
   const rec = tf.tidy(() => {
-    const us = tf.mul(tf.tensor2d(Float32Array.from(U.data), [U.rows, r]), tf.tensor2d(Float32Array.from(S), [1, r]));
+    const us = tf.mul(
+      tf.tensor2d(Float32Array.from(U.data), [U.rows, r]),
+      tf.tensor2d(Float32Array.from(S), [1, r]),
+    );
     return tf.matMul(us, tf.tensor2d(Float32Array.from(Vt.data), [r, Vt.cols])).dataSync() as Float32Array;
   });
   let e = 0;
@@ -88,7 +92,11 @@ function residualEnergy(w: Matrix32, U: Matrix, S: Float64Array, Vt: Matrix): nu
 }
 
 export async function linalgScale(): Promise<Figures> {
-  const figs: Figures = { threads: activeBackend()?.threads ?? 1, svdMatrix: `${M}x${N} power-law`, gram: `${NG} κ≈1e9` };
+  const figs: Figures = {
+    threads: activeBackend()?.threads ?? 1,
+    svdMatrix: `${M}x${N} power-law`,
+    gram: `${NG} κ≈1e9`,
+  };
   const dir = mkdtempSync(path.join(tmpdir(), 'scale-linalg-'));
   try {
     const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
