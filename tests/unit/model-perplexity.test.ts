@@ -21,7 +21,7 @@ describe('perplexity NLL', () => {
 
   it('default batch keeps the hidden states of a batch near 256 MiB', () => {
     expect(defaultBatch(4096, 2048)).toBe(8);
-    expect(defaultBatch(64, 24)).toBe(682); // token cap: 16384 / 24
-    expect(defaultBatch(128, 512)).toBe(32);
+    expect(defaultBatch(64, 24)).toBe(43690); // no token cap: large batches cost no more per token
+    expect(defaultBatch(128, 512)).toBe(1024);
   });
 });

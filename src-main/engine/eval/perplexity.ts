@@ -71,14 +71,12 @@ export function hostRowsNll(z: Float32Array, V: number, rows: Int32Array, target
 }
 
 /**
- * Windows per batch: the [B·T, h] f32 hidden states stay within ~256 MiB, and a batch holds at most
- * 16k tokens — one batch of all 426 held-out windows (218k tokens) of a tiny model was measured
- * far slower than 14 batches of 32, so bigger batches do not pay past that point.
+ * Windows per batch: the [B·T, h] f32 hidden states stay within ~256 MiB. No token cap: the forward
+ * works in row blocks (model/blocks/row-blocks.ts), so a batch's cost per token does not grow with
+ * its size (tests/unit/forward-batch.test.ts pins the elements read per token).
  */
 export function defaultBatch(hidden: number, seqLen: number): number {
-  const byMemory = Math.floor((256 * 2 ** 20) / (seqLen * hidden * 4));
-  const byTokens = Math.floor(16_384 / seqLen);
-  return Math.max(1, Math.min(byMemory, byTokens));
+  return Math.max(1, Math.floor((256 * 2 ** 20) / (seqLen * hidden * 4)));
 }
 
 export async function perplexity(

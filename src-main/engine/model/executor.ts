@@ -3,7 +3,9 @@
 // reader, projections transposed once on read), runs it in bounded chunks and frees it. With
 // `keepLayersBytes` the loaded layers stay for the executor's life while they fit: a small model
 // run batch after batch (perplexity) then decodes its weights once, not once per batch — at the
-// bench shape a layer's load costs about as much as running 512 tokens through it.
+// bench shape a layer's load costs about as much as running 512 tokens through it. A layer whose
+// routed experts exceed `expertBudgetBytes` (Mixtral-8x7B: 5.6 GiB per layer in f32, over the 4 GiB
+// wasm heap) is loaded without them: each routed expert is read after routing and freed after use.
 import { CancelledError, EngineError } from '../errors';
 import { tf } from '../tensor/backend';
 import { attention } from './blocks/attention';
@@ -15,6 +17,7 @@ import { rmsNorm } from './blocks/rms-norm';
 import { type RopeTables, ropeTables, ropeTablesAt } from './blocks/rope';
 import { HostRows } from './blocks/row-blocks';
 import { readRows } from './embedding-rows';
+import { layerExpertBudgetBytes } from './expert-budget';
 import {
   disposeExecLayer,
   disposeMoeView,
@@ -44,6 +47,12 @@ export interface ExecutorOptions {
    * frees its layer. A kept layer is reused only while `overrides.get(l)` returns the same object.
    */
   keepLayersBytes?: number;
+  /**
+   * A layer whose routed experts (f32) exceed this many bytes reads each routed expert just before
+   * use and frees it after (ExecMoe.stream). Default: MOE_LAYER_BUDGET_MB, else 1 GiB. Replacement
+   * experts of an override are in memory already and run as given.
+   */
+  expertBudgetBytes?: number;
   signal?: AbortSignal;
   onLayerDone?(layer: number, layers: number): void;
 }
@@ -214,7 +223,8 @@ export class StreamingExecutor {
       given?.moe || given?.skipFfn || given?.skipBlock ? null : sourceLayerOverride(this.model, l);
     const override = stored ?? given;
     try {
-      const exec = override?.skipBlock ? null : loadExecLayer(this.model, l, override);
+      const expertBudgetBytes = this.opts.expertBudgetBytes ?? layerExpertBudgetBytes();
+      const exec = override?.skipBlock ? null : loadExecLayer(this.model, l, override, { expertBudgetBytes });
       return { layer: l, exec, override: override ?? null, stored };
     } catch (e) {
       if (stored?.moe) disposeMoeView(stored.moe);

@@ -7,7 +7,8 @@ import type { AttentionWeights } from './blocks/attention';
 import { buildExecDynamic } from './blocks/dynamic-prune';
 import type { ExecExpert } from './blocks/gated-mlp';
 import { type ExecLinear, execLinearTensors, toExecLinear } from './blocks/linear';
-import type { ExecMoe } from './blocks/moe-block';
+import type { ExecMoe, ExpertLease } from './blocks/moe-block';
+import { routedExpertBytes } from './expert-budget';
 import { readQuantized } from './gptq-checkpoint';
 import type { LoadedModel } from './model';
 import { hasSharedExpert, hasSharedGate } from './tensor-layout';
@@ -52,10 +53,23 @@ function execMlp(r: ReturnType<typeof reader>, name: (p: Proj) => string): ExecE
   return { gate: lin('gate'), up: lin('up'), down: lin('down') };
 }
 
-export function loadExecLayer(model: LoadedModel, l: number, override?: LayerOverride): ExecLayer {
+export interface LoadLayerOptions {
+  /**
+   * Routed experts above this many f32 bytes are not loaded with the layer: the MoE block reads
+   * each one after routing and frees it (ExecMoe.stream). Default: always resident.
+   */
+  expertBudgetBytes?: number;
+}
+
+export function loadExecLayer(
+  model: LoadedModel,
+  l: number,
+  override?: LayerOverride,
+  opts: LoadLayerOptions = {},
+): ExecLayer {
   const owned: tf.Tensor[] = [];
   try {
-    return buildExecLayer(model, l, override, owned);
+    return buildExecLayer(model, l, override, owned, opts);
   } catch (e) {
     tf.dispose(owned);
     throw e;
@@ -67,6 +81,7 @@ function buildExecLayer(
   l: number,
   override: LayerOverride | undefined,
   owned: tf.Tensor[],
+  opts: LoadLayerOptions,
 ): ExecLayer {
   const { spec } = model;
   const n = layerNames(spec, l);
@@ -104,8 +119,14 @@ function buildExecLayer(
   } else if (spec.layerKinds[l] === 'dense') {
     layer.ffn = { kind: 'dense', mlp: execMlp(r, (p) => n.denseMlp[p]) };
   } else {
-    const experts = Array.from({ length: spec.experts }, (_, e) => execMlp(r, (p) => n.expert(e, p)));
+    const streamed = routedExpertBytes(model, l) > (opts.expertBudgetBytes ?? Number.POSITIVE_INFINITY);
+    const experts = streamed
+      ? []
+      : Array.from({ length: spec.experts }, (_, e) => execMlp(r, (p) => n.expert(e, p)));
     const moe: ExecMoe = { routerT: r.wT(n.router.weight), experts, routing: spec.routing };
+    // the same reads as the resident path, so a streamed layer computes bit-identical outputs
+    if (streamed)
+      moe.stream = { count: spec.experts, load: (e) => streamedExpert(model, (p) => n.expert(e, p)) };
     if (hasSharedExpert(spec)) {
       const sh = execMlp(r, (p) => n.shared(p));
       moe.shared = hasSharedGate(spec) ? { ...sh, gateT: r.wT(n.sharedGate) } : sh;
@@ -113,6 +134,16 @@ function buildExecLayer(
     layer.ffn = { kind: 'moe', moe };
   }
   return layer;
+}
+
+function streamedExpert(model: LoadedModel, name: (p: Proj) => string): ExpertLease {
+  const owned: tf.Tensor[] = [];
+  try {
+    return { expert: execMlp(reader(model, owned), name), owned };
+  } catch (e) {
+    tf.dispose(owned);
+    throw e;
+  }
 }
 
 export function disposeExecLayer(layer: ExecLayer): void {
