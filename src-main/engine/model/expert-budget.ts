@@ -5,8 +5,12 @@ import { EngineError } from '../errors';
 import type { LoadedModel } from './model';
 import { layerNames } from './tensor-names';
 
-/** Default budget: well under the wasm heap, leaving room for activations and the attention weights. */
-export const DEFAULT_LAYER_EXPERT_BUDGET_MB = 1024;
+/**
+ * Default budget: half the wasm heap, leaving room for activations and the attention weights, and
+ * above the 1.5 GiB of an OLMoE-1B-7B layer (1.9 GiB for Qwen1.5-MoE-A2.7B): streaming re-reads
+ * every routed expert for each batch, which costs those models more than it saves.
+ */
+export const DEFAULT_LAYER_EXPERT_BUDGET_MB = 2048;
 
 /** Bytes of routed experts a layer may hold resident: MOE_LAYER_BUDGET_MB, else the default. */
 export function layerExpertBudgetBytes(env: NodeJS.ProcessEnv = process.env): number {
