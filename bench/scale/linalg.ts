@@ -3,8 +3,9 @@
 // power-law matrix at r = 128 and 512 — time, and Frobenius excess over the optimal truncated error
 // √Σ_{i>r} σ_i² from LAPACK's singular values — against numpy's thin full SVD of it; the f64 blocked
 // Cholesky and triangular inverse of a 4096 calibration-like Gram (κ ≈ 1e9) against LAPACK potrf/trtri,
-// with both identity errors (products in f64 BLAS in the child). numpy runs with one BLAS thread: our f64
-// kernels are single-threaded JS, the SVD's f32 products use the backend's threads (MOE_THREADS).
+// with both identity errors (products in f64 BLAS in the child). numpy runs with its default BLAS
+// threads (every core, as a user's numpy would): our f64 kernels are single-threaded JS, the SVD's f32
+// products use the backend's threads (MOE_THREADS), so the ratios are machine against machine.
 // The exact f64 SVD is timed on the 512×1024 top-left block: on the full 1024×2048 it takes minutes here.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ function seconds<T>(f: () => T): { value: T; seconds: number } {
 
 function python(cmd: string, dir: string): Record<string, number | string> {
   const r = spawnSync('python3', [ANCHOR, cmd, dir], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+    env: process.env,
     encoding: 'utf8',
     timeout: 300_000,
   });
