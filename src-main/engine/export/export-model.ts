@@ -9,7 +9,10 @@
 //    Layer Drop, different expert counts per layer, a layer pattern the config cannot express) the
 //    workbench format is written instead and `fallbackReason` says why — never a wrong checkpoint.
 // A layer the caller does not replace keeps its stored state (a workbench source stays compressed).
-// Tensors are produced one at a time by the streaming safetensors writer.
+// Tensors are produced one at a time by the streaming safetensors writer. A run's finished layers
+// (a LayerOverrideStore's persisted ones) are read from their work files tensor by tensor like a
+// stored layer, never loaded as views: export holds one tensor, not every compressed layer, and
+// writes the same bytes as from the in-memory views.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
@@ -18,7 +21,7 @@ import { dominantDtype, storageDtype } from '../io/safetensors-header';
 import { type WriteDtype, type WriteEntry, writeShardedCheckpoint } from '../io/safetensors-writer';
 import { dequantize } from '../methods/quant/quantized-weight';
 import { QUANT_CONFIG_KEY } from '../model/gptq-checkpoint';
-import { type LinearRef, manifestTensorNames, type ViewManifest, viewEntries } from '../model/layer-manifest';
+import { type LinearRef, type ViewManifest, viewEntries } from '../model/layer-manifest';
 import type { LoadedModel } from '../model/model';
 import { adapterFor } from '../model/registry';
 import {
@@ -33,8 +36,10 @@ import {
 import { layerNames, PROJ, type Proj, renumberLayer } from '../model/tensor-names';
 import type { LayerOverride, Linear, ModelSpec, MoeLayerView, Tensor2D } from '../model/types';
 import { FORMAT_KEY, type StoredLayer, type WorkbenchBlock } from '../model/workbench-format';
+import { LayerOverrideStore } from '../pipeline/override-store';
 import { tf } from '../tensor/backend';
 import { GptqPacker, type GptqSummary, type LinearSource } from './gptq-export';
+import { type TensorReader, WorkFileReaders } from './tensor-reader';
 
 export type ExportFormat = 'factored' | 'dense' | 'gptq';
 
@@ -70,28 +75,46 @@ export function sourceDtype(model: LoadedModel): WriteDtype {
   return storageDtype(dominantDtype(ck.names().map((n) => ck.info(n))));
 }
 
-/** What one layer holds at export time: the caller's override, else the source's stored state. */
+/**
+ * What one layer holds at export time: the caller's override, else the source's stored state. A
+ * 'stored' layer is a manifest and named tensors read from `tensors`: the source checkpoint, or the
+ * work file of a layer the run persisted.
+ */
 type LayerState =
   | { kind: 'plain' }
   | { kind: 'drop-ffn' }
   | { kind: 'drop-block' }
   | { kind: 'view'; view: MoeLayerView }
-  | { kind: 'stored'; manifest: ViewManifest };
+  | { kind: 'stored'; manifest: ViewManifest; tensors: TensorReader };
 
-function layerState(model: LoadedModel, l: number, o: LayerOverride | undefined): LayerState {
-  if (o?.skipBlock) return { kind: 'drop-block' };
-  if (o?.skipFfn) return { kind: 'drop-ffn' };
-  if (o?.moe) {
+function layerState(
+  model: LoadedModel,
+  l: number,
+  overrides: ReadonlyMap<number, LayerOverride>,
+  files: WorkFileReaders,
+): LayerState {
+  const moeOnly = () => {
     if (model.spec.layerKinds[l] !== 'moe')
       throw new EngineError(`layer ${l} is a dense layer; a MoE view cannot replace it`, {
         field: `layer ${l} override`,
       });
+  };
+  const at = overrides instanceof LayerOverrideStore ? overrides.persistedAt(l) : null;
+  if (at) {
+    moeOnly();
+    return { kind: 'stored', manifest: at.manifest, tensors: files.reader(at.file) };
+  }
+  const o = overrides.get(l);
+  if (o?.skipBlock) return { kind: 'drop-block' };
+  if (o?.skipFfn) return { kind: 'drop-ffn' };
+  if (o?.moe) {
+    moeOnly();
     return { kind: 'view', view: o.moe };
   }
   const s: StoredLayer | undefined = model.stored?.layers.get(l);
   if (!s) return { kind: 'plain' };
   if ('drop' in s) return s.drop === 'block' ? { kind: 'drop-block' } : { kind: 'drop-ffn' };
-  return { kind: 'stored', manifest: s.view };
+  return { kind: 'stored', manifest: s.view, tensors: model.checkpoint };
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -110,9 +133,8 @@ function denseOf(L: Linear): Float32Array {
   return d;
 }
 
-/** W of a stored linear, its parts read from the checkpoint for this one tensor. */
-function denseOfRef(model: LoadedModel, r: LinearRef): Float32Array {
-  const ck = model.checkpoint;
+/** W of a stored linear, its parts read for this one tensor. */
+function denseOfRef(ck: TensorReader, r: LinearRef): Float32Array {
   if ('W' in r) return ck.readF32(r.W);
   if ('quant' in r) {
     const q = r.quant;
@@ -177,8 +199,7 @@ function summarizeView(v: MoeLayerView): BlockSummary {
   };
 }
 
-function summarizeManifest(model: LoadedModel, m: ViewManifest): BlockSummary {
-  const ck = model.checkpoint;
+function summarizeManifest(model: LoadedModel, m: ViewManifest, ck: TensorReader): BlockSummary {
   const hasBias = (e: Record<Proj, LinearRef>) => PROJ.some((p) => 'bias' in e[p] && e[p].bias !== undefined);
   const out = (r: LinearRef) =>
     ck.info('W' in r ? r.W : 'quant' in r ? r.quant.codes : 'base' in r ? r.base : r.A).shape[0]!;
@@ -215,13 +236,10 @@ function denseLayout(
       counts.push({ l, experts: spec.experts, topK: spec.routing.topK });
       continue;
     }
-    const b =
-      s.kind === 'view'
-        ? summarizeView(s.view)
-        : summarizeManifest(model, (s as { manifest: ViewManifest }).manifest);
+    if (s.kind !== 'view' && s.kind !== 'stored') continue;
+    const b = s.kind === 'view' ? summarizeView(s.view) : summarizeManifest(model, s.manifest, s.tensors);
     counts.push({ l, experts: b.experts, topK: b.topK });
-    const dyn =
-      s.kind === 'view' ? s.view.dynamicPrune : (s as { manifest: ViewManifest }).manifest.dynamicPrune;
+    const dyn = s.kind === 'view' ? s.view.dynamicPrune : s.manifest.dynamicPrune;
     if (dyn && dyn.remove > 0)
       return {
         reason: `layer ${l}: D²-MoE prunes ${dyn.remove} base channels per batch, which a dense HF layer cannot`,
@@ -283,6 +301,50 @@ function globalsSplit(spec: ModelSpec): { head: ExpectedTensor[]; tail: Expected
   };
 }
 
+/**
+ * A stored layer's tensors as viewEntries writes the view they describe: the same order (router,
+ * routed experts, router bias, shared expert, its gate; each tensor once) and dtypes (a quantized
+ * linear's codes, scales and zeros in F16, g_idx in F32, exact whatever `dtype`), so a persisted
+ * layer exports byte for byte as its in-memory view would.
+ */
+function storedEntries(m: ViewManifest, ck: TensorReader, dtype: WriteDtype): WriteEntry[] {
+  const entries: WriteEntry[] = [];
+  const seen = new Set<string>();
+  const add = (name: string | undefined, d: WriteDtype = dtype) => {
+    if (name === undefined || seen.has(name)) return;
+    seen.add(name);
+    entries.push({ name, dtype: d, shape: [...ck.info(name).shape], data: () => ck.readF32(name) });
+  };
+  const lin = (r: LinearRef) => {
+    if ('W' in r) {
+      add(r.W);
+      add(r.bias);
+    } else if ('quant' in r) {
+      add(r.quant.codes, 'F16');
+      add(r.quant.scales, 'F16');
+      add(r.quant.zeros, 'F16');
+      add(r.quant.gIdx, 'F32');
+      add(r.bias);
+    } else if ('base' in r) {
+      add(r.base);
+      add(r.A);
+      add(r.B);
+    } else {
+      add(r.A);
+      add(r.B);
+      add(r.bias);
+    }
+  };
+  add(m.router);
+  for (const e of m.experts) for (const p of PROJ) lin(e[p]);
+  add(m.routerBias);
+  if (m.shared) {
+    for (const p of PROJ) lin(m.shared[p]);
+    add(m.sharedGate);
+  }
+  return entries;
+}
+
 /** Workbench-format entries and block (layers listed only where something changed). */
 function workbenchEntries(
   model: LoadedModel,
@@ -291,7 +353,6 @@ function workbenchEntries(
   method: string | undefined,
 ): { entries: WriteEntry[]; block: WorkbenchBlock } {
   const { spec } = model;
-  const ck = model.checkpoint;
   const { head, tail } = globalsSplit(spec);
   const entries = fromCheckpoint(model, head, dtype);
   const block: WorkbenchBlock = {
@@ -322,8 +383,7 @@ function workbenchEntries(
       }
       case 'stored': {
         entries.push(...fromCheckpoint(model, [...g.attention, ...g.postNorm], dtype));
-        for (const name of manifestTensorNames(s.manifest))
-          entries.push({ name, dtype, shape: [...ck.info(name).shape], data: () => ck.readF32(name) });
+        entries.push(...storedEntries(s.manifest, s.tensors, dtype));
         block.layers[String(l)] = { view: structuredClone(s.manifest) };
         return;
       }
@@ -396,14 +456,14 @@ function denseEntries(
     }
     if (s.kind !== 'stored') return;
     const m = s.manifest;
-    const ck = model.checkpoint;
+    const ck = s.tensors;
     entries.push(mat(n.router.weight, [...ck.info(m.router).shape], () => ck.readF32(m.router)));
     m.experts.forEach((ex, e) => {
       for (const p of PROJ)
         entries.push(
           ...packed(
-            mat(n.expert(e, p), shapeOf(p, I), () => denseOfRef(model, ex[p])),
-            { kind: 'ref', r: ex[p] },
+            mat(n.expert(e, p), shapeOf(p, I), () => denseOfRef(ck, ex[p])),
+            { kind: 'ref', r: ex[p], tensors: ck },
           ),
         );
     });
@@ -412,8 +472,8 @@ function denseEntries(
       for (const p of PROJ)
         entries.push(
           ...packed(
-            mat(n.shared(p), shapeOf(p, Is), () => denseOfRef(model, sh[p])),
-            { kind: 'ref', r: sh[p] },
+            mat(n.shared(p), shapeOf(p, Is), () => denseOfRef(ck, sh[p])),
+            { kind: 'ref', r: sh[p], tensors: ck },
           ),
         );
       const gw = m.sharedGate;
@@ -450,6 +510,10 @@ function hasQuantized(model: LoadedModel, states: LayerState[]): boolean {
   });
 }
 
+/**
+ * `overrides` may be a run's LayerOverrideStore: its persisted layers are read from the work files
+ * (get is never called for them), so any residentLimit will do and none is loaded.
+ */
 export function exportModel(
   model: LoadedModel,
   overrides: ReadonlyMap<number, LayerOverride>,
@@ -462,9 +526,26 @@ export function exportModel(
       file: out,
       field: 'outDir',
     });
-  const { spec } = model;
   const dtype = opts.dtype ?? sourceDtype(model);
-  const states = Array.from({ length: spec.layers }, (_, l) => layerState(model, l, overrides.get(l)));
+  // the work files persisted layers are read from, each opened when written and closed after
+  const files = new WorkFileReaders();
+  try {
+    return exportStates(model, overrides, files, out, opts, dtype);
+  } finally {
+    files.close();
+  }
+}
+
+function exportStates(
+  model: LoadedModel,
+  overrides: ReadonlyMap<number, LayerOverride>,
+  files: WorkFileReaders,
+  out: string,
+  opts: ExportOptions,
+  dtype: WriteDtype,
+): ExportResult {
+  const { spec } = model;
+  const states = Array.from({ length: spec.layers }, (_, l) => layerState(model, l, overrides, files));
   const method = opts.method ?? model.stored?.method;
 
   const written = ((): {

@@ -15,7 +15,6 @@
 // checkpoint_format is "gptq" (v1, read by every loader) unless some zero point is 0, which v1
 // cannot store: then "gptq_v2" (GPTQModel, transformers with gptqmodel) and the result says so.
 import { EngineError } from '../errors';
-import type { Checkpoint } from '../io/checkpoint';
 import type { WriteEntry } from '../io/safetensors-writer';
 import { gptqShapes } from '../methods/quant/accounting';
 import {
@@ -30,11 +29,13 @@ import { readQuantized } from '../model/gptq-checkpoint';
 import type { LinearRef } from '../model/layer-manifest';
 import type { LoadedModel } from '../model/model';
 import type { Linear } from '../model/types';
+import type { TensorReader } from './tensor-reader';
 
 /** Where an exported linear's values come from. */
 export type LinearSource =
   | { kind: 'linear'; L: Linear }
-  | { kind: 'ref'; r: LinearRef }
+  /** a stored (workbench source) or persisted (work file) linear, its tensors read from `tensors` */
+  | { kind: 'ref'; r: LinearRef; tensors: TensorReader }
   | { kind: 'ck'; name: string };
 
 export interface GptqSummary {
@@ -61,7 +62,7 @@ interface Found {
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The stored form of a workbench manifest's quantized linear (codes, zeros and g_idx are stored as exact floats). */
-function quantOfRef(ck: Checkpoint, r: Extract<LinearRef, { quant: unknown }>): QuantizedWeight {
+function quantOfRef(ck: TensorReader, r: Extract<LinearRef, { quant: unknown }>): QuantizedWeight {
   const q = r.quant;
   const codes = ck.readF32(q.codes);
   const gIdx = ck.readF32(q.gIdx);
@@ -94,7 +95,9 @@ export class GptqPacker {
     if (src.kind === 'linear')
       return src.L.kind === 'quantized' ? () => (src.L as { q: QuantizedWeight }).q : null;
     if (src.kind === 'ref')
-      return 'quant' in src.r ? () => quantOfRef(ck, src.r as Extract<LinearRef, { quant: unknown }>) : null;
+      return 'quant' in src.r
+        ? () => quantOfRef(src.tensors, src.r as Extract<LinearRef, { quant: unknown }>)
+        : null;
     if (!src.name.endsWith('.weight')) return null;
     const prefix = src.name.slice(0, -'.weight'.length);
     const p = this.model.gptq?.linears.get(prefix);

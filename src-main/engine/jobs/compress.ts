@@ -131,6 +131,10 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         warnings.push(r.offTarget);
         ctx.record.metric('offTargetBy', Math.abs(r.achievedRatio - (r.targetRatio ?? 0)));
       }
+      // export reads the persisted layers from their work files, and the layer-streamed evaluations
+      // need one (or two) at a time: no more stay in memory
+      r.overrides.release();
+      r.overrides.residentLimit = 2;
       ctx.progress({ step: 'export', fraction: 0.9 });
       const ex = exportModel(model, r.overrides, outDir, {
         format: config.export?.format ?? 'factored',
@@ -141,9 +145,13 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
       if (ex.gptq?.note) warnings.push(ex.gptq.note);
       for (const f of ex.files)
         ctx.record.artifact({ path: f, kind: 'checkpoint', bytes: fs.statSync(f).size, sha256: sha256(f) });
-      const factored = [...r.overrides]
-        .filter(([, ov]) => ov.moe?.experts.some((e) => e.gate.kind === 'factored'))
-        .map(([l]) => l)
+      // a persisted layer's manifest says it without reading the layer back
+      const factored = [...r.overrides.keys()]
+        .filter((l) => {
+          const m = r.overrides.persistedAt(l)?.manifest;
+          if (m) return m.experts.some((e) => 'A' in e.gate && !('base' in e.gate));
+          return r.overrides.get(l)?.moe?.experts.some((e) => e.gate.kind === 'factored') ?? false;
+        })
         .sort((a, b) => a - b);
       const result: CompressResult = {
         runId: ctx.runId,
@@ -170,9 +178,6 @@ export async function run(ctx: JobContext, params: CompressParams): Promise<Comp
         })),
         warnings,
       };
-      // export held every layer at once; the layer-streamed evaluations need one (or two) at a time
-      r.overrides.release();
-      r.overrides.residentLimit = 2;
       const evals = [
         ...(config.evaluate?.ppl ? [config.evaluate.ppl] : []),
         ...(config.evaluate?.perplexity ?? []),

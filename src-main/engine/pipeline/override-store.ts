@@ -7,14 +7,16 @@
 // Contract for readers: an override returned by `get` stays valid until `residentLimit` other
 // persisted layers have been read (pin a layer to hold it longer: eviction frees neither a pinned
 // layer nor the one `get` just returned, so what `get` returns is never already freed).
-// Readers that keep every layer at once (export, the KV-cache decoder) need
-// `residentLimit = Infinity`, which the run result starts with. Tensor-free overrides (dropped
-// sub-layer or block) and layers not yet persisted are always in memory. A layer file's checksum
-// is verified on its first read only (this process wrote it, or read it once already).
+// Readers that keep every layer at once (the KV-cache decoder) need `residentLimit = Infinity`,
+// which the run result starts with; export instead reads persisted layers straight from their
+// files (`persistedAt`) and needs none resident. Tensor-free overrides (dropped sub-layer or
+// block) and layers not yet persisted are always in memory. A layer file's checksum is verified on
+// its first read only (this process wrote it, or read it once already).
+import type { ViewManifest } from '../model/layer-manifest';
 import { disposeMoeView } from '../model/layer-weights';
 import type { LoadedModel } from '../model/model';
 import type { LayerOverride } from '../model/types';
-import { loadPersistedLayer } from './work-files';
+import { layerFile, loadPersistedLayer, type PersistedLayer, readJson, verifyLayerFile } from './work-files';
 
 type Slot =
   /** not persisted (yet), or tensor-free */
@@ -91,6 +93,25 @@ export class LayerOverrideStore extends Map<number, LayerOverride> {
     const slot = this.#slots.get(l);
     if (!slot) return undefined;
     return slot.where === 'memory' ? slot.override : this.#loaded.get(l);
+  }
+
+  /**
+   * Where persisted layer l lives: its work file (the view's tensors under the workbench names) and
+   * the manifest describing them, checksum checked as `get` would; null when the layer is only in
+   * memory (not persisted yet, or tensor-free). Reads no tensor and loads nothing: a reader taking
+   * the tensors from the file one at a time holds none of the layer (export).
+   */
+  persistedAt(l: number): { file: string; manifest: ViewManifest } | null {
+    const slot = this.#slots.get(l);
+    if (slot?.where !== 'disk') return null;
+    const meta = readJson<PersistedLayer>(layerFile(this.#workDir, slot.step, l, 'json'));
+    const file = layerFile(this.#workDir, slot.step, l, 'safetensors');
+    const key = `${slot.step}:${l}`;
+    if (!this.#verified.has(key)) {
+      verifyLayerFile(file, meta);
+      this.#verified.add(key);
+    }
+    return { file, manifest: meta.manifest! };
   }
 
   /** A Map's set: the override is held in memory until `persisted`; a replaced copy is the caller's to free. */

@@ -147,7 +147,8 @@ export interface RunResult {
   /**
    * final state of every layer the run changed, read lazily from the work folder (so it must outlive
    * their use); owned by the caller: disposeOverrides. Starts with residentLimit = Infinity (every
-   * layer read stays valid, as in a Map); streaming readers may lower it.
+   * layer read stays valid, as in a Map); streaming readers may lower it. Export needs none resident:
+   * it reads persisted layers' tensors from their work files (persistedAt).
    */
   overrides: LayerOverrideStore;
   /** `${step}:${layer}` → record */

@@ -94,6 +94,16 @@ export function persistLayer(
   writeAtomic(layerFile(workDir, s, l, 'json'), JSON.stringify(meta));
 }
 
+/** A finished layer's tensor file exists and (when `checksum`) matches the sha256 its meta recorded. */
+export function verifyLayerFile(file: string, meta: PersistedLayer, checksum = true): void {
+  if (!fs.existsSync(file) || (checksum && meta.sha256 && fileSha256(file) !== meta.sha256))
+    throw new EngineError("a finished layer's work file is damaged (checksum mismatch)", {
+      file,
+      field: 'workDir',
+      hint: 'resume recomputes from this layer on; if this persists, delete the work folder',
+    });
+}
+
 /** `verify`: check the file against its recorded sha256 first (skip only for a file already checked). */
 export function loadPersistedLayer(
   model: LoadedModel,
@@ -107,12 +117,7 @@ export function loadPersistedLayer(
   if (meta.kind === 'skipBlock') return { override: { skipBlock: true }, meta };
   if (meta.kind === 'skipFfn') return { override: { skipFfn: true }, meta };
   const sf = layerFile(workDir, s, l, 'safetensors');
-  if (!fs.existsSync(sf) || (verify && meta.sha256 && fileSha256(sf) !== meta.sha256))
-    throw new EngineError("a finished layer's work file is damaged (checksum mismatch)", {
-      file: sf,
-      field: 'workDir',
-      hint: 'resume recomputes from this layer on; if this persists, delete the work folder',
-    });
+  verifyLayerFile(sf, meta, verify);
   const st = SafetensorsFile.open(sf);
   try {
     const view = viewFromManifest(
