@@ -20,6 +20,9 @@ export function identityScale(dim: number, fallback?: string): Scale {
   return fallback === undefined ? { kind: 'identity', dim } : { kind: 'identity', dim, fallback };
 }
 
+/** null-space dimension (channels − routed tokens) from which the plain Cholesky is not tried */
+const NULL_SPACE_SKIP = 16;
+
 const ZERO_TOKENS = 'no calibration tokens reached this layer (G = 0): identity scaling, i.e. plain SVD';
 
 /** SVD-LLM whitening: S = chol(G) with the chosen positive-definite repair. */
@@ -37,7 +40,15 @@ export function whiteningScale(
     );
   }
   if (stats.tokens === 0) return identityScale(stats.dim, ZERO_TOKENS);
-  const { L, repair } = choleskyRepaired(stats.gram, opts.repair ?? 'shift-min-eig', opts);
+  // Σ x xᵀ over fewer rows than columns is singular; its rounding noise on a null space of
+  // dimension d is a random symmetric d×d matrix, all of whose eigenvalues are positive with a
+  // probability like e^(−d²/4) (GOE), so from NULL_SPACE_SKIP on the plain Cholesky cannot succeed
+  // and the repair skips it. Below that it sometimes does (tiny test models), and then, as in the
+  // reference, the unshifted factor is used.
+  const { L, repair } = choleskyRepaired(stats.gram, opts.repair ?? 'shift-min-eig', {
+    ...opts,
+    rankDeficient: stats.dim - stats.tokens >= NULL_SPACE_SKIP,
+  });
   const { inverse, shift } = invertLowerWithRetry(L, opts.inverseShift ?? 1e-6);
   return { kind: 'lower', dim: stats.dim, L, Linv: inverse, inverseShift: shift, repair };
 }
