@@ -140,8 +140,8 @@ describe.each(['tiny-mixtral', 'tiny-deepseek'])('experts streamed in the forwar
 });
 
 describe('MOE_LAYER_BUDGET_MB', () => {
-  it('defaults to 1 GiB, reads MiB, refuses nonsense', () => {
-    expect(layerExpertBudgetBytes({})).toBe(2 ** 30);
+  it('defaults to 2 GiB, reads MiB, refuses nonsense', () => {
+    expect(layerExpertBudgetBytes({})).toBe(2 ** 31);
     expect(layerExpertBudgetBytes({ MOE_LAYER_BUDGET_MB: '0.5' })).toBe(2 ** 19);
     expect(layerExpertBudgetBytes({ MOE_LAYER_BUDGET_MB: '0' })).toBe(0);
     expect(() => layerExpertBudgetBytes({ MOE_LAYER_BUDGET_MB: 'lots' })).toThrow(/MOE_LAYER_BUDGET_MB/);

@@ -9,7 +9,7 @@ import {
   transpose,
   zeros64,
 } from '../../src-main/engine/linalg/matrix';
-import { orthonormalizeTf } from '../../src-main/engine/linalg/orthonormalize';
+import { orthonormalizeTf, wellConditionedBasisTf } from '../../src-main/engine/linalg/orthonormalize';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { householderQR } from '../../src-main/engine/linalg/qr';
 import { svdExact } from '../../src-main/engine/linalg/svd-exact';
@@ -108,6 +108,35 @@ describe('orthonormalisation and method choice', () => {
     // projection of Y onto span(Q) is Y itself
     const proj = matmul64(q, matmul64(transpose(q), y));
     expect(frobeniusNorm(subtract(proj, y)) / frobeniusNorm(y)).toBeLessThan(1e-5);
+  });
+  it('κ(Y) ≈ 3e6: shifted CholQR (two shifted rounds) instead of Householder, Q orthonormal and spanning Y', () => {
+    const { a: y, sigma } = decaying(500, 30, 0.6, 40); // σ₁/σ₃₀ = 0.6⁻²⁹ ≈ 3e6
+    const yt = tf.tensor2d(Float32Array.from(y.data), [500, 30]);
+    const full = orthonormalizeTf(yt);
+    const basis = wellConditionedBasisTf(yt);
+    yt.dispose();
+    expect([full.method, basis.method]).toEqual(['shifted-cholqr', 'shifted-cholqr-basis']);
+    const q = { rows: 500, cols: 30, data: Float64Array.from(full.Q.dataSync()) };
+    const b = { rows: 500, cols: 30, data: Float64Array.from(basis.Q.dataSync()) };
+    full.Q.dispose();
+    basis.Q.dispose();
+    expect(orthErr(q)).toBeLessThan(1e-5);
+    expect(orthErr(b)).toBeLessThan(0.1); // a basis, not orthonormal: ~ε₃₂·300²
+    // span: every column of Y, down to the smallest direction, lies in span(Q): residual ≪ σ_min
+    const proj = matmul64(q, matmul64(transpose(q), y));
+    expect(frobeniusNorm(subtract(proj, y))).toBeLessThan(1e-5);
+    // the basis keeps all 30 directions, the smallest (σ ≈ 4e-7) included: σ_min(B) is far from 0
+    expect(sigma[29]!).toBeLessThan(1e-6);
+    expect(svdExact(b).S[29]!).toBeGreaterThan(0.5);
+  });
+  it('randomized SVD on a fast-decaying spectrum stays off Householder and within 1 % of optimal', () => {
+    const { a, sigma } = decaying(300, 200, 0.7, 41); // sketch κ ≈ 0.7⁻²⁹ ≈ 3e4 > CholQR2's 1e3 guard
+    const r = 20;
+    const { U, S, Vt, ortho } = svdRandomized(a, r);
+    expect(ortho).toEqual([...Array(8).fill('shifted-cholqr-basis'), 'shifted-cholqr']);
+    const optimal = sigma.slice(r).reduce((s, v) => s + v * v, 0);
+    expect(frobeniusNorm(subtract(usv(U, S, Vt), a)) ** 2).toBeLessThan(1.01 * optimal);
+    expect(orthErr(U)).toBeLessThan(1e-5);
   });
   it('svdTruncated auto: exact for small matrices or a sketch covering the matrix, randomized otherwise', () => {
     expect(chooseSvdMethod(100, 400, 10)).toBe('exact');

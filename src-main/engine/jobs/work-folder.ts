@@ -43,32 +43,61 @@ function existingAncestor(dir: string, field: string): { base: string; missing: 
 /**
  * Throws an EngineError naming the folder unless files can be created in `dir`: the missing
  * folders are made one at a time (each failure is a clear error), a probe file is written, and
- * what the check created is removed again.
+ * what the check created is removed again. Runs checking sibling folders at once (sweep workers)
+ * race on the shared missing parents: a parent another check made (EEXIST) or removed under us
+ * (ENOENT, retried) is not an error, and a made folder someone else now uses (ENOTEMPTY) stays.
  */
 export function checkOutputFolder(dir: string, field: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      probeOutputFolder(dir, field);
+      return;
+    } catch (e) {
+      if (!(e instanceof RacedError) || attempt >= 8) throw e instanceof RacedError ? e.error : e;
+    }
+  }
+}
+
+/** A failure that a concurrent check removing a shared parent can explain: worth one more try. */
+class RacedError extends Error {
+  constructor(readonly error: EngineError) {
+    super(error.message);
+  }
+}
+
+function probeOutputFolder(dir: string, field: string): void {
   const { base, missing } = existingAncestor(dir, field);
   const made: string[] = [];
   let at = base;
   try {
     for (const seg of missing) {
       at = path.join(at, seg);
-      fs.mkdirSync(at);
-      made.push(at);
+      try {
+        fs.mkdirSync(at);
+        made.push(at);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
     }
-    const probe = path.join(at, `.write-probe-${process.pid}`);
+    const probe = path.join(at, `.write-probe-${process.pid}-${randomUUID()}`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);
   } catch (e) {
-    throw new EngineError(
-      `cannot write in '${at}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      {
-        field,
-        file: path.resolve(dir),
-        hint: 'choose an output folder on a writable disk',
-      },
-    );
+    const code = (e as NodeJS.ErrnoException).code;
+    const error = new EngineError(`cannot write in '${at}' (${code ?? (e as Error).message})`, {
+      field,
+      file: path.resolve(dir),
+      hint: 'choose an output folder on a writable disk',
+    });
+    throw code === 'ENOENT' ? new RacedError(error) : error;
   } finally {
-    for (const d of made.reverse()) fs.rmdirSync(d);
+    for (const d of made.reverse()) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        // another run's folder is inside it now (ENOTEMPTY) or it already went: leave it
+      }
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // Randomized truncated SVD (Halko–Martinsson–Tropp 2011, Alg. 4.4 subspace iteration): a seeded
-// Gaussian sketch, q power iterations with re-orthonormalisation after every product, then the SVD of
+// Gaussian sketch, q power iterations with a well-conditioned basis taken after every product (one
+// CholQR round; full orthonormalisation only for the last, which defines U), then the SVD of
 // the small (l×n) core in f64 (eigenvectors of its l×l Gram, see coreSvd). All products with W run on
 // the tfjs backend against explicitly materialised W and Wᵀ (no matMul transpose flags).
 import { EngineError } from '../errors';
@@ -7,7 +8,7 @@ import { tf } from '../tensor/backend';
 import { eigh } from './eigh';
 import { gemm64 } from './gemm64';
 import { assertFinite, fromTensor, type Matrix, type Matrix32, to64, toTensor, transpose } from './matrix';
-import { type OrthoMethod, orthonormalizeTf } from './orthonormalize';
+import { type OrthoMethod, orthonormalizeTf, wellConditionedBasisTf } from './orthonormalize';
 import { xoshiro128ss } from './prng';
 import { type SVD, svdExact } from './svd-exact';
 
@@ -66,8 +67,9 @@ export function svdRandomized(w: Matrix, r: number, opts: RandomizedSvdOptions =
   const ortho: OrthoMethod[] = [];
   const W = toTensor(w);
   const Wt = tf.tidy(() => tf.transpose(W).clone());
-  const orth = (y: tf.Tensor2D): tf.Tensor2D => {
-    const { Q, method } = orthonormalizeTf(y);
+  // every basis but the last only feeds the next product, so one (shifted) CholQR round suffices there
+  const orth = (y: tf.Tensor2D, last = false): tf.Tensor2D => {
+    const { Q, method } = (last ? orthonormalizeTf : wellConditionedBasisTf)(y);
     ortho.push(method);
     y.dispose();
     return Q;
@@ -75,11 +77,14 @@ export function svdRandomized(w: Matrix, r: number, opts: RandomizedSvdOptions =
   let Q: tf.Tensor2D;
   let bt: Matrix32;
   try {
-    Q = orth(tf.tidy(() => tf.matMul(W, tf.tensor2d(omega, [n, l]))));
+    Q = orth(
+      tf.tidy(() => tf.matMul(W, tf.tensor2d(omega, [n, l]))),
+      q === 0,
+    );
     for (let i = 0; i < q; i++) {
       const Z = orth(tf.matMul(Wt, Q));
       Q.dispose();
-      Q = orth(tf.matMul(W, Z));
+      Q = orth(tf.matMul(W, Z), i === q - 1);
       Z.dispose();
     }
     const btT = tf.matMul(Wt, Q); // (Qᵀ W)ᵀ, n×l
