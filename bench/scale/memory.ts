@@ -16,13 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { svdLlmDeclaration } from '../../src-main/engine/methods/svd-llm.params';
 import { openModel } from '../../src-main/engine/model/model';
-import { solveStep } from '../../src-main/engine/pipeline/budget';
-import {
-  checkMemory,
-  estimateRunMemory,
-  type StepMemory,
-} from '../../src-main/engine/pipeline/memory-preflight';
-import { stateFromSpec, stateParams } from '../../src-main/engine/pipeline/plan-state';
+import { checkMemory } from '../../src-main/engine/pipeline/memory-preflight';
+import { preflightEstimate } from '../../tests/support/preflight-estimate';
 import { MIXTRAL_8X7B, writeSparseCheckpoint } from '../../tests/support/sparse-checkpoints';
 import { writeTinyCheckpoint } from '../../tests/support/tiny-checkpoints';
 import type { MemoryChildArgs, MemoryChildResult } from './memory-child';
@@ -43,7 +38,6 @@ const SHAPE = {
   sliding_window: null,
 };
 /** the memory-schedule test's calibration for the pre-flight */
-const PREFLIGHT_CAL = { samples: 32, seqLen: 256, batch: 8 };
 
 const r3 = (x: number) => Number(x.toFixed(3));
 
@@ -101,19 +95,7 @@ function mixtralPreflight(dir: string): Figures {
   writeSparseCheckpoint(ckpt, MIXTRAL_8X7B);
   const model = openModel(ckpt);
   try {
-    const decl = svdLlmDeclaration;
-    const params = decl.params.parse({});
-    const before = stateFromSpec(model.spec);
-    const solved = solveStep(
-      { decl, params },
-      { kind: 'ratio', ratio: 0.2 },
-      before,
-      stateParams(before),
-      0,
-      null,
-    );
-    const stats = decl.statsBytes!(params, model.spec, before, PREFLIGHT_CAL, solved.knobs) as StepMemory;
-    const est = estimateRunMemory(model.spec, PREFLIGHT_CAL, stats);
+    const { est } = preflightEstimate(model, svdLlmDeclaration, {});
     let accepted = 'yes';
     try {
       checkMemory(est, 24 * GiB);

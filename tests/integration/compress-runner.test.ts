@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, EngineError } from '../../src-main/engine/errors';
 import { SafetensorsFile } from '../../src-main/engine/io/safetensors';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
-import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import type { LayerOverride } from '../../src-main/engine/model/types';
 import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
 import { disposeOverrides, runPipeline } from '../../src-main/engine/pipeline/runner';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
+import { forwardLogits } from '../support/forward-logits';
 import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'compress-runner-'));
@@ -32,17 +32,8 @@ const config = (method: string, ratio: number, params: Record<string, unknown> =
     steps: [{ method, params }],
   });
 
-async function logits(m: LoadedModel, overrides: Map<number, LayerOverride>): Promise<Float32Array> {
-  const exec = new StreamingExecutor(m, { overrides });
-  const x = await exec.forward(exec.embed(calibration.slice(0, 2)));
-  const parts: Float32Array[] = [];
-  await exec.logitsChunks(x.hidden, (_r, l) => {
-    parts.push(l.dataSync() as Float32Array);
-  });
-  x.hidden.dispose();
-  exec.dispose();
-  return Float32Array.from(parts.flatMap((p) => [...p]));
-}
+const logits = (m: LoadedModel, overrides: Map<number, LayerOverride>) =>
+  forwardLogits(m, overrides, calibration.slice(0, 2));
 
 beforeAll(async () => {
   await initBackend();

@@ -18,6 +18,7 @@ import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
 import { stateFromSpec, stateNonzeros, stateWeightBytes } from '../../src-main/engine/pipeline/plan-state';
 import { disposeOverrides, initialState, runPipeline } from '../../src-main/engine/pipeline/runner';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
+import { forwardLogits } from '../support/forward-logits';
 import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
 
 /** several whole runs on the embedded model (a shared CI core runs them several times slower) */
@@ -42,17 +43,8 @@ const config = (
     steps,
   });
 
-async function logits(m: LoadedModel, overrides: Map<number, LayerOverride>): Promise<Float32Array> {
-  const exec = new StreamingExecutor(m, { overrides });
-  const x = await exec.forward(exec.embed(calibration.slice(0, 2)));
-  const parts: Float32Array[] = [];
-  await exec.logitsChunks(x.hidden, (_r, l) => {
-    parts.push(l.dataSync() as Float32Array);
-  });
-  x.hidden.dispose();
-  exec.dispose();
-  return Float32Array.from(parts.flatMap((p) => [...p]));
-}
+const logits = (m: LoadedModel, overrides: Map<number, LayerOverride>) =>
+  forwardLogits(m, overrides, calibration.slice(0, 2));
 
 const weightsOf = (L: Linear) => {
   if (L.kind !== 'dense' && L.kind !== 'quantized')

@@ -13,33 +13,20 @@ import { gramBytes } from '../../src-main/engine/methods/params-common';
 import { svdDeclaration } from '../../src-main/engine/methods/svd.params';
 import { svdLlmDeclaration } from '../../src-main/engine/methods/svd-llm.params';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
-import { solveStep } from '../../src-main/engine/pipeline/budget';
 import {
   checkMemory,
   estimateRunMemory,
   type MemoryEstimate,
-  type StepMemory,
 } from '../../src-main/engine/pipeline/memory-preflight';
 import { stateFromSpec, stateParams } from '../../src-main/engine/pipeline/plan-state';
+import { preflightEstimate } from '../support/preflight-estimate';
 import { MIXTRAL_8X7B, OLMOE_1B_7B, writeSparseCheckpoint } from '../support/sparse-checkpoints';
 
 const GiB = 2 ** 30;
 const CAL = { samples: 32, seqLen: 256, batch: 8 };
 
-function estimateFor(model: LoadedModel, decl: AnyMethodDeclaration, raw: unknown) {
-  const params = decl.params.parse(raw);
-  const before = stateFromSpec(model.spec);
-  const solved = solveStep(
-    { decl, params },
-    { kind: 'ratio', ratio: 0.2 },
-    before,
-    stateParams(before),
-    0,
-    null,
-  );
-  const stats = decl.statsBytes!(params, model.spec, before, CAL, solved.knobs) as StepMemory;
-  return { stats, rank: solved.knobs.rank!, est: estimateRunMemory(model.spec, CAL, stats) };
-}
+const estimateFor = (model: LoadedModel, decl: AnyMethodDeclaration, raw: unknown) =>
+  preflightEstimate(model, decl, raw, 0.2, CAL);
 
 const term = (e: MemoryEstimate, re: RegExp) => e.terms.find((t) => re.test(t.label))?.bytes ?? 0;
 

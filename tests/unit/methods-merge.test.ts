@@ -46,6 +46,7 @@ import {
 } from '../../src-main/engine/pipeline/plan-state';
 import { disposeOverrides, runPipeline } from '../../src-main/engine/pipeline/runner';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
+import { forwardLogits } from '../support/forward-logits';
 import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'methods-merge-'));
@@ -69,17 +70,8 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function logits(m: LoadedModel, overrides: Map<number, LayerOverride>): Promise<Float32Array> {
-  const exec = new StreamingExecutor(m, { overrides });
-  const x = await exec.forward(exec.embed(calibration.slice(0, 2)));
-  const parts: Float32Array[] = [];
-  await exec.logitsChunks(x.hidden, (_r, l) => {
-    parts.push(l.dataSync() as Float32Array);
-  });
-  x.hidden.dispose();
-  exec.dispose();
-  return Float32Array.from(parts.flatMap((p) => [...p]));
-}
+const logits = (m: LoadedModel, overrides: Map<number, LayerOverride>) =>
+  forwardLogits(m, overrides, calibration.slice(0, 2));
 
 function contextFor(
   m: LoadedModel,

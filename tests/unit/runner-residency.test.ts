@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src-main/engine/errors';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
-import { StreamingExecutor } from '../../src-main/engine/model/executor';
 import { moeViewTensors } from '../../src-main/engine/model/layer-weights';
 import { type LoadedModel, openModel } from '../../src-main/engine/model/model';
 import type { LayerOverride } from '../../src-main/engine/model/types';
@@ -18,6 +17,7 @@ import { activationBudgetBytes } from '../../src-main/engine/pipeline/activation
 import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
 import { disposeOverrides, type RunOptions, runPipeline } from '../../src-main/engine/pipeline/runner';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
+import { forwardLogits } from '../support/forward-logits';
 import { writeTinyCheckpoint } from '../support/tiny-checkpoints';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-residency-'));
@@ -52,17 +52,8 @@ const twoSteps = () =>
 
 const live = (ov: LayerOverride | undefined) => [...moeViewTensors(ov!.moe!)].every((t) => !t.isDisposed);
 
-async function logits(m: LoadedModel, overrides: Map<number, LayerOverride>): Promise<Float32Array> {
-  const exec = new StreamingExecutor(m, { overrides });
-  const x = await exec.forward(exec.embed(calibration.slice(0, 2)));
-  const parts: Float32Array[] = [];
-  await exec.logitsChunks(x.hidden, (_r, l) => {
-    parts.push(l.dataSync() as Float32Array);
-  });
-  x.hidden.dispose();
-  exec.dispose();
-  return Float32Array.from(parts.flatMap((p) => [...p]));
-}
+const logits = (m: LoadedModel, overrides: Map<number, LayerOverride>) =>
+  forwardLogits(m, overrides, calibration.slice(0, 2));
 
 /** every finished layer file of a work folder, name → bytes */
 function layerFiles(dir: string): Map<string, Buffer> {

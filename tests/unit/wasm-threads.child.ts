@@ -2,7 +2,6 @@
 // then writes the thread count, one seeded matmul and the logits of a tiny model forward as JSON
 // to the file named by argv[2]. Deterministic inputs, so two children can be compared exactly.
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { sequenceLogits } from '../../src-main/engine/model/logits';
 import { openModel } from '../../src-main/engine/model/model';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
