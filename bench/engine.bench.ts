@@ -10,17 +10,11 @@ import { perplexity } from '../src-main/engine/eval/perplexity';
 import { openModel } from '../src-main/engine/model/model';
 import { initBackend, tf } from '../src-main/engine/tensor/backend';
 import { writeTinyCheckpoint } from '../tests/support/tiny-checkpoints';
+import { BENCH_MODEL_SHAPE } from './bench-model-shape';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HIDDEN = 512;
-const SHAPE = {
-  num_attention_heads: 8,
-  num_key_value_heads: 2,
-  intermediate_size: 1024,
-  num_local_experts: 8,
-  num_experts_per_tok: 2,
-  sliding_window: null,
-};
+const SHAPE = BENCH_MODEL_SHAPE;
 const SEQ_LEN = 256;
 const WINDOWS = 4;
 

@@ -22,6 +22,7 @@ import { parsePipelineConfig } from '../../src-main/engine/pipeline/config';
 import { disposeOverrides, runPipeline } from '../../src-main/engine/pipeline/runner';
 import { initBackend, tf } from '../../src-main/engine/tensor/backend';
 import { writeTinyCheckpoint } from '../../tests/support/tiny-checkpoints';
+import { BENCH_MODEL_SHAPE } from '../bench-model-shape';
 
 type Figures = Record<string, number | string>;
 
@@ -30,14 +31,7 @@ const ANCHOR = path.join(ROOT, 'bench/anchors/numpy_forward.py');
 const SEQ = 512;
 const VOCAB = 4096;
 const REPS = Math.max(1, Number(process.env.MOE_SCALE_FORWARD_REPS ?? 3));
-const SHAPE = {
-  num_attention_heads: 8,
-  num_key_value_heads: 2,
-  intermediate_size: 1024,
-  num_local_experts: 8,
-  num_experts_per_tok: 2,
-  sliding_window: null,
-};
+const SHAPE = BENCH_MODEL_SHAPE;
 
 function tokenIds(batch: number): number[][] {
   return Array.from({ length: batch }, (_, s) =>

@@ -20,6 +20,7 @@ import { checkMemory } from '../../src-main/engine/pipeline/memory-preflight';
 import { preflightEstimate } from '../../tests/support/preflight-estimate';
 import { MIXTRAL_8X7B, writeSparseCheckpoint } from '../../tests/support/sparse-checkpoints';
 import { writeTinyCheckpoint } from '../../tests/support/tiny-checkpoints';
+import { BENCH_MODEL_SHAPE } from '../bench-model-shape';
 import type { MemoryChildArgs, MemoryChildResult } from './memory-child';
 
 type Figures = Record<string, number | string>;
@@ -29,16 +30,7 @@ const CHILD = path.join(ROOT, 'bench/scale/memory-child.ts');
 const GiB = 2 ** 30;
 const DEPTHS = [2, 4, 8, 16];
 const VOCAB = 4096;
-const SHAPE = {
-  num_attention_heads: 8,
-  num_key_value_heads: 2,
-  intermediate_size: 1024,
-  num_local_experts: 8,
-  num_experts_per_tok: 2,
-  sliding_window: null,
-};
-/** the memory-schedule test's calibration for the pre-flight */
-
+const SHAPE = BENCH_MODEL_SHAPE;
 const r3 = (x: number) => Number(x.toFixed(3));
 
 function runChild(args: MemoryChildArgs): MemoryChildResult {
