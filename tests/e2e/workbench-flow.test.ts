@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp, type WorkbenchApp } from '../../src-main/app/create-app';
 import { type RunningServer, startServer } from '../../src-main/server/index';
 import { openStore } from '../../src-main/store/index';
@@ -433,13 +433,20 @@ describe.skipIf(!hasChromium)('workbench flow: models → pipeline → runs → 
     await go('#/pipelines');
     await page.locator('.monaco-editor.vs-dark').waitFor();
     const calibration = page.getByTestId('pipeline-graph').locator('[data-stage="calibration"] button');
-    // xyflow keeps a node hidden until it has measured it, and a hidden button cannot take focus
-    // (the key press would then go nowhere): wait until it shows, and check the focus landed
+    // xyflow keeps a node hidden until it has measured it, and under load the page may still re-render
+    // the graph after the button first shows (a focused button replaced, the key press going nowhere):
+    // focus, check the focus landed, press Enter, and start over until the form opens
+    const samples = page.getByRole('region', { name: 'Calibration settings' }).getByLabel('Samples');
     await calibration.waitFor();
-    await calibration.focus();
-    await expect.poll(() => calibration.evaluate((b) => b === document.activeElement)).toBe(true);
-    await page.keyboard.press('Enter');
-    await page.getByRole('region', { name: 'Calibration settings' }).getByLabel('Samples').waitFor();
+    await vi.waitFor(
+      async () => {
+        await calibration.focus();
+        expect(await calibration.evaluate((b) => b === document.activeElement)).toBe(true);
+        await page.keyboard.press('Enter');
+        await samples.waitFor({ timeout: 2000 });
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     expect(await calibration.getAttribute('aria-pressed')).toBe('true');
     await shot('19-pipeline-dark');
   });
