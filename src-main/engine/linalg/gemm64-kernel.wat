@@ -1,0 +1,67 @@
+;; The f64 GEMM macro-kernel of gemm64.ts in WebAssembly SIMD (f64x2): V8 keeps the eight 2-lane
+;; accumulators of a 4×4 tile in vector registers, about 4× the scalar JS kernel (11 vs 2.7 GFLOP/s
+;; on one core here). Compiled by scripts/build-wasm-kernels.ts into gemm64-kernel.ts (base64).
+;;
+;; macro(mc, nc, kc, ap, bp, cb): Cb[mc×nc] (row-major, ld nc, byte address cb) = the packed block
+;; at ap (mc/4 strips of kc×4, see packBlockA) times the packed panel at bp (nc/4 strips of kc×4, see
+;; packPanelB); mc and nc are multiples of 4 (the packing pads with zeros). Cb is overwritten.
+(module
+  ;; 64 pages = 4 MiB: packed A (384 KiB) + packed B (2 MiB) + Cb (1.5 MiB), see gemm64.ts; never grown
+  (memory (export "memory") 64)
+  (func (export "macro") (param $mc i32) (param $nc i32) (param $kc i32) (param $ap i32) (param $bp i32) (param $cb i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $a i32) (local $b i32) (local $c i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $b0 v128) (local $b1 v128) (local $x v128) (local $stripBytes i32)
+    (local.set $stripBytes (i32.shl (local.get $kc) (i32.const 5)))
+    (local.set $j (i32.const 0))
+    (block $jdone (loop $jloop
+      (br_if $jdone (i32.ge_u (local.get $j) (local.get $nc)))
+      (local.set $i (i32.const 0))
+      (block $idone (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $mc)))
+        (local.set $a (i32.add (local.get $ap) (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (local.get $stripBytes))))
+        (local.set $b (i32.add (local.get $bp) (i32.mul (i32.shr_u (local.get $j) (i32.const 2)) (local.get $stripBytes))))
+        (local.set $c00 (v128.const i64x2 0 0)) (local.set $c01 (v128.const i64x2 0 0))
+        (local.set $c10 (v128.const i64x2 0 0)) (local.set $c11 (v128.const i64x2 0 0))
+        (local.set $c20 (v128.const i64x2 0 0)) (local.set $c21 (v128.const i64x2 0 0))
+        (local.set $c30 (v128.const i64x2 0 0)) (local.set $c31 (v128.const i64x2 0 0))
+        (local.set $p (local.get $kc))
+        (block $pdone (loop $ploop
+          (br_if $pdone (i32.eqz (local.get $p)))
+          (local.set $b0 (v128.load (local.get $b)))
+          (local.set $b1 (v128.load offset=16 (local.get $b)))
+          (local.set $x (f64x2.splat (f64.load (local.get $a))))
+          (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $x) (local.get $b0))))
+          (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $x) (local.get $b1))))
+          (local.set $x (f64x2.splat (f64.load offset=8 (local.get $a))))
+          (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $x) (local.get $b0))))
+          (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $x) (local.get $b1))))
+          (local.set $x (f64x2.splat (f64.load offset=16 (local.get $a))))
+          (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $x) (local.get $b0))))
+          (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $x) (local.get $b1))))
+          (local.set $x (f64x2.splat (f64.load offset=24 (local.get $a))))
+          (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $x) (local.get $b0))))
+          (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $x) (local.get $b1))))
+          (local.set $a (i32.add (local.get $a) (i32.const 32)))
+          (local.set $b (i32.add (local.get $b) (i32.const 32)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br $ploop)))
+        (local.set $c (i32.add (local.get $cb) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $nc)) (local.get $j)) (i32.const 3))))
+        (v128.store (local.get $c) (local.get $c00))
+        (v128.store offset=16 (local.get $c) (local.get $c01))
+        (local.set $c (i32.add (local.get $c) (i32.shl (local.get $nc) (i32.const 3))))
+        (v128.store (local.get $c) (local.get $c10))
+        (v128.store offset=16 (local.get $c) (local.get $c11))
+        (local.set $c (i32.add (local.get $c) (i32.shl (local.get $nc) (i32.const 3))))
+        (v128.store (local.get $c) (local.get $c20))
+        (v128.store offset=16 (local.get $c) (local.get $c21))
+        (local.set $c (i32.add (local.get $c) (i32.shl (local.get $nc) (i32.const 3))))
+        (v128.store (local.get $c) (local.get $c30))
+        (v128.store offset=16 (local.get $c) (local.get $c31))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iloop)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $jloop)))
+  )
+)
