@@ -14,6 +14,11 @@ export const KERNELS = [
     out: 'src-main/engine/linalg/gemm64-kernel.ts',
     name: 'GEMM64_KERNEL_WASM',
   },
+  {
+    wat: 'src-main/engine/linalg/lanczos-kernel.wat',
+    out: 'src-main/engine/linalg/lanczos-kernel.ts',
+    name: 'LANCZOS_KERNEL_WASM',
+  },
 ];
 
 export async function compiledKernelModules(): Promise<{ out: string; text: string }[]> {

@@ -14,6 +14,7 @@ import { eigh } from '../linalg/eigh';
 import { type Matrix64, toTensor } from '../linalg/matrix';
 import type { ExpertWeights, Linear, MoeLayerView } from '../model/types';
 import { tf } from '../tensor/backend';
+import { matMulT } from '../tensor/mat-mul-transposed';
 
 /** Cumulative energy of σ² values (any order, negatives from rounding clamp to 0); ends at exactly 1. */
 export function energyCurve(sigma2: ArrayLike<number>): Float64Array {
@@ -81,10 +82,10 @@ export function squaredSingularValues(L: Linear, gram?: Matrix64): Float64Array 
   const P = tf.tidy(() => {
     const w = denseOf(L);
     const [out, inp] = w.shape;
-    if (out <= inp) return tf.matMul(gram ? tf.matMul(w, toTensor(gram)) : w, w, false, true);
-    if (!gram) return tf.matMul(w, w, true, false);
+    if (out <= inp) return matMulT(gram ? tf.matMul(w, toTensor(gram)) : w, w, false, true);
+    if (!gram) return matMulT(w, w, true, false);
     const r = sqrtPsd(gram);
-    return tf.matMul(tf.matMul(r, tf.matMul(w, w, true, false)), r);
+    return tf.matMul(tf.matMul(r, matMulT(w, w, true, false)), r);
   });
   const m = P.shape[0];
   const data = Float64Array.from(P.dataSync());

@@ -9,6 +9,7 @@ import { fromGram } from '../methods/merge/grouping';
 import { blockGram } from '../methods/merge/similarity';
 import type { ExpertEvent, LayerObserver } from '../model/types';
 import { tf } from '../tensor/backend';
+import { matMulT } from '../tensor/mat-mul-transposed';
 
 /** Collects each expert's outputs on the first `maxTokens` calibration tokens of one layer. */
 export class ExpertOutputCollector {
@@ -75,7 +76,7 @@ export function ckaMatrix(outputs: readonly Float32Array[], n: number, h: number
     tf.tidy(() => {
       const x = tf.tensor2d(outputs[i]!.subarray(0, n * h), [n, h]);
       const xc = tf.sub(x, tf.mean(x, 0, true));
-      return tf.reshape(tf.matMul(xc, xc, false, true), [-1]) as tf.Tensor1D;
+      return tf.reshape(matMulT(xc, xc, false, true), [-1]) as tf.Tensor1D;
     });
   return fromGram(blockGram(outputs.length, centredGram), 'cosine');
 }

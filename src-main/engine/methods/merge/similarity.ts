@@ -29,6 +29,7 @@ import type {
   Tensor2D,
 } from '../../model/types';
 import { tf } from '../../tensor/backend';
+import { matMulT } from '../../tensor/mat-mul-transposed';
 import { fromGram, type SimilarityMatrix, type SimilarityMetric } from './grouping';
 
 const PROJ = ['gate', 'up', 'down'] as const;
@@ -80,7 +81,7 @@ export function blockGram(n: number, vec: (i: number) => tf.Tensor1D, maxFloats 
       for (let j0 = i0; j0 < n; j0 += B) {
         const Sj = j0 === i0 ? Si : stack(j0);
         try {
-          const blk = readback(() => tf.matMul(Si, Sj, false, true));
+          const blk = readback(() => matMulT(Si, Sj, false, true));
           const bi = Si.shape[0];
           const bj = Sj.shape[0];
           for (let a = 0; a < bi; a++)
@@ -195,7 +196,7 @@ export class MergeStatsCollector {
     for (const x of e.experts) this.count[x]! += 1;
     if (this.needs.routerLogits && this.routerG)
       this.timed(() => {
-        const g = readback(() => tf.matMul(e.logits, e.logits, true, false));
+        const g = readback(() => matMulT(e.logits, e.logits, true, false));
         const N = this.experts;
         for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) this.routerG![i]![j]! += g[i * N + j]!;
       });
@@ -259,10 +260,10 @@ export class MergeStatsCollector {
               );
         const O = tf.gather(V, pos) as Tensor2D; // [nk, h] slot order
         const O3 = tf.reshape(O, [n, k, h]) as tf.Tensor3D;
-        const g = tf.matMul(O3, O3, false, true); // [n, k, k]
+        const g = matMulT(O3, O3, false, true); // [n, k, k]
         const K = tf.matMul(g, tf.reshape(H, [n, k, N]) as tf.Tensor3D); // [n, k, N]
-        const Gc = tf.matMul(H, tf.reshape(K, [nk, N]) as Tensor2D, true, false); // [N, N]
-        const sc = tf.matMul(H, tf.sum(O, 1, true) as Tensor2D, true, false); // [N, 1]
+        const Gc = matMulT(H, tf.reshape(K, [nk, N]) as Tensor2D, true, false); // [N, N]
+        const sc = matMulT(H, tf.sum(O, 1, true) as Tensor2D, true, false); // [N, 1]
         return [Gc, sc];
       });
       const gd = G!.dataSync();

@@ -6,6 +6,7 @@
 // SparseGPT/GPTQ solve, whose damping is relative to mean diag H).
 import type { LayerObserver, MoeLayerView, Tensor2D } from '../../model/types';
 import { tf } from '../../tensor/backend';
+import { matMulT } from '../../tensor/mat-mul-transposed';
 
 export type InputKind = 'gram' | 'diag';
 
@@ -37,7 +38,7 @@ class Acc {
   add(x: Tensor2D): void {
     const n = x.shape[0];
     if (n === 0) return;
-    const t = tf.tidy(() => (this.kind === 'gram' ? tf.matMul(x, x, true, false) : tf.sum(tf.square(x), 0)));
+    const t = tf.tidy(() => (this.kind === 'gram' ? matMulT(x, x, true, false) : tf.sum(tf.square(x), 0)));
     const d = t.dataSync();
     t.dispose();
     const s = this.m.sums;
@@ -113,8 +114,8 @@ export class LayerInputsCollector {
         if (e.layer !== layer) return;
         sh.input.add(e.input);
         const act = tf.tidy(() => {
-          const gx = tf.matMul(e.input, g, false, true);
-          return tf.mul(tf.mul(gx, tf.sigmoid(gx)), tf.matMul(e.input, u, false, true)) as Tensor2D;
+          const gx = matMulT(e.input, g, false, true);
+          return tf.mul(tf.mul(gx, tf.sigmoid(gx)), matMulT(e.input, u, false, true)) as Tensor2D;
         });
         sh.inter.add(act);
         act.dispose();
