@@ -98,7 +98,14 @@ function inverseOfBlock(W: Float64Array, n: number, j0: number, b: number): Floa
 // panel is copied out first, since the product overwrites it). An explicit inverse costs a factor
 // κ(L11) in the panel's rounding error, ~1e-12 for the κ ≤ 1e4 blocks of a repaired Gram (κ(G) ≤ 1e9,
 // see the identity tests), and took n = 2048 from 0.69 to 0.53 s against row-wise substitution.
-function solvePanel(W: Float64Array, n: number, j0: number, b: number, from: number, inv: Float64Array): void {
+function solvePanel(
+  W: Float64Array,
+  n: number,
+  j0: number,
+  b: number,
+  from: number,
+  inv: Float64Array,
+): void {
   const rows = n - from;
   const panel = new Float64Array(rows * b);
   for (let i = 0; i < rows; i++) {

@@ -48,8 +48,12 @@ interface KernelViews {
 function kernelFor(A: ArrayLike<number>, n: number, kMax: number, maxBytes: number): KernelViews | null {
   const bytes = (n * n + kMax * n + n) * 8;
   if (bytes > maxBytes) return null;
-  const instance = new WebAssembly.Instance(kernelModule(LANCZOS_KERNEL_WASM, 'engine/linalg/lanczos-kernel.wat'));
-  const ex = instance.exports as unknown as Omit<KernelViews, 'at' | 'V' | 'w'> & { memory: WebAssembly.Memory };
+  const instance = new WebAssembly.Instance(
+    kernelModule(LANCZOS_KERNEL_WASM, 'engine/linalg/lanczos-kernel.wat'),
+  );
+  const ex = instance.exports as unknown as Omit<KernelViews, 'at' | 'V' | 'w'> & {
+    memory: WebAssembly.Memory;
+  };
   const pages = Math.ceil(bytes / 65536) - ex.memory.buffer.byteLength / 65536;
   if (pages > 0) ex.memory.grow(pages);
   const at = { a: 0, v: n * n * 8, w: (n * n + kMax * n) * 8 };
