@@ -19,6 +19,11 @@ export const KERNELS = [
     out: 'src-main/engine/linalg/lanczos-kernel.ts',
     name: 'LANCZOS_KERNEL_WASM',
   },
+  {
+    wat: 'src-main/engine/linalg/eigh-kernel.wat',
+    out: 'src-main/engine/linalg/eigh-kernel.ts',
+    name: 'EIGH_KERNEL_WASM',
+  },
 ];
 
 export async function compiledKernelModules(): Promise<{ out: string; text: string }[]> {

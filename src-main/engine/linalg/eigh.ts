@@ -1,9 +1,12 @@
 // Symmetric eigendecomposition (f64): Householder tridiagonalisation + implicit QL with Wilkinson-type
 // shifts (the EISPACK tred2/tql2 pair, as in JAMA). The working matrix is kept transposed (T[j*n+k] =
-// V[k][j]) so that the column sweeps of the algorithm stream contiguous memory.
+// V[k][j]) so that the column sweeps of the algorithm stream contiguous memory. Those row loops run in a
+// WebAssembly SIMD kernel (eigh-kernel.wat) whose memory holds the working matrix for the call.
 import { EngineError } from '../errors';
+import { EIGH_KERNEL_WASM } from './eigh-kernel';
 import { type LanczosOptions, lanczosMinEigenvalue } from './lanczos';
 import { assertFinite, assertSquare, type Matrix, type Matrix64, to64, transpose } from './matrix';
+import { kernelModule } from './wasm-kernel';
 
 const FILE = 'engine/linalg/eigh';
 
@@ -14,7 +17,48 @@ export interface Eigh {
   vectors?: Matrix64;
 }
 
-export function eigh(a: Matrix, opts: { vectors?: boolean } = {}): Eigh {
+/** working memory (matrix, d, e) above which the scalar JS loops run instead of the kernel */
+export const EIGH_KERNEL_MAX_BYTES = 512 * 2 ** 20;
+
+interface Kernel {
+  rot(n: number, c: number, s: number, x: number, y: number): void;
+  dotAxpy(n: number, v: number, d: number, e: number, f: number): number;
+  rank2(n: number, t: number, e: number, d: number, f: number, g: number): void;
+  reflect(n: number, x: number, y: number, z: number): void;
+  /** byte offsets of T, d and e */
+  at: { T: number; d: number; e: number };
+}
+
+interface Work {
+  T: Float64Array;
+  d: Float64Array;
+  e: Float64Array;
+  K: Kernel | null;
+}
+
+// a fresh instance per call: its memory (the n×n working matrix) is garbage when eigh returns
+function workspace(n: number, maxBytes: number): Work {
+  const bytes = (n * n + 2 * n) * 8;
+  if (bytes > maxBytes)
+    return { T: new Float64Array(n * n), d: new Float64Array(n), e: new Float64Array(n), K: null };
+  const instance = new WebAssembly.Instance(kernelModule(EIGH_KERNEL_WASM, 'engine/linalg/eigh-kernel.wat'));
+  const ex = instance.exports as unknown as Omit<Kernel, 'at'> & { memory: WebAssembly.Memory };
+  const pages = Math.ceil(bytes / 65536) - ex.memory.buffer.byteLength / 65536;
+  if (pages > 0) ex.memory.grow(pages);
+  const at = { T: 0, d: n * n * 8, e: (n * n + n) * 8 };
+  const buf = ex.memory.buffer;
+  return {
+    T: new Float64Array(buf, at.T, n * n),
+    d: new Float64Array(buf, at.d, n),
+    e: new Float64Array(buf, at.e, n),
+    K: { rot: ex.rot, dotAxpy: ex.dotAxpy, rank2: ex.rank2, reflect: ex.reflect, at },
+  };
+}
+
+export function eigh(
+  a: Matrix,
+  opts: { vectors?: boolean /** see EIGH_KERNEL_MAX_BYTES */; maxKernelBytes?: number } = {},
+): Eigh {
   const wantV = opts.vectors ?? true;
   assertSquare(a, FILE, 'A');
   assertFinite(a, FILE, 'A');
@@ -22,17 +66,16 @@ export function eigh(a: Matrix, opts: { vectors?: boolean } = {}): Eigh {
   if (n === 0)
     return wantV ? { values: new Float64Array(0), vectors: to64(a) } : { values: new Float64Array(0) };
   // symmetrise (only the lower triangle would be read otherwise)
-  const T = new Float64Array(n * n);
+  const w = workspace(n, opts.maxKernelBytes ?? EIGH_KERNEL_MAX_BYTES);
+  const { T, d, e } = w;
   const A = a.data;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) T[i * n + j] = 0.5 * (A[i * n + j]! + A[j * n + i]!);
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  tred2(T, d, e, n, wantV);
-  tql2(T, d, e, n, wantV);
-  if (!wantV) return { values: d };
+  tred2(w, n, wantV);
+  tql2(w, n, wantV);
+  if (!wantV) return { values: d.slice() };
   // T rows are eigenvectors
-  return { values: d, vectors: transpose({ rows: n, cols: n, data: T }) };
+  return { values: d.slice(), vectors: transpose({ rows: n, cols: n, data: T }) };
 }
 
 /**
@@ -77,7 +120,8 @@ export function minEigenvalue(a: Matrix, opts: MinEigenvalueOptions = {}): numbe
 }
 
 // V[r][c] ≡ T[c*n + r]
-function tred2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, wantV: boolean): void {
+function tred2({ T, d, e, K }: Work, n: number, wantV: boolean): void {
+  const B = 8; // bytes per entry: kernel addresses
   for (let j = 0; j < n; j++) d[j] = T[j * n + (n - 1)]!;
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
@@ -107,10 +151,15 @@ function tred2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, wan
         f = d[j]!;
         T[i * n + j] = f; // V[j][i]
         g = e[j]! + T[cj + j]! * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          const v = T[cj + k]!; // V[k][j]
-          g += v * d[k]!;
-          e[k] += v * f;
+        if (K) {
+          const k0 = j + 1;
+          g += K.dotAxpy(i - k0, K.at.T + (cj + k0) * B, K.at.d + k0 * B, K.at.e + k0 * B, f);
+        } else {
+          for (let k = j + 1; k <= i - 1; k++) {
+            const v = T[cj + k]!; // V[k][j]
+            g += v * d[k]!;
+            e[k] += v * f;
+          }
         }
         e[j] = g;
       }
@@ -125,7 +174,8 @@ function tred2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, wan
         const cj = j * n;
         f = d[j]!;
         g = e[j]!;
-        for (let k = j; k <= i - 1; k++) T[cj + k] -= f * e[k]! + g * d[k]!;
+        if (K) K.rank2(i - j, K.at.T + (cj + j) * B, K.at.e + j * B, K.at.d + j * B, f, g);
+        else for (let k = j; k <= i - 1; k++) T[cj + k] -= f * e[k]! + g * d[k]!;
         d[j] = T[cj + (i - 1)]!;
         T[cj + i] = 0;
       }
@@ -148,6 +198,10 @@ function tred2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, wan
       for (let k = 0; k <= i; k++) d[k] = T[ci1 + k]! / h;
       for (let j = 0; j <= i; j++) {
         const cj = j * n;
+        if (K) {
+          K.reflect(i + 1, K.at.T + ci1 * B, K.at.T + cj * B, K.at.d);
+          continue;
+        }
         let g = 0;
         for (let k = 0; k <= i; k++) g += T[ci1 + k]! * T[cj + k]!;
         for (let k = 0; k <= i; k++) T[cj + k] -= g * d[k]!;
@@ -163,7 +217,7 @@ function tred2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, wan
   e[0] = 0;
 }
 
-function tql2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, wantV: boolean): void {
+function tql2({ T, d, e, K }: Work, n: number, wantV: boolean): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;
@@ -210,7 +264,9 @@ function tql2(T: Float64Array, d: Float64Array, e: Float64Array, n: number, want
           c = p / r;
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
-          if (wantV) {
+          if (wantV && K) {
+            K.rot(n, c, s, K.at.T + i * n * 8, K.at.T + (i + 1) * n * 8);
+          } else if (wantV) {
             const ci = i * n;
             const ci1 = (i + 1) * n;
             for (let k = 0; k < n; k++) {
