@@ -67,7 +67,7 @@ export function eigh(
     return wantV ? { values: new Float64Array(0), vectors: to64(a) } : { values: new Float64Array(0) };
   // symmetrise (only the lower triangle would be read otherwise)
   const w = workspace(n, opts.maxKernelBytes ?? EIGH_KERNEL_MAX_BYTES);
-  const { T, d, e } = w;
+  const { T, d } = w;
   const A = a.data;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) T[i * n + j] = 0.5 * (A[i * n + j]! + A[j * n + i]!);
