@@ -138,6 +138,25 @@ describe('orthonormalisation and method choice', () => {
     expect(frobeniusNorm(subtract(usv(U, S, Vt), a)) ** 2).toBeLessThan(1.01 * optimal);
     expect(orthErr(U)).toBeLessThan(1e-5);
   });
+  it('a flat spectrum: later Z products skip their basis, the error stays within 1 % of optimal', () => {
+    const { a, sigma } = decaying(300, 200, 0.995, 43); // κ of any sketch ≤ 0.995⁻²⁰⁰ ≈ 2.7
+    const r = 20;
+    const { U, S, Vt, ortho } = svdRandomized(a, r);
+    expect(ortho).toEqual([
+      'cholqr1',
+      'cholqr1',
+      'cholqr1',
+      'skipped',
+      'cholqr1',
+      'skipped',
+      'cholqr1',
+      'skipped',
+      'cholqr2',
+    ]);
+    const optimal = sigma.slice(r).reduce((s, v) => s + v * v, 0);
+    expect(frobeniusNorm(subtract(usv(U, S, Vt), a)) ** 2).toBeLessThan(1.01 * optimal);
+    expect(orthErr(U)).toBeLessThan(1e-5);
+  });
   it('svdTruncated auto: exact for small matrices or a sketch covering the matrix, randomized otherwise', () => {
     expect(chooseSvdMethod(100, 400, 10)).toBe('exact');
     expect(chooseSvdMethod(1024, 2048, 1014)).toBe('exact'); // r + p = k

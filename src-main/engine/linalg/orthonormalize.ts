@@ -12,13 +12,30 @@ import { fromTensor, transpose } from './matrix';
 import { householderQR } from './qr';
 import { tryInvertLower } from './triangular';
 
-export type OrthoMethod = 'cholqr2' | 'shifted-cholqr' | 'householder' | 'cholqr1' | 'shifted-cholqr-basis';
+export type OrthoMethod =
+  | 'cholqr2'
+  | 'shifted-cholqr'
+  | 'householder'
+  | 'cholqr1'
+  | 'shifted-cholqr-basis'
+  /** no basis taken: the product was well enough conditioned to feed the next one as it is */
+  | 'skipped';
 
 const MAX_KAPPA = 1e3;
 /** s = SHIFT·tr(YᵀY): above the f32 Gram error (~√m·ε₃₂·‖Y‖² ≈ 3e-6‖Y‖² at m = 2048) */
 const SHIFT = 1e-5;
 
+interface Round {
+  Q: tf.Tensor2D;
+  /** max/min of R's diagonal: a lower bound on κ(Y) */
+  diagonalRatio: number;
+}
+
 function cholQrRound(y: tf.Tensor2D, maxKappa: number, shift = 0): tf.Tensor2D | null {
+  return cholQrRoundWithRatio(y, maxKappa, shift)?.Q ?? null;
+}
+
+function cholQrRoundWithRatio(y: tf.Tensor2D, maxKappa: number, shift = 0): Round | null {
   const gT = tf.tidy(() => tf.matMul(tf.transpose(y), y));
   const g32 = fromTensor(gT);
   gT.dispose();
@@ -42,7 +59,8 @@ function cholQrRound(y: tf.Tensor2D, maxKappa: number, shift = 0): tf.Tensor2D |
   const linv = tryInvertLower(l);
   if (!linv) return null;
   const rinv = transpose(linv); // R = Lᵀ, R⁻¹ = (L⁻¹)ᵀ
-  return tf.tidy(() => tf.matMul(y, tf.tensor2d(Float32Array.from(rinv.data), [n, n])) as tf.Tensor2D);
+  const Q = tf.tidy(() => tf.matMul(y, tf.tensor2d(Float32Array.from(rinv.data), [n, n])) as tf.Tensor2D);
+  return { Q, diagonalRatio: hi / lo };
 }
 
 /** Rounds after the first; each disposes its input. Null when a round fails its guard. */
@@ -73,9 +91,14 @@ export function orthonormalizeTf(y: tf.Tensor2D): { Q: tf.Tensor2D; method: Orth
  * Between power iterations this is all that is needed: the span is what carries over, and it is as
  * accurate as f32 Y allows whichever way it is orthonormalised. The caller keeps y.
  */
-export function wellConditionedBasisTf(y: tf.Tensor2D): { Q: tf.Tensor2D; method: OrthoMethod } {
-  const q1 = cholQrRound(y, MAX_KAPPA);
-  if (q1) return { Q: q1, method: 'cholqr1' };
+export function wellConditionedBasisTf(y: tf.Tensor2D): {
+  Q: tf.Tensor2D;
+  method: OrthoMethod;
+  /** the plain round's max/min of diag(R), a lower bound on κ(Y) (absent on the shifted paths) */
+  diagonalRatio?: number;
+} {
+  const q1 = cholQrRoundWithRatio(y, MAX_KAPPA);
+  if (q1) return { Q: q1.Q, method: 'cholqr1', diagonalRatio: q1.diagonalRatio };
   const s = shiftedCholQr(y, []);
   return s ? { Q: s, method: 'shifted-cholqr-basis' } : householder(y);
 }

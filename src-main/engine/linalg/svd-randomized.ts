@@ -16,6 +16,8 @@ const FILE = 'engine/linalg/svd-randomized';
 
 export const DEFAULT_OVERSAMPLING = 10;
 export const DEFAULT_POWER_ITERS = 4;
+/** diag(R) ratio of the first Z basis up to which later Z skip theirs (κ(W Z) ≲ 100 ≪ the 1e3 guard) */
+const SKIP_Z_RATIO = 4;
 
 export interface RandomizedSvdOptions {
   /** extra sketch columns beyond r (default 10) */
@@ -68,11 +70,27 @@ export function svdRandomized(w: Matrix, r: number, opts: RandomizedSvdOptions =
   const W = toTensor(w);
   const Wt = tf.tidy(() => tf.transpose(W).clone());
   // every basis but the last only feeds the next product, so one (shifted) CholQR round suffices there
+  let ratio = Number.POSITIVE_INFINITY;
   const orth = (y: tf.Tensor2D, last = false): tf.Tensor2D => {
-    const { Q, method } = (last ? orthonormalizeTf : wellConditionedBasisTf)(y);
-    ortho.push(method);
+    const b = last ? orthonormalizeTf(y) : wellConditionedBasisTf(y);
+    ortho.push(b.method);
+    ratio = (b as { diagonalRatio?: number }).diagonalRatio ?? Number.POSITIVE_INFINITY;
     y.dispose();
-    return Q;
+    return b.Q;
+  };
+  // Z = Wᵀ Q has κ(Z) ≈ κ of W on span(Q); when its first basis shows that to be small (a flat spectrum,
+  // e.g. a whitened weight), the later Z are used unorthonormalised: Y = W Z then has κ ≈ κ(Z)², which
+  // the next CholQR round takes in one go (its κ guard falls back to the shifted rounds if not), and
+  // the spans, hence the result, are the same up to f32 rounding.
+  let skipZ = false;
+  const basisOfZ = (z: tf.Tensor2D): tf.Tensor2D => {
+    if (skipZ) {
+      ortho.push('skipped');
+      return z;
+    }
+    const out = orth(z);
+    skipZ = ratio <= SKIP_Z_RATIO;
+    return out;
   };
   let Q: tf.Tensor2D;
   let bt: Matrix32;
@@ -82,7 +100,7 @@ export function svdRandomized(w: Matrix, r: number, opts: RandomizedSvdOptions =
       q === 0,
     );
     for (let i = 0; i < q; i++) {
-      const Z = orth(tf.matMul(Wt, Q));
+      const Z = basisOfZ(tf.matMul(Wt, Q));
       Q.dispose();
       Q = orth(tf.matMul(W, Z), i === q - 1);
       Z.dispose();
