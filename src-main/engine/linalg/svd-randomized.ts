@@ -1,6 +1,7 @@
 // Randomized truncated SVD (Halko–Martinsson–Tropp 2011, Alg. 4.4 subspace iteration): a seeded
 // Gaussian sketch, q power iterations with a well-conditioned basis taken after every product (one
-// CholQR round; full orthonormalisation only for the last, which defines U), then the SVD of
+// CholQR round, skipped for Wᵀ products once they prove well conditioned; full orthonormalisation only
+// for the last, which defines U), then the SVD of
 // the small (l×n) core in f64 (eigenvectors of its l×l Gram, see coreSvd). All products with W run on
 // the tfjs backend against explicitly materialised W and Wᵀ (no matMul transpose flags).
 import { EngineError } from '../errors';
