@@ -32,6 +32,7 @@ export default defineConfig({
         input: {
           index: here('./src-main/index.ts'),
           'engine-worker': here('./src-main/host/worker-main.ts'),
+          'whitening-worker': here('./src-main/engine/methods/lowrank/whitening-worker.ts'),
         },
       },
     },

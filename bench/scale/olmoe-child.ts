@@ -153,7 +153,10 @@ export async function runChild(a: ChildArgs): Promise<ChildResult> {
     return out;
   };
 
-  // per-expert timing from the checkpoint reads that start and end each expert
+  // per-expert timing from the checkpoint reads that start and end each expert: an interval runs
+  // from the first read of one expert to the first read of the next. With the whitening thread the
+  // loop reads expert e+1 (to hand its Grams over) before it factorises e, and again for its own
+  // turn, so intervals are the loop's iterations shifted by one: the same mean, no double count.
   let open: { layer: number; expert: number; t: number } | null = null;
   const close = (t: number) => {
     if (!open) return;
@@ -174,7 +177,8 @@ export async function runChild(a: ChildArgs): Promise<ChildResult> {
   const read = ck.readTensor.bind(ck);
   ck.readTensor = (name, opts) => {
     const m = phase === 'compress' ? EXPERT_READ.exec(name) : null;
-    if (m) {
+    const seen = m !== null && open?.layer === Number(m[1]) && Number(m[2]) <= open.expert;
+    if (m && !seen) {
       const t = now();
       close(t);
       const layer = Number(m[1]);

@@ -129,10 +129,16 @@ export function svdLlmFigures(
     if (w.rest !== null) figs[`layer${w.layer}.writeAndPropagateSeconds`] = r2(w.rest, 1);
   }
   const perExpert = Object.values(c.expertSeconds).flat();
+  // a layer's first interval is the pipeline's fill (with the whitening thread it holds only expert
+  // 0's Grams, see olmoe-child.ts): the mean is over the rest, the steady state
+  const lists = Object.values(c.expertSeconds);
+  const steady = lists.flatMap((l) => (l.length > 1 ? l.slice(1) : l));
   if (perExpert.length > 0) {
     figs.expertsMeasured = perExpert.length;
-    figs.secondsPerExpert = r2(mean(perExpert));
+    figs.secondsPerExpert = r2(mean(steady));
     figs.secondsFirstExpert = r2(perExpert[0]!);
+    figs.secondsPerExpertNote =
+      'mean over each layer’s experts after its first (the first interval is the pipeline fill)';
   }
   if (c.complete) {
     const layerSecs = walls.map((w) => w.capture + w.compress + (w.rest ?? 0));
@@ -147,7 +153,7 @@ export function svdLlmFigures(
     // a layer = its capture sweep + every expert at the measured mean + the propagation, which is the
     // same forward over the same batches as the capture (taken equal to it); the write is not measured
     const capture = walls[0]?.capture ?? Number.NaN;
-    const perLayer = capture + spec.experts * mean(perExpert) + capture;
+    const perLayer = capture + spec.experts * mean(steady) + capture;
     figs.mode = `partial, extrapolated: ${c.stoppedBecause}; layer = capture + ${spec.experts} × mean expert + propagation (≈ capture), write not measured`;
     figs.secondsPerLayer = r2(perLayer, 1);
     figs.fixedSeconds = r2(c.setupSeconds, 1);

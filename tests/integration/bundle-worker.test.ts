@@ -5,9 +5,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { resolveConfig } from 'electron-vite';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whiteningScale } from '../../src-main/engine/methods/lowrank/scaling';
+import type {
+  WhiteningReply,
+  WhiteningRequest,
+} from '../../src-main/engine/methods/lowrank/whitening-protocol';
 import { EngineHost } from '../../src-main/host/engine-host';
 import { openStore, type Store } from '../../src-main/store/index';
 
@@ -78,6 +84,29 @@ describe('bundled engine worker', () => {
       expect(emitted).toContain('job.progress');
     } finally {
       await host.close();
+    }
+  });
+
+  it('emits whitening-worker.js, which whitens under plain Node with the bits of the calling thread', async () => {
+    const file = path.join(mainDir, 'whitening-worker.js');
+    expect(fs.existsSync(file)).toBe(true);
+    const n = 6;
+    const g = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j] = i === j ? 3 + i : 1 / (2 + i + j);
+    const w = new Worker(pathToFileURL(file));
+    try {
+      const reply = await new Promise<WhiteningReply>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        const req: WhiteningRequest = { id: 7, dim: n, tokens: 50, gram: g.slice(), options: {} };
+        w.postMessage(req);
+      });
+      expect(reply.id).toBe(7);
+      expect(reply.ok && reply.scale).toEqual(
+        whiteningScale({ dim: n, tokens: 50, gram: { rows: n, cols: n, data: g } }),
+      );
+    } finally {
+      await w.terminate();
     }
   });
 });

@@ -147,7 +147,7 @@ export async function driveStep(
       try {
         if (impl.touches(ctx, layer)) {
           const stats = impl.collect ? await impl.collect(ctx, layer, sweepFor(l, xs)) : null;
-          const r = impl.apply(ctx, layer, stats);
+          const r = await impl.apply(ctx, layer, stats);
           if (r.override) {
             const prev = overrides.get(l);
             if (prev?.moe && prev.moe !== r.override.moe) disposeMoeView(prev.moe);

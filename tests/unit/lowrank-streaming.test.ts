@@ -13,6 +13,7 @@ import {
   routedInputStatistics,
   routedIntermediateStatistics,
 } from '../../src-main/engine/calibration/routed-statistics';
+import { EngineError } from '../../src-main/engine/errors';
 import { xoshiro128ss } from '../../src-main/engine/linalg/prng';
 import { asvd, asvdExpert } from '../../src-main/engine/methods/asvd';
 import { AsvdParams } from '../../src-main/engine/methods/asvd.params';
@@ -21,6 +22,8 @@ import {
   type ExpertLowRank,
 } from '../../src-main/engine/methods/lowrank/expert-by-expert';
 import { expertSource } from '../../src-main/engine/methods/lowrank/expert-source';
+import { whiteningScale } from '../../src-main/engine/methods/lowrank/scaling';
+import { whiteningThread } from '../../src-main/engine/methods/lowrank/whitening-thread';
 import type { CurrentLayer, StepContext } from '../../src-main/engine/methods/method';
 import { svd, svdExpert } from '../../src-main/engine/methods/svd';
 import { SvdParams } from '../../src-main/engine/methods/svd.params';
@@ -174,17 +177,17 @@ const cases: [string, ExpertLowRank<never>, LowRankMethod<never>, unknown][] = [
 describe('expert by expert equals the whole layer at once', () => {
   it.each(cases)(
     '%s: factors A·B and errors within 1e-4, a spilled capture bit-identical',
-    (_id, m, ref, params) => {
+    async (_id, m, ref, params) => {
       const view = readMoeView(model, LAYER);
       const whole = ref.compressLayer({ view, stats, rank: RANK, params: params as never });
-      const streamed = compressExpertByExpert({
+      const streamed = await compressExpertByExpert({
         method: m,
         params: params as never,
         rank: RANK,
         source: checkpointSource(model),
         capture,
       });
-      const fromDisk = compressExpertByExpert({
+      const fromDisk = await compressExpertByExpert({
         method: m,
         params: params as never,
         rank: RANK,
@@ -214,10 +217,10 @@ describe('expert by expert equals the whole layer at once', () => {
 });
 
 describe('working set per expert', () => {
-  it('svd-llm: live tensors and bytes are the same after every expert; host factors grow by one expert each', () => {
+  it('svd-llm: live tensors and bytes are the same after every expert; host factors grow by one expert each', async () => {
     const after: { tensors: number; bytes: number; factorBytes: number }[] = [];
     const before = tf.memory();
-    const out = compressExpertByExpert({
+    const out = await compressExpertByExpert({
       method: svdLlmExpert,
       params: SvdLlmParams.parse({}),
       rank: RANK,
@@ -245,9 +248,90 @@ describe('working set per expert', () => {
   });
 });
 
+describe('whitening on the second thread', () => {
+  const whitener = whiteningThread({ MOE_THREADS: '2' })!;
+
+  it('overlapped with the previous expert: the same bits as in order, the same tensors after every expert', async () => {
+    let calls = 0;
+    const counting = {
+      whiten: (st: Parameters<typeof whitener.whiten>[0], o: Parameters<typeof whitener.whiten>[1]) => {
+        calls++;
+        return whitener.whiten(st, o);
+      },
+    };
+    // live tensors and bytes after each expert, relative to the start of the run
+    const run = async (overlap: boolean, after: { tensors: number; bytes: number }[]) => {
+      const base = tf.memory();
+      return compressExpertByExpert({
+        method: svdLlmExpert,
+        params: SvdLlmParams.parse({}),
+        rank: RANK,
+        source: checkpointSource(model),
+        capture,
+        ...(overlap ? { whitener: counting, threads: 2 } : {}),
+        afterExpert: () => {
+          const m = tf.memory();
+          after.push({ tensors: m.numTensors - base.numTensors, bytes: m.numBytes - base.numBytes });
+        },
+      });
+    };
+    const inOrder: { tensors: number; bytes: number }[] = [];
+    const overlapped: { tensors: number; bytes: number }[] = [];
+    const a = await run(false, inOrder);
+    const b = await run(true, overlapped);
+    try {
+      expect(calls).toBe(2 * model.spec.experts);
+      expect(overlapped).toHaveLength(model.spec.experts);
+      expect(overlapped).toEqual(inOrder);
+      for (const x of overlapped) expect(x).toEqual({ tensors: 0, bytes: 0 });
+      for (let e = 0; e < model.spec.experts; e++)
+        for (const p of ['gate', 'up', 'down'] as const) {
+          const fa = a.view.experts[e]![p] as { A: tf.Tensor; B: tf.Tensor };
+          const fb = b.view.experts[e]![p] as { A: tf.Tensor; B: tf.Tensor };
+          expect(fb.A.dataSync()).toEqual(fa.A.dataSync());
+          expect(fb.B.dataSync()).toEqual(fa.B.dataSync());
+        }
+      expect(b.record).toEqual(a.record);
+    } finally {
+      disposeMoeView(a.view);
+      disposeMoeView(b.view);
+    }
+  });
+
+  it('a whitening that fails there fails with the error of the calling thread', async () => {
+    // rank-1 Gram: not positive definite, and repair 'none' refuses it
+    const n = 8;
+    const gram = new Float64Array(n * n).fill(1);
+    const stats = () => ({ dim: n, tokens: 3, gram: { rows: n, cols: n, data: gram.slice() } });
+    let local: unknown;
+    try {
+      whiteningScale(stats(), { repair: 'none' });
+    } catch (e) {
+      local = e;
+    }
+    expect(local).toBeInstanceOf(EngineError);
+    const remote = await whitener.whiten(stats(), { repair: 'none' }).catch((e: unknown) => e);
+    expect(remote).toBeInstanceOf(EngineError);
+    expect((remote as EngineError).message).toBe((local as EngineError).message);
+    expect((remote as EngineError).hint).toBe((local as EngineError).hint);
+    // and a good one afterwards still works, with the bits of the calling thread
+    const g = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) g[i * n + j] = i === j ? 2 + i : 0.5 / (1 + i + j);
+    const mk = () => ({ dim: n, tokens: 20, gram: { rows: n, cols: n, data: g.slice() } });
+    const there = await whitener.whiten(mk(), {});
+    const here = whiteningScale(mk(), {});
+    expect(there).toEqual(here);
+  });
+
+  it('one thread wanted: no whitening thread', () => {
+    expect(whiteningThread({ MOE_THREADS: '1' })).toBeNull();
+  });
+});
+
 describe('the svd-llm step', () => {
   it('runs expert by expert from the checkpoint through the step contract, equal to the direct path', async () => {
-    const ref = compressExpertByExpert({
+    const ref = await compressExpertByExpert({
       method: svdLlmExpert,
       params: SvdLlmParams.parse({}),
       rank: RANK,

@@ -8,6 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asvdDeclaration } from '../../src-main/engine/methods/asvd.params';
+import {
+  expertByExpertMemory,
+  OVERLAP_MAX_BYTES,
+  whiteningOverlaps,
+} from '../../src-main/engine/methods/lowrank/memory-schedule';
 import type { AnyMethodDeclaration } from '../../src-main/engine/methods/method';
 import { gramBytes } from '../../src-main/engine/methods/params-common';
 import { svdDeclaration } from '../../src-main/engine/methods/svd.params';
@@ -17,6 +22,7 @@ import {
   checkMemory,
   estimateRunMemory,
   type MemoryEstimate,
+  type StepMemory,
 } from '../../src-main/engine/pipeline/memory-preflight';
 import { stateFromSpec, stateParams } from '../../src-main/engine/pipeline/plan-state';
 import { preflightEstimate } from '../support/preflight-estimate';
@@ -115,5 +121,37 @@ describe('memory pre-flight on real model shapes (sparse checkpoints)', () => {
     const asvd = estimateFor(olmoe, asvdDeclaration, {}).est;
     expect(svd.totalBytes).toBeLessThanOrEqual(asvd.totalBytes);
     expect(asvd.totalBytes).toBeLessThanOrEqual(est.totalBytes);
+  });
+
+  it('the whitening thread: OLMoE overlaps two experts (one more term per phase, exact bytes), Mixtral stays sequential', () => {
+    const input = (model: LoadedModel, threads: number) => ({
+      spec: model.spec,
+      state: stateFromSpec(model.spec),
+      calibration: CAL,
+      rank: 400,
+      scale: 'whitening' as const,
+      repair: 'shift-min-eig' as const,
+      oversampling: 10,
+      captureBudgetBytes: 2 ** 30,
+      threads,
+    });
+    const other = (m: StepMemory) =>
+      m.phases.flatMap((p) => p.terms.filter((t) => /whitening thread/.test(t.label)).map((t) => t.bytes));
+    const o1 = expertByExpertMemory(input(olmoe, 1));
+    const o2 = expertByExpertMemory(input(olmoe, 2));
+    expect(other(o1)).toEqual([]);
+    // 4 copies + the queued Gram on the larger side, S and S⁻¹ of both sides; every phase but the view build
+    const bytes = (5 * 2048 ** 2 + 2 * (2048 ** 2 + 1024 ** 2)) * 8;
+    expect(other(o2)).toEqual(Array(o2.phases.length - 1).fill(bytes));
+    expect(whiteningOverlaps({ hidden: 2048, intermediate: 1024, repair: 'shift-min-eig', threads: 2 })).toBe(
+      true,
+    );
+    expect(whiteningOverlaps({ hidden: 2048, intermediate: 1024, repair: 'shift-min-eig', threads: 1 })).toBe(
+      false,
+    );
+    // Mixtral's down side: 4 × 14336² f64 = 6.1 GiB, above OVERLAP_MAX_BYTES
+    expect(4 * 14336 ** 2 * 8).toBeGreaterThan(OVERLAP_MAX_BYTES);
+    expect(other(expertByExpertMemory(input(mixtral, 2)))).toEqual([]);
+    expect(expertByExpertMemory(input(mixtral, 2))).toEqual(expertByExpertMemory(input(mixtral, 1)));
   });
 });

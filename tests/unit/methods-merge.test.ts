@@ -132,7 +132,7 @@ async function runMerge(
       if (t) touched.push(l);
       if (t || opts.force) {
         const stats = await expertMerge.collect!(ctx, cur, sweep);
-        const r = expertMerge.apply(ctx, cur, stats);
+        const r = await expertMerge.apply(ctx, cur, stats);
         overrides.set(l, r.override!);
         records.set(l, r.record);
         disposeMoeView(view);

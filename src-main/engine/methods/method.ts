@@ -150,8 +150,11 @@ export interface StepImplementation<P> {
    * may sweep more than once (a second pass fed by the first).
    */
   collect?(ctx: StepContext<P>, layer: CurrentLayer, sweep: LayerSweep): Promise<unknown>;
-  /** the new layer from its current state and statistics; pure, owns every tensor it returns */
-  apply(ctx: StepContext<P>, layer: CurrentLayer, stats: unknown): LayerResult;
+  /**
+   * the new layer from its current state and statistics; pure, owns every tensor it returns (a
+   * promise when part of the work runs on another thread)
+   */
+  apply(ctx: StepContext<P>, layer: CurrentLayer, stats: unknown): LayerResult | Promise<LayerResult>;
   /**
    * Which inputs the later layers of this step calibrate on (METHODS §10.6): 'compressed' (default)
    * = through the layers this step already replaced; 'dense' = as the model stood before the step

@@ -6,6 +6,7 @@
 import { factorizeExperts, meanErrors } from './expert-factorize';
 import type { ExpertLowRank, LayerOutcome } from './lowrank/expert-by-expert';
 import { identityScale, type Scale, whiteningScale } from './lowrank/scaling';
+import type { Whitener } from './lowrank/whitening-thread';
 import type { SvdLlmParams } from './svd-llm.params';
 import type { LowRankMethod } from './types';
 
@@ -17,6 +18,18 @@ function scale(
   return st?.gram
     ? whiteningScale({ dim: st.dim, tokens: st.tokens, gram: st.gram }, { repair: p.repair })
     : identityScale(dim, 'no statistics');
+}
+
+// the same scale on the whitening thread when one is given
+function scaleOn(
+  p: SvdLlmParams,
+  st: Parameters<typeof scale>[1],
+  dim: number,
+  whitener?: Whitener,
+): Scale | Promise<Scale> {
+  return whitener && st?.gram
+    ? whitener.whiten({ dim: st.dim, tokens: st.tokens, gram: st.gram }, { repair: p.repair })
+    : scale(p, st, dim);
 }
 
 function record(r: LayerOutcome): Record<string, unknown> {
@@ -34,7 +47,8 @@ function record(r: LayerOutcome): Record<string, unknown> {
 export const svdLlmExpert: ExpertLowRank<SvdLlmParams> = {
   id: 'svd-llm',
   statistics: () => ({ gram: true, absMean: false }),
-  scale,
+  scale: scaleOn,
+  repair: (p) => p.repair,
   svd: (p) => p.svd,
   record: (_p, r) => record(r),
 };

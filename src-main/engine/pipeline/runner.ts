@@ -562,7 +562,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
                 propagated = true;
               }
               report('compress', s, l);
-              const out = impl.apply(ctx, cur, stats);
+              const out = await impl.apply(ctx, cur, stats);
               const seconds = (performance.now() - tl) / 1000;
               const record = { method: decls[s]!.id, ...out.record, seconds };
               if (out.override) {

@@ -17,13 +17,10 @@ import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { EngineError } from '../errors';
+import { wantedThreads } from './thread-count';
 
-const require = createRequire(import.meta.url);
+export { DEFAULT_MAX_THREADS, wantedThreads } from './thread-count';
 
-/** The only tfjs-backend-wasm release whose worker layout the bridge above was written against. */
-export const PINNED_WASM_VERSION = '4.22.0';
-/** Upper bound of the default thread count: XNNPACK's GEMMs stop scaling well past this. */
-export const DEFAULT_MAX_THREADS = 8;
 const WORKER_IMPORTS = ['importScripts(e.data.urlOrBlob)', 'importScripts(objectUrl)'];
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
@@ -37,20 +34,10 @@ export interface WasmInit {
   fallback?: string;
 }
 
-/** Threads wanted: MOE_THREADS, else the available parallelism capped at DEFAULT_MAX_THREADS. */
-export function wantedThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.MOE_THREADS;
-  if (raw === undefined || raw.trim() === '')
-    return Math.max(1, Math.min(DEFAULT_MAX_THREADS, os.availableParallelism()));
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw new EngineError(`MOE_THREADS is '${raw}'; expected an integer from 1 to 64`, {
-      field: 'MOE_THREADS',
-      hint: 'unset it to use the available cores (at most 8), or 1 for the single-threaded build',
-    });
-  return n;
-}
+const require = createRequire(import.meta.url);
 
+/** The only tfjs-backend-wasm release whose worker layout the bridge above was written against. */
+export const PINNED_WASM_VERSION = '4.22.0';
 /**
  * The pthread worker source rewritten to import the threaded factory from disk, or why the
  * installed package cannot be bridged.

@@ -6,10 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { MoeInputCapture } from '../../calibration/moe-input-capture';
 import { captureBudgetBytes } from '../../calibration/streaming-limits';
+import { wantedThreads } from '../../tensor/thread-count';
 import type { CurrentLayer, StepImplementation } from '../method';
 import { compressExpertByExpert, type ExpertLowRank } from './expert-by-expert';
 import { expertSource } from './expert-source';
 import { decomposableLayers } from './knob';
+import { whiteningThread } from './whitening-thread';
 
 const live = (l: CurrentLayer) => l.kind === 'moe' && !l.ffnDropped && !l.blockDropped;
 
@@ -34,15 +36,17 @@ export function expertByExpertStep<P>(m: ExpertLowRank<P>): StepImplementation<P
         throw e;
       }
     },
-    apply(ctx, layer, stats) {
+    async apply(ctx, layer, stats) {
       const capture = stats as MoeInputCapture;
       try {
-        const out = compressExpertByExpert({
+        const out = await compressExpertByExpert({
           method: m,
           params: ctx.params,
           rank: ctx.knobs.rank!,
           source: expertSource(ctx, layer),
           capture,
+          whitener: whiteningThread(),
+          threads: wantedThreads(),
         });
         return {
           override: { moe: out.view },

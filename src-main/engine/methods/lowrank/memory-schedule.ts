@@ -14,6 +14,7 @@ import {
 import type { ModelSpec } from '../../model/types';
 import type { MemoryPhase, MemoryTerm, StepMemory } from '../../pipeline/memory-preflight';
 import type { ModelPlanState } from '../../pipeline/plan-state';
+import { wantedThreads } from '../../tensor/thread-count';
 import type { MethodDeclaration } from '../method';
 import { decomposableLayers, perExpertCap } from './knob';
 
@@ -31,6 +32,8 @@ export interface ExpertScheduleInput {
   oversampling: number;
   /** in-memory part of the capture (streaming-limits captureBudgetBytes) */
   captureBudgetBytes: number;
+  /** compute threads wanted (wantedThreads); the whitening thread needs two */
+  threads: number;
 }
 
 const f64 = 8;
@@ -47,6 +50,26 @@ const sq = (d: number) => `${d}²`;
 export function whiteningCopies(repair: RepairKind): number {
   const repairPeak = { none: 2, 'shift-min-eig': 4, 'clamp-eig': 6, 'shift-all': 5 }[repair];
   return Math.max(repairPeak, 3);
+}
+
+/** whitening working sets up to this size are overlapped with the previous expert's factorisation */
+export const OVERLAP_MAX_BYTES = 2 * 2 ** 30;
+
+/**
+ * Whether an expert's whitening runs on the whitening thread while the calling thread factorises
+ * the expert before it (expert-by-expert.ts): with two threads or more, when one whitening's working
+ * set (the larger side) is at most OVERLAP_MAX_BYTES. Above that (Mixtral's 14336² down side: 6.1
+ * GiB) two experts in flight would cost more memory than the time they save, and the loop stays
+ * sequential.
+ */
+export function whiteningOverlaps(o: {
+  hidden: number;
+  intermediate: number;
+  repair: RepairKind;
+  threads: number;
+}): boolean {
+  const d = Math.max(o.hidden, o.intermediate);
+  return o.threads >= 2 && whiteningCopies(o.repair) * d * d * f64 <= OVERLAP_MAX_BYTES;
 }
 
 /** Working bytes of a rank-r truncated SVD of an m×n matrix: the larger of the exact and randomized paths. */
@@ -142,6 +165,8 @@ export function expertByExpertMemory(o: ExpertScheduleInput): StepMemory {
   };
   const stats = o.scale !== 'identity';
   const gram = o.scale === 'whitening';
+  const repair = o.repair ?? 'shift-min-eig';
+  const overlap = gram && whiteningOverlaps({ hidden: h, intermediate: I, repair, threads: o.threads });
   const phases: MemoryPhase[] = [];
   if (stats) phases.push(statsPhase('input', h, gram));
   if (gram) phases.push(whitenPhase('input', h));
@@ -157,6 +182,16 @@ export function expertByExpertMemory(o: ExpertScheduleInput): StepMemory {
       { label: "one expert's factors as host copy and tensor at once", bytes: oneFactors },
     ],
   });
+  if (overlap) {
+    // the other expert in flight: the whitening thread's working set on the larger side, the other
+    // side's Gram queued behind it, and the finished S, S⁻¹ of both sides waiting for the loop
+    const dmax = Math.max(h, I);
+    const other: MemoryTerm = {
+      label: `the next expert's whitening on the whitening thread (${whiteningCopies(repair) + 1} × ${sq(dmax)} f64 working set and queued Gram, S and S⁻¹ of both sides 2 × (${sq(h)} + ${sq(I)}) f64)`,
+      bytes: ((whiteningCopies(repair) + 1) * dmax * dmax + 2 * (h * h + I * I)) * f64,
+    };
+    for (const p of phases) if (p.name !== 'building the new layer view') p.terms.push(other);
+  }
   const held: MemoryTerm[] = [
     {
       label: `routing of the calibration tokens (${T} × top-${k} int32)`,
@@ -188,5 +223,6 @@ export function lowRankStatsBytes<P extends { svd: { oversampling: number }; rep
       ...(p.repair ? { repair: p.repair } : {}),
       oversampling: p.svd.oversampling,
       captureBudgetBytes: captureBudgetBytes(),
+      threads: wantedThreads(),
     });
 }

@@ -25,10 +25,17 @@ const NULL_SPACE_SKIP = 16;
 
 const ZERO_TOKENS = 'no calibration tokens reached this layer (G = 0): identity scaling, i.e. plain SVD';
 
+export interface WhiteningOptions {
+  repair?: PdRepair;
+  clampFloor?: number;
+  tolerance?: number;
+  inverseShift?: number;
+}
+
 /** SVD-LLM whitening: S = chol(G) with the chosen positive-definite repair. */
 export function whiteningScale(
   stats: Pick<InputStatistics, 'dim' | 'tokens' | 'gram'>,
-  opts: { repair?: PdRepair; clampFloor?: number; tolerance?: number; inverseShift?: number } = {},
+  opts: WhiteningOptions = {},
 ): Scale {
   if (stats.gram.rows !== stats.dim || stats.gram.cols !== stats.dim) {
     throw new EngineError(
