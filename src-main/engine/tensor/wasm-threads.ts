@@ -16,9 +16,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { EngineError } from '../errors';
-import { wantedThreads } from './thread-count';
-
 export { DEFAULT_MAX_THREADS, wantedThreads } from './thread-count';
 
 const WORKER_IMPORTS = ['importScripts(e.data.urlOrBlob)', 'importScripts(objectUrl)'];
