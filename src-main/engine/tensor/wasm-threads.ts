@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+
 export { DEFAULT_MAX_THREADS, wantedThreads } from './thread-count';
 
 const WORKER_IMPORTS = ['importScripts(e.data.urlOrBlob)', 'importScripts(objectUrl)'];
