@@ -51,7 +51,7 @@ export async function sweepLayer(
   l: number,
   xs: HiddenBatch[],
   obs: LayerObserver,
-  opts?: { allExperts?: boolean },
+  opts?: { allExperts?: boolean; routerOnly?: boolean },
 ): Promise<void> {
   for (const x of xs) (await exec.runLayer(l, x, obs, opts ?? {})).dispose();
 }

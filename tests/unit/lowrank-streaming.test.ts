@@ -329,6 +329,40 @@ describe('whitening on the second thread', () => {
   });
 });
 
+describe('a router-only sweep', () => {
+  it('captures the same rows and routing as the full sweep, and refuses observers of expert outputs', async () => {
+    const exec = new StreamingExecutor(model, { tokenChunk: 100 });
+    const rng = xoshiro128ss(5);
+    const x = tf.randomNormal([2 * 16, model.spec.hidden], 0, 1, 'float32', rng.int(1000)) as tf.Tensor2D;
+    const batch = { hidden: x, batch: 2, seqLen: 16 };
+    const grab = async (routerOnly: boolean) => {
+      const c = new MoeInputCapture(LAYER, model.spec.hidden, {
+        keepInputs: true,
+        budgetBytes: 2 ** 30,
+        dir,
+      });
+      (await exec.runLayer(LAYER, batch, c.observer(), { routerOnly })).dispose();
+      return c.finish();
+    };
+    const full = await grab(false);
+    const only = await grab(true);
+    try {
+      expect(only.chunks.map((c) => [c.n, [...c.experts]])).toEqual(
+        full.chunks.map((c) => [c.n, [...c.experts]]),
+      );
+      for (let i = 0; i < full.chunks.length; i++) expect(only.rows(i)).toEqual(full.rows(i));
+      expect(only.counts).toEqual(full.counts);
+      await expect(exec.runLayer(LAYER, batch, { onExpert: () => {} }, { routerOnly: true })).rejects.toThrow(
+        /router-only sweep runs no expert/,
+      );
+    } finally {
+      full.dispose();
+      only.dispose();
+      x.dispose();
+    }
+  });
+});
+
 describe('the svd-llm step', () => {
   it('runs expert by expert from the checkpoint through the step contract, equal to the direct path', async () => {
     const ref = await compressExpertByExpert({

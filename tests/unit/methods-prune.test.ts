@@ -234,8 +234,10 @@ describe('selection rules', () => {
     const acc = new ExpertScoreAccumulator(0, 4, 'activation_frequency');
     const probs = tf.tensor2d([0.7, 0.2, 0.1, 0, 0.6, 0.3, 0.1, 0], [2, 4]);
     const logitsT = tf.zeros([2, 4]) as tf.Tensor2D;
+    const input = tf.zeros([2, 3]) as tf.Tensor2D;
     acc.observer().onRouter!({
       layer: 0,
+      input,
       rowStart: 0,
       logits: logitsT,
       probs,
@@ -245,7 +247,7 @@ describe('selection rules', () => {
     });
     expect(acc.scores()).toEqual([0.5, 0.5, 0, 0]);
     expect(new ExpertScoreAccumulator(0, 3, 'reap').scores()).toEqual([0, 0, 0]);
-    tf.dispose([probs, logitsT]);
+    tf.dispose([probs, logitsT, input]);
   });
 });
 

@@ -3,13 +3,12 @@
 // token's top-k experts. Instead of one Gram pair per expert for the whole layer at once, the
 // capture holds n·h floats per chunk; a later pass per expert rebuilds its routed rows X_e from it
 // (routedStatistics). Chunks stay in memory up to a byte budget; the rest is written to disk, one
-// f32 file per chunk, and read back on demand. The executor sends no event with a chunk's x, but
-// every token reaches at least one expert, whose input rows are exact copies of x: the rows are
-// filled from the onExpert events (only while some row of the event is still missing).
+// f32 file per chunk, and read back on demand. x comes with the router event, so the sweep can stop
+// at the router (LayerSweep routerOnly): no expert needs to run for the capture.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors';
-import type { ExpertEvent, LayerObserver, RouterEvent } from '../model/types';
+import type { LayerObserver, RouterEvent } from '../model/types';
 
 const FILE = 'engine/calibration/moe-input-capture';
 
@@ -36,8 +35,6 @@ export interface CapturedChunk {
 interface Pending {
   rowStart: number;
   chunk: CapturedChunk;
-  filled: Uint8Array;
-  missing: number;
 }
 
 export class MoeInputCapture {
@@ -66,9 +63,7 @@ export class MoeInputCapture {
   }
 
   observer(): LayerObserver {
-    const obs: LayerObserver = { onRouter: (e) => this.onRouter(e) };
-    if (this.opts.keepInputs) obs.onExpert = (e) => this.onExpert(e);
-    return obs;
+    return { onRouter: (e) => this.onRouter(e) };
   }
 
   private onRouter(e: RouterEvent): void {
@@ -85,30 +80,15 @@ export class MoeInputCapture {
       x: this.opts.keepInputs ? new Float32Array(n * this.hidden) : null,
       file: null,
     };
-    this.pending = { rowStart: e.rowStart, chunk, filled: new Uint8Array(n), missing: n };
-  }
-
-  private onExpert(e: ExpertEvent): void {
-    if (e.layer !== this.layer || e.allTokens) return;
-    const p = this.pending;
-    if (!p || p.missing === 0) return;
-    const local = Int32Array.from(e.rows, (r) => r - p.rowStart);
-    if (local.every((t) => p.filled[t] === 1)) return;
-    const h = this.hidden;
-    const data = e.input.dataSync() as Float32Array;
-    const x = p.chunk.x!;
-    local.forEach((t, i) => {
-      if (t < 0 || t >= p.chunk.n) {
-        throw new EngineError(`expert ${e.expert} row ${t} lies outside its chunk of ${p.chunk.n} tokens`, {
-          file: FILE,
-          field: 'rows',
-        });
-      }
-      if (p.filled[t] === 1) return;
-      x.set(data.subarray(i * h, (i + 1) * h), t * h);
-      p.filled[t] = 1;
-      p.missing--;
-    });
+    if (chunk.x) {
+      if (e.input.shape[0] !== n || e.input.shape[1] !== this.hidden)
+        throw new EngineError(
+          `router input is ${e.input.shape.join('x')}, expected ${n}x${this.hidden} for layer ${this.layer}`,
+          { file: FILE, field: 'input' },
+        );
+      chunk.x.set(e.input.dataSync() as Float32Array);
+    }
+    this.pending = { rowStart: e.rowStart, chunk };
   }
 
   /** Ends the open chunk (at the next router event and after the sweep). */
@@ -116,12 +96,6 @@ export class MoeInputCapture {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
-    if (this.opts.keepInputs && p.missing > 0) {
-      throw new EngineError(
-        `${p.missing} of ${p.chunk.n} tokens of a layer ${this.layer} chunk reached no expert, so their MoE inputs were never seen`,
-        { file: FILE, field: 'onExpert' },
-      );
-    }
     const c = p.chunk;
     if (c.x) {
       const bytes = c.x.byteLength;

@@ -75,7 +75,14 @@ export interface MethodDeclaration<P = unknown> {
 }
 
 /** Runs one layer of the current model on every calibration batch with an observer attached. */
-export type LayerSweep = (observer: LayerObserver, opts?: { allExperts?: boolean }) => Promise<void>;
+/**
+ * One pass of the calibration batches through the layer. `routerOnly`: the MoE blocks stop after
+ * the router (no expert runs), for observers that need only routing and MoE inputs.
+ */
+export type LayerSweep = (
+  observer: LayerObserver,
+  opts?: { allExperts?: boolean; routerOnly?: boolean },
+) => Promise<void>;
 
 /**
  * Whole-model access for a step whose statistics need more than one layer's sweep (a gradient pass:

@@ -179,12 +179,20 @@ export class StreamingExecutor {
     l: number,
     x: HiddenBatch,
     observer: LayerObserver | undefined = this.opts.observer,
-    run: { allExperts?: boolean } = {},
+    run: { allExperts?: boolean; routerOnly?: boolean } = {},
   ): Promise<Tensor2D> {
     this.checkCancelled();
+    if (run.routerOnly && (observer?.onExpert || observer?.onSharedExpert || observer?.onLayerOutput))
+      throw new RangeError(
+        'a router-only sweep runs no expert: its observer may not ask for expert or layer outputs',
+      );
     const r = this.residentFor(l);
     try {
-      return await this.runResident(r, x, { observer, allExperts: run.allExperts === true });
+      return await this.runResident(r, x, {
+        observer,
+        allExperts: run.allExperts === true,
+        routerOnly: run.routerOnly === true,
+      });
     } finally {
       if (this.kept.get(l)?.resident !== r) disposeResident(r);
     }
@@ -239,11 +247,19 @@ export class StreamingExecutor {
   async runResident(
     r: ResidentLayer,
     x: HiddenBatch,
-    run: { observer?: LayerObserver; allExperts?: boolean; kv?: LayerKv } = {},
+    run: { observer?: LayerObserver; allExperts?: boolean; kv?: LayerKv; routerOnly?: boolean } = {},
   ): Promise<Tensor2D> {
     this.checkCancelled();
     if (r.exec === null) return tf.clone(x.hidden);
-    return this.runLoadedLayer(r.layer, r.exec, x, run.observer, run.allExperts === true, run.kv);
+    return this.runLoadedLayer(
+      r.layer,
+      r.exec,
+      x,
+      run.observer,
+      run.allExperts === true,
+      run.kv,
+      run.routerOnly === true,
+    );
   }
 
   private async runLoadedLayer(
@@ -253,6 +269,7 @@ export class StreamingExecutor {
     obs: LayerObserver | undefined,
     allExperts: boolean,
     kv?: LayerKv,
+    routerOnly = false,
   ): Promise<Tensor2D> {
     const { spec } = this.model;
     await obs?.onLayerInput?.({ layer: l, hidden: x.hidden, batch: x.batch, seqLen: x.seqLen });
@@ -304,7 +321,7 @@ export class StreamingExecutor {
           const y =
             w.ffn.kind === 'dense'
               ? gatedMlp(hn, w.ffn.mlp, false).out
-              : await moeBlock(hn, w.ffn.moe, l, r0, obs, allExperts);
+              : await moeBlock(hn, w.ffn.moe, l, r0, obs, allExperts, routerOnly);
           parts.push(tf.add(hc, y) as Tensor2D);
           y.dispose();
         } finally {

@@ -228,6 +228,8 @@ export interface LayerObserver {
 
 export interface RouterEvent {
   layer: number;
+  /** [n, h] the chunk's MoE input (post-attention-norm hidden states), what every expert of it sees */
+  input: Tensor2D;
   /** First row of this chunk in the batch's flattened hidden states. */
   rowStart: number;
   logits: Tensor2D;

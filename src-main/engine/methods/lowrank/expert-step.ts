@@ -29,7 +29,7 @@ export function expertByExpertStep<P>(m: ExpertLowRank<P>): StepImplementation<P
         dir: ctx.run?.dir ?? path.join(os.tmpdir(), 'moe-capture'),
       });
       try {
-        await sweep(capture.observer());
+        await sweep(capture.observer(), { routerOnly: true });
         return capture.finish();
       } catch (e) {
         capture.dispose();

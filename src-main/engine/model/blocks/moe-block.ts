@@ -91,6 +91,7 @@ export async function moeBlock(
   rowStart: number,
   obs?: LayerObserver,
   allExperts = false,
+  routerOnly = false,
 ): Promise<Tensor2D> {
   const [n, h] = x.shape;
   const N = w.stream?.count ?? w.experts.length;
@@ -108,6 +109,7 @@ export async function moeBlock(
     try {
       await obs.onRouter({
         layer,
+        input: x,
         rowStart,
         logits: logitsT,
         probs,
@@ -122,6 +124,8 @@ export async function moeBlock(
     logitsT.dispose();
   }
 
+  // a sweep that only records routing and MoE inputs: no expert runs, the block's output is zero
+  if (routerOnly) return tf.zeros([n, h]) as Tensor2D;
   if (allExperts && obs?.onExpert) await observeAllExperts(x, w, layer, rowStart, r.probs, obs);
 
   // Group token rows by expert, in token order (HF: torch.where over the expert mask).
